@@ -1,0 +1,28 @@
+"""relmark: relationship-marketing models for Python.
+
+Typed domain objects (customers, touchpoints, segments, loyalty programs),
+columnar transaction logs and customer summaries, probabilistic customer-base
+models, scoring, segmentation and retention economics.
+
+Examples
+--------
+>>> import relmark
+>>> summary = relmark.CustomerSummary.from_arrays([2, 0], [30.43, 0.0], [38.86, 38.86], unit="W")
+>>> len(summary)
+2
+"""
+
+from relmark.data import CustomerSummary
+from relmark.exceptions import ConvergenceError, RelmarkError, ValidationError
+from relmark.models import FitInfo
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConvergenceError",
+    "CustomerSummary",
+    "FitInfo",
+    "RelmarkError",
+    "ValidationError",
+    "__version__",
+]

@@ -1,0 +1,265 @@
+"""`CustomerSummary`: one row per customer, the input of every model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from relmark._validation import (
+    FloatArray,
+    as_float_array,
+    check_same_length,
+    check_whole,
+    fail_rows,
+    readonly,
+)
+from relmark.exceptions import ValidationError
+
+__all__ = ["CustomerSummary"]
+
+def _check_unit(unit: str | None) -> str | None:
+    if unit is not None and not isinstance(unit, str):
+        raise TypeError(f"`unit` must be a string or None, got {type(unit).__name__}")
+    return unit
+
+
+@attrs.frozen(kw_only=True, eq=False, repr=False)
+class CustomerSummary:
+    """Recency-frequency-monetary statistics, one row per customer.
+
+    Build it with :meth:`from_arrays` or :meth:`relmark.TransactionLog.summarize`;
+    the constructor itself does not validate.  All arrays are read-only
+    float64 of equal length.
+
+    Attributes
+    ----------
+    frequency : ndarray, shape (n,)
+        Number of repeat purchases (purchase periods after the first), ``x``.
+    recency : ndarray, shape (n,)
+        Time from the first to the last purchase, ``t_x``, in ``unit``.
+    T : ndarray, shape (n,)
+        Time from the first purchase to the end of observation, in ``unit``.
+    monetary_value : ndarray, shape (n,) or None
+        Mean value of the repeat purchases (0 where ``frequency`` is 0).
+    weights : ndarray, shape (n,)
+        How many customers each row stands for (1 unless compressed).
+    customer_id : ndarray, shape (n,) or None
+        The customers' identifiers, when known.
+    unit : str or None
+        The time unit of ``recency`` and ``T`` (``"D"``, ``"W"``, ...), or
+        ``None`` for discrete periods or unspecified units.
+
+    Examples
+    --------
+    >>> import relmark
+    >>> summary = relmark.CustomerSummary.from_arrays(
+    ...     frequency=[2, 0, 5], recency=[30.4, 0.0, 20.0], T=[38.9, 38.9, 25.0], unit="W"
+    ... )
+    >>> len(summary), summary.n_customers
+    (3, 3.0)
+    """
+
+    frequency: FloatArray
+    recency: FloatArray
+    T: FloatArray
+    monetary_value: FloatArray | None = None
+    weights: FloatArray
+    customer_id: NDArray[Any] | None = None
+    unit: str | None = None
+
+    @classmethod
+    def from_arrays(
+        cls,
+        frequency: ArrayLike,
+        recency: ArrayLike,
+        T: ArrayLike,
+        monetary_value: ArrayLike | None = None,
+        weights: ArrayLike | None = None,
+        customer_id: ArrayLike | None = None,
+        unit: str | None = None,
+    ) -> CustomerSummary:
+        """Build a validated summary from arrays (copied, never modified).
+
+        Parameters
+        ----------
+        frequency : array_like, shape (n,)
+            Repeat purchases: whole numbers >= 0.
+        recency : array_like, shape (n,)
+            Time of the last purchase after the first: 0 <= recency <= T,
+            and 0 where frequency is 0.
+        T : array_like, shape (n,)
+            Time observed since the first purchase, >= 0.
+        monetary_value : array_like, shape (n,), optional
+            Mean spend of the repeat purchases, >= 0.
+        weights : array_like, shape (n,), optional
+            Positive number of customers each row stands for (default 1).
+        customer_id : array_like, shape (n,), optional
+            Identifiers, any dtype.
+        unit : str, optional
+            Time unit of ``recency`` and ``T``.
+
+        Returns
+        -------
+        CustomerSummary
+
+        Raises
+        ------
+        ValidationError
+            If a value breaks a rule above or the lengths differ.
+        TypeError
+            If an array does not hold numbers.
+
+        Examples
+        --------
+        >>> import relmark
+        >>> s = relmark.CustomerSummary.from_arrays([1, 0], [3.0, 0.0], [10.0, 4.0], weights=[2, 1])
+        >>> s.n_customers
+        3.0
+        """
+        f = as_float_array("frequency", frequency, nonnegative=True)
+        r = as_float_array("recency", recency, nonnegative=True)
+        t = as_float_array("T", T, nonnegative=True)
+        arrays: dict[str, NDArray[Any]] = {"frequency": f, "recency": r, "T": t}
+        m = None
+        if monetary_value is not None:
+            m = arrays["monetary_value"] = as_float_array(
+                "monetary_value", monetary_value, nonnegative=True
+            )
+        w = None
+        if weights is not None:
+            w = arrays["weights"] = as_float_array("weights", weights, positive=True)
+        ids = None
+        if customer_id is not None:
+            ids = arrays["customer_id"] = readonly(np.array(customer_id, copy=True).reshape(-1))
+        n = check_same_length(arrays)
+        check_whole("frequency", f)
+        bad = r > t
+        first = int(np.argmax(bad))
+        fail_rows("recency", "must be <= `T`", bad, f"{float(r[first])!r} > {float(t[first])!r}" if bad.any() else None)
+        bad = (f == 0) & (r != 0)
+        fail_rows("recency", "must be 0 where `frequency` is 0", bad, repr(float(r[int(np.argmax(bad))])) if bad.any() else None)
+        if w is None:
+            w = readonly(np.ones(n))
+        return cls(
+            frequency=f,
+            recency=r,
+            T=t,
+            monetary_value=m,
+            weights=w,
+            customer_id=ids,
+            unit=_check_unit(unit),
+        )
+
+    def __len__(self) -> int:
+        return int(self.frequency.size)
+
+    @property
+    def n_customers(self) -> float:
+        """Number of customers the summary stands for (the sum of ``weights``)."""
+        return float(self.weights.sum())
+
+    def compress(self, *, monetary: bool = False) -> CustomerSummary:
+        """Merge identical rows into one, with the summed weight as count.
+
+        Likelihoods and fits depend on the rows only through these distinct
+        rows and their counts, so fitting the compressed summary gives the
+        same result, usually from far fewer rows.
+
+        Parameters
+        ----------
+        monetary : bool, default False
+            Also match on ``monetary_value`` (and keep it), as Gamma-Gamma
+            needs; otherwise ``monetary_value`` is dropped.
+
+        Returns
+        -------
+        CustomerSummary
+            Distinct rows sorted by (frequency, recency, T[, monetary]),
+            ``customer_id`` dropped.
+
+        Examples
+        --------
+        >>> import relmark
+        >>> s = relmark.CustomerSummary.from_arrays([1, 1, 0], [2.0, 2.0, 0.0], [5.0, 5.0, 5.0])
+        >>> c = s.compress()
+        >>> len(c), c.weights.tolist()
+        (2, [1.0, 2.0])
+        """
+        columns = [self.frequency, self.recency, self.T]
+        if monetary:
+            if self.monetary_value is None:
+                raise ValidationError("`monetary_value` is needed to compress with monetary=True")
+            columns.append(self.monetary_value)
+        order = np.lexsort(columns[::-1])
+        stacked = np.stack([c[order] for c in columns])
+        new_row = np.empty(order.size, dtype=bool)
+        new_row[:1] = True
+        np.any(stacked[:, 1:] != stacked[:, :-1], axis=0, out=new_row[1:])
+        starts = np.flatnonzero(new_row)
+        counts = np.add.reduceat(self.weights[order], starts) if starts.size else np.zeros(0)
+        distinct = stacked[:, starts]
+        return CustomerSummary(
+            frequency=readonly(distinct[0].copy()),
+            recency=readonly(distinct[1].copy()),
+            T=readonly(distinct[2].copy()),
+            monetary_value=readonly(distinct[3].copy()) if monetary else None,
+            weights=readonly(counts),
+            unit=self.unit,
+        )
+
+    def subset(self, rows: ArrayLike) -> CustomerSummary:
+        """Return the rows selected by a boolean mask or an index array.
+
+        Examples
+        --------
+        >>> import relmark
+        >>> s = relmark.CustomerSummary.from_arrays([1, 0, 3], [2.0, 0.0, 4.0], [5.0, 5.0, 5.0])
+        >>> s.subset(s.frequency > 0).frequency.tolist()
+        [1.0, 3.0]
+        """
+        index = np.asarray(rows)
+        if index.dtype == bool and index.shape != (len(self),):
+            raise ValidationError(
+                f"`rows` mask must have length {len(self):,}, got shape {index.shape}"
+            )
+
+        def pick(array: NDArray[Any] | None) -> Any:
+            return None if array is None else readonly(array[index])
+
+        return attrs.evolve(
+            self,
+            frequency=pick(self.frequency),
+            recency=pick(self.recency),
+            T=pick(self.T),
+            monetary_value=pick(self.monetary_value),
+            weights=pick(self.weights),
+            customer_id=pick(self.customer_id),
+        )
+
+    def to_dict(self) -> dict[str, NDArray[Any]]:
+        """Return the columns as a plain mapping of name to array.
+
+        Examples
+        --------
+        >>> import relmark
+        >>> s = relmark.CustomerSummary.from_arrays([1], [2.0], [5.0])
+        >>> sorted(s.to_dict())
+        ['T', 'frequency', 'recency', 'weights']
+        """
+        columns: dict[str, NDArray[Any]] = {}
+        if self.customer_id is not None:
+            columns["customer_id"] = self.customer_id
+        columns.update(frequency=self.frequency, recency=self.recency, T=self.T)
+        if self.monetary_value is not None:
+            columns["monetary_value"] = self.monetary_value
+        columns["weights"] = self.weights
+        return columns
+
+    def __repr__(self) -> str:
+        unit = f", unit={self.unit!r}" if self.unit else ""
+        return (
+            f"CustomerSummary({len(self):,} rows, {self.n_customers:,.0f} customers{unit})"
+        )

@@ -1,0 +1,9 @@
+"""Probabilistic customer-base models, fitted by maximum likelihood.
+
+A model is its parameters: build one from known values to predict at once,
+or estimate one with its ``fit`` classmethod.
+"""
+
+from relmark.models._fitting import FitInfo
+
+__all__ = ["FitInfo"]
