@@ -90,20 +90,32 @@ def as_float_array(
     if not allow_nan:
         fail_rows(name, "must not be NaN", nan, noun=noun)
     inf = np.isinf(array)
-    fail_rows(name, "must be finite", inf, _fmt(array[np.argmax(inf)]) if inf.any() else None, noun=noun)
+    fail_rows(
+        name, "must be finite", inf, _fmt(array[np.argmax(inf)]) if inf.any() else None, noun=noun
+    )
     if positive:
         bad = ~nan & (array <= 0)
-        fail_rows(name, "must be > 0", bad, _fmt(array[np.argmax(bad)]) if bad.any() else None, noun=noun)
+        fail_rows(
+            name, "must be > 0", bad, _fmt(array[np.argmax(bad)]) if bad.any() else None, noun=noun
+        )
     elif nonnegative:
         bad = ~nan & (array < 0)
-        fail_rows(name, "must be >= 0", bad, _fmt(array[np.argmax(bad)]) if bad.any() else None, noun=noun)
+        fail_rows(
+            name, "must be >= 0", bad, _fmt(array[np.argmax(bad)]) if bad.any() else None, noun=noun
+        )
     return readonly(array)  # type: ignore[return-value]
 
 
 def check_whole(name: str, array: FloatArray, *, noun: str = "rows") -> None:
     """Raise unless every entry of ``array`` is a whole number."""
     bad = array != np.floor(array)
-    fail_rows(name, "must be whole numbers", bad, _fmt(array[np.argmax(bad)]) if bad.any() else None, noun=noun)
+    fail_rows(
+        name,
+        "must be whole numbers",
+        bad,
+        _fmt(array[np.argmax(bad)]) if bad.any() else None,
+        noun=noun,
+    )
 
 
 def check_same_length(arrays: dict[str, Sequence[Any] | NDArray[Any]]) -> int:
@@ -167,4 +179,93 @@ def as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
         return rng
     if rng is None or (isinstance(rng, numbers.Integral) and not isinstance(rng, bool)):
         return np.random.default_rng(rng)
-    raise TypeError(f"`rng` must be a numpy Generator, an int seed or None, got {type(rng).__name__}")
+    raise TypeError(
+        f"`rng` must be a numpy Generator, an int seed or None, got {type(rng).__name__}"
+    )
+
+
+TimeArray = NDArray[np.datetime64] | FloatArray
+
+
+def _datetimes_to_utc(name: str, values: NDArray[Any]) -> NDArray[np.datetime64]:
+    """Convert an object array of ``datetime``/``date`` to naive-UTC datetime64[us]."""
+    import datetime as dt
+
+    aware = np.array([getattr(v, "tzinfo", None) is not None for v in values.tolist()], dtype=bool)
+    if aware.any() and not aware.all():
+        fail_rows(
+            name,
+            "must not mix timezone-aware and naive datetimes",
+            aware if not aware[0] else ~aware,
+        )
+    if aware.any():
+        values = np.array(
+            [v.astimezone(dt.timezone.utc).replace(tzinfo=None) for v in values.tolist()],
+            dtype=object,
+        )
+    return values.astype("datetime64[us]")
+
+
+def as_timestamps(name: str, values: ArrayLike, *, noun: str = "rows") -> TimeArray:
+    """Return timestamps as a read-only copy: datetime64[us] for dates, float64 for numbers.
+
+    Accepts numpy datetime64, ``datetime``/``date`` objects (timezone-aware ones are converted
+    to UTC; mixing aware and naive raises), ISO-8601 strings, or plain numbers already in a
+    time unit.  Raises :class:`ValidationError` for missing or unparsable values.
+    """
+    if isinstance(values, (str, bytes)):
+        raise TypeError(
+            f"`{name}` must be an array of timestamps, got a single {type(values).__name__}"
+        )
+    raw = np.asarray(values)
+    if raw.ndim != 1:
+        raw = raw.reshape(-1) if raw.ndim == 0 else raw
+        if raw.ndim != 1:
+            raise ValidationError(f"`{name}` must be one-dimensional, got shape {raw.shape}")
+    if raw.dtype.kind in "biuf":
+        return as_float_array(name, raw, noun=noun)
+    if raw.dtype.kind == "M":
+        out = raw.astype("datetime64[us]")
+    elif raw.dtype.kind in "UST":
+        try:
+            out = raw.astype("datetime64[us]")
+        except ValueError as error:
+            parsed = [_try_datetime(v) for v in raw.tolist()]
+            bad = np.array([p is None for p in parsed], dtype=bool)
+            fail_rows(
+                name,
+                "must be ISO-8601 dates or datetimes",
+                bad,
+                repr(str(raw[int(np.argmax(bad))])) if bad.any() else None,
+                noun=noun,
+            )
+            raise ValidationError(f"`{name}` could not be parsed: {error}") from None
+    elif raw.dtype.kind == "O":
+        sample = raw.tolist()
+        if all(isinstance(v, str) for v in sample):
+            return as_timestamps(name, np.array(sample, dtype=str), noun=noun)
+        import datetime as dt
+
+        is_time = np.array([isinstance(v, (dt.date, np.datetime64)) for v in sample], dtype=bool)
+        if not is_time.all():
+            first = int(np.argmin(is_time))
+            if not is_time.any() and all(
+                isinstance(v, numbers.Real) and not isinstance(v, bool) for v in sample
+            ):
+                return as_float_array(name, np.array(sample, dtype=np.float64), noun=noun)
+            raise TypeError(
+                f"`{name}` must hold datetimes, ISO-8601 strings or numbers; "
+                f"index {first} holds {type(sample[first]).__name__}: {sample[first]!r}"
+            )
+        out = _datetimes_to_utc(name, raw)
+    else:
+        raise TypeError(f"`{name}` must hold timestamps, got dtype {raw.dtype}")
+    fail_rows(name, "must not be missing (NaT)", np.isnat(out), noun=noun)
+    return readonly(np.array(out, copy=True))
+
+
+def _try_datetime(value: str) -> np.datetime64 | None:
+    try:
+        return np.datetime64(value, "us")
+    except ValueError:
+        return None

@@ -20,6 +20,7 @@ from relmark.exceptions import ValidationError
 
 __all__ = ["CustomerSummary"]
 
+
 def _check_unit(unit: str | None) -> str | None:
     if unit is not None and not isinstance(unit, str):
         raise TypeError(f"`unit` must be a string or None, got {type(unit).__name__}")
@@ -138,9 +139,19 @@ class CustomerSummary:
         check_whole("frequency", f)
         bad = r > t
         first = int(np.argmax(bad))
-        fail_rows("recency", "must be <= `T`", bad, f"{float(r[first])!r} > {float(t[first])!r}" if bad.any() else None)
+        fail_rows(
+            "recency",
+            "must be <= `T`",
+            bad,
+            f"{float(r[first])!r} > {float(t[first])!r}" if bad.any() else None,
+        )
         bad = (f == 0) & (r != 0)
-        fail_rows("recency", "must be 0 where `frequency` is 0", bad, repr(float(r[int(np.argmax(bad))])) if bad.any() else None)
+        fail_rows(
+            "recency",
+            "must be 0 where `frequency` is 0",
+            bad,
+            repr(float(r[int(np.argmax(bad))])) if bad.any() else None,
+        )
         if w is None:
             w = readonly(np.ones(n))
         return cls(
@@ -260,6 +271,4 @@ class CustomerSummary:
 
     def __repr__(self) -> str:
         unit = f", unit={self.unit!r}" if self.unit else ""
-        return (
-            f"CustomerSummary({len(self):,} rows, {self.n_customers:,.0f} customers{unit})"
-        )
+        return f"CustomerSummary({len(self):,} rows, {self.n_customers:,.0f} customers{unit})"

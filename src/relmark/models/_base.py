@@ -64,7 +64,9 @@ class Model:
         rows = []
         for name, value in self.params.items():
             stderr = "" if info is None else f"{info.stderr.get(name, float('nan')):.4g}"
-            rows.append(f"<tr><td>{html.escape(name)}</td><td>{value:.6g}</td><td>{stderr}</td></tr>")
+            rows.append(
+                f"<tr><td>{html.escape(name)}</td><td>{value:.6g}</td><td>{stderr}</td></tr>"
+            )
         footer = ""
         if info is not None:
             footer = (

@@ -138,7 +138,10 @@ def maximize_likelihood(
         )
     value, gradient = objective(result.x)
     near_bound = np.abs(result.x) > _LOG_BOUND - 1e-6
-    at_optimum = math.isfinite(value) and float(np.abs(gradient[~near_bound]).max(initial=0.0)) < _GRADIENT_TOLERANCE
+    at_optimum = (
+        math.isfinite(value)
+        and float(np.abs(gradient[~near_bound]).max(initial=0.0)) < _GRADIENT_TOLERANCE
+    )
     if not at_optimum or near_bound.any():
         where = ", ".join(f"{n}={t:.4g}" for n, t in zip(names, np.exp(result.x), strict=True))
         advice = (
