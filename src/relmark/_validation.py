@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -103,7 +103,7 @@ def as_float_array(
         fail_rows(
             name, "must be >= 0", bad, _fmt(array[np.argmax(bad)]) if bad.any() else None, noun=noun
         )
-    return readonly(array)  # type: ignore[return-value]
+    return readonly(array)
 
 
 def check_whole(name: str, array: FloatArray, *, noun: str = "rows") -> None:
@@ -118,7 +118,7 @@ def check_whole(name: str, array: FloatArray, *, noun: str = "rows") -> None:
     )
 
 
-def check_same_length(arrays: dict[str, Sequence[Any] | NDArray[Any]]) -> int:
+def check_same_length(arrays: Mapping[str, Sequence[Any] | NDArray[Any]]) -> int:
     """Return the common length of ``arrays``; raise if the lengths differ."""
     lengths = {key: len(value) for key, value in arrays.items()}
     if len(set(lengths.values())) > 1:
@@ -177,8 +177,9 @@ def as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
     """Return a ``numpy.random.Generator`` from a generator, a seed or ``None``."""
     if isinstance(rng, np.random.Generator):
         return rng
-    if rng is None or (isinstance(rng, numbers.Integral) and not isinstance(rng, bool)):
-        return np.random.default_rng(rng)
+    seed: object = rng
+    if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
+        return np.random.default_rng(int(seed) if seed is not None else None)
     raise TypeError(
         f"`rng` must be a numpy Generator, an int seed or None, got {type(rng).__name__}"
     )

@@ -30,7 +30,7 @@ class Model:
         """The parameters as a ``{name: value}`` dict, in the model's order."""
         return {
             field.name: float(getattr(self, field.name))
-            for field in attrs.fields(type(self))  # type: ignore[misc]
+            for field in attrs.fields(type(self))  # type: ignore[arg-type]
             if field.name != "fit_info"
         }
 

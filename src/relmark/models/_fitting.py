@@ -173,7 +173,7 @@ def maximize_likelihood(
 def _standard_errors(
     model_name: str, names: Sequence[str], neg_log_likelihood: NegLogLikelihood, theta: FloatArray
 ) -> dict[str, float]:
-    """Standard errors from the observed information at ``theta``."""
+    """Return standard errors from the observed information at ``theta``."""
     k = theta.size
     hessian = np.empty((k, k))
     for j in range(k):  # k <= 4 parameters: a loop over parameters, not customers
