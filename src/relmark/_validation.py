@@ -178,8 +178,10 @@ def as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
     if isinstance(rng, np.random.Generator):
         return rng
     seed: object = rng
-    if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
-        return np.random.default_rng(int(seed) if seed is not None else None)
+    if seed is None:
+        return np.random.default_rng()
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+        return np.random.default_rng(int(seed))
     raise TypeError(
         f"`rng` must be a numpy Generator, an int seed or None, got {type(rng).__name__}"
     )
