@@ -12,17 +12,19 @@ Examples
 2
 """
 
-from relmark.data import CustomerSummary
+from relmark.data import CalibrationHoldout, CustomerSummary, TransactionLog
 from relmark.exceptions import ConvergenceError, RelmarkError, ValidationError
 from relmark.models import FitInfo
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "CalibrationHoldout",
     "ConvergenceError",
     "CustomerSummary",
     "FitInfo",
     "RelmarkError",
+    "TransactionLog",
     "ValidationError",
     "__version__",
 ]
