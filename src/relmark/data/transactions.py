@@ -432,6 +432,8 @@ class TransactionLog:
         """
         times = self._period_times(period)
         ids = self.customer_id
+        if ids.size == 0:
+            return ids, np.zeros((2, 0)), np.zeros(0), np.zeros((2, 0))
         if ids.dtype.kind in "iu":
             id_key = ids.astype(np.int64) - (ids.min() if ids.size else 0)
         else:

@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import relmark
+from relmark import CustomerSummary, ValidationError
+
+
+def test_from_arrays_copies_and_is_readonly() -> None:
+    frequency = np.array([1.0, 0.0])
+    summary = CustomerSummary.from_arrays(frequency, [2.0, 0.0], [5.0, 3.0])
+    frequency[0] = 99
+    assert summary.frequency.tolist() == [1.0, 0.0]
+    with pytest.raises(ValueError):
+        summary.frequency[0] = 3.0
+    assert summary.weights.tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"frequency": [1.5], "recency": [1.0], "T": [2.0]}, "`frequency` must be whole numbers"),
+        ({"frequency": [-1], "recency": [0.0], "T": [2.0]}, "`frequency` must be >= 0"),
+        ({"frequency": [1], "recency": [3.0], "T": [2.0]}, "`recency` must be <= `T`"),
+        ({"frequency": [0], "recency": [1.0], "T": [2.0]}, "must be 0 where `frequency` is 0"),
+        ({"frequency": [1], "recency": [np.nan], "T": [2.0]}, "`recency` must not be NaN"),
+        ({"frequency": [1], "recency": [1.0], "T": [np.inf]}, "`T` must be finite"),
+        ({"frequency": [1, 2], "recency": [1.0], "T": [2.0]}, "same length"),
+        (
+            {"frequency": [1], "recency": [1.0], "T": [2.0], "weights": [0.0]},
+            "`weights` must be > 0",
+        ),
+        (
+            {"frequency": [1], "recency": [1.0], "T": [2.0], "monetary_value": [-3.0]},
+            "`monetary_value` must be >= 0",
+        ),
+    ],
+)
+def test_bad_values_raise_validation_error(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        CustomerSummary.from_arrays(**kwargs)  # type: ignore[arg-type]
+
+
+def test_message_counts_rows_and_names_first_index() -> None:
+    with pytest.raises(ValidationError) as error:
+        CustomerSummary.from_arrays([1, 1, 1], [1.0, 5.0, 6.0], [2.0, 2.0, 2.0])
+    assert "2 of 3 rows violate this (first at index 1: 5.0 > 2.0)" in str(error.value)
+
+
+@pytest.mark.parametrize("bad", ["abc", [["x"]], [object()], [None]])
+def test_wrong_types_raise_type_error(bad: object) -> None:
+    with pytest.raises((TypeError, ValidationError)):
+        CustomerSummary.from_arrays(bad, [0.0], [1.0])  # type: ignore[arg-type]
+
+
+def test_string_values_raise_type_error() -> None:
+    with pytest.raises(TypeError, match="`frequency`"):
+        CustomerSummary.from_arrays(["1"], [0.0], [1.0])
+
+
+rows = st.lists(
+    st.tuples(
+        st.integers(0, 20),
+        st.floats(0, 1, allow_nan=False),
+        st.floats(0, 100, allow_nan=False),
+        st.floats(0.5, 4, allow_nan=False),
+    ),
+    min_size=1,
+    max_size=60,
+)
+
+
+@given(rows)
+def test_compress_preserves_counts_and_rows(data: list[tuple[int, float, float, float]]) -> None:
+    f = np.array([d[0] for d in data], dtype=float)
+    age = np.round(np.array([d[2] for d in data]), 0)
+    r = np.where(f > 0, np.round(np.array([d[1] for d in data]) * age, 0), 0.0)
+    w = np.array([d[3] for d in data])
+    summary = CustomerSummary.from_arrays(f, r, age, weights=w)
+    compressed = summary.compress()
+    assert compressed.n_customers == pytest.approx(summary.n_customers)
+    distinct = {(a, b, c) for a, b, c in zip(f, r, age, strict=True)}
+    assert len(compressed) == len(distinct)
+    for a, b, c, weight in zip(
+        compressed.frequency, compressed.recency, compressed.T, compressed.weights, strict=True
+    ):
+        mask = (f == a) & (r == b) & (age == c)
+        assert weight == pytest.approx(w[mask].sum())
+
+
+def test_compress_with_monetary_keeps_spend() -> None:
+    summary = CustomerSummary.from_arrays(
+        [1, 1, 1], [2.0, 2.0, 2.0], [5.0, 5.0, 5.0], monetary_value=[3.0, 3.0, 4.0]
+    )
+    compressed = summary.compress(monetary=True)
+    assert compressed.monetary_value is not None
+    assert compressed.monetary_value.tolist() == [3.0, 4.0]
+    assert compressed.weights.tolist() == [2.0, 1.0]
+    with pytest.raises(ValidationError):
+        CustomerSummary.from_arrays([1], [1.0], [2.0]).compress(monetary=True)
+
+
+def test_subset_and_to_dict() -> None:
+    summary = CustomerSummary.from_arrays(
+        [1, 0, 2], [1.0, 0.0, 2.0], [3.0, 3.0, 3.0], customer_id=["a", "b", "c"]
+    )
+    part = summary.subset(summary.frequency > 0)
+    assert part.customer_id is not None
+    assert part.customer_id.tolist() == ["a", "c"]
+    assert set(summary.to_dict()) == {"customer_id", "frequency", "recency", "T", "weights"}
+    with pytest.raises(ValidationError):
+        summary.subset(np.array([True, False]))
+    assert "3 rows" in repr(summary)
+
+
+def test_top_level_reexports() -> None:
+    assert relmark.CustomerSummary is CustomerSummary
+    assert sorted(relmark.__all__) == relmark.__all__

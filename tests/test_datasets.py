@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from relmark import ValidationError
+from relmark.datasets import cdnow_sample_summary, load_cdnow_sample, simulate_transactions
+
+
+def test_cdnow_sample_shape() -> None:
+    log = load_cdnow_sample()
+    assert len(log) == 6919
+    assert str(log.timestamp.min())[:10] == "1997-01-01"
+    assert str(log.timestamp.max())[:10] == "1998-06-30"
+    summary = cdnow_sample_summary()
+    assert len(summary) == 2357
+    assert int((summary.frequency > 0).sum()) == 946  # the 946 repeat buyers of the papers
+
+
+def test_simulator_is_seeded_and_plausible() -> None:
+    first = simulate_transactions(2000, rng=3)
+    second = simulate_transactions(2000, rng=np.random.default_rng(3))
+    np.testing.assert_array_equal(first.timestamp, second.timestamp)
+    summary = first.summarize()
+    assert len(summary) == 2000
+    assert 1.0 < len(first) / 2000 < 5.0
+    assert first.amount is not None and np.all(first.amount >= 0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"n_customers": 0}, ValidationError),
+        ({"n_customers": 10, "r": -1.0}, ValidationError),
+        ({"n_customers": 10, "acquisition_days": 900.0}, ValidationError),
+        ({"n_customers": 1.5}, TypeError),
+        ({"n_customers": 10, "rng": "seed"}, TypeError),
+    ],
+)
+def test_simulator_rejects_bad_arguments(kwargs: dict[str, object], error: type) -> None:
+    with pytest.raises(error):
+        simulate_transactions(**kwargs)  # type: ignore[arg-type]
