@@ -357,7 +357,7 @@ class TransactionLog:
             amount=None if self.amount is None else self.amount[later],
             unit=self.unit,
         )
-        ids, _, counts, totals = holdout._transactions(period)
+        ids, _, counts, totals, _ = holdout._transactions(period)
         assert summary.customer_id is not None
         purchases = np.zeros(len(summary))
         value = np.zeros(len(summary))
@@ -402,71 +402,65 @@ class TransactionLog:
             return unit or self.unit, 1.0
         return unit, UNIT_SECONDS[self.unit] / UNIT_SECONDS[unit]
 
-    def _period_times(self, period: str | float | None) -> FloatArray | IntArray:
-        """Each purchase's period start: int64 seconds (calendar) or float (numeric)."""
+    def _period_times(self, period: str | float | None) -> tuple[FloatArray | IntArray, float]:
+        """Each purchase's period as a number on a tick grid, and the tick's length.
+
+        Calendar logs: int64 period indices counted from the epoch, tick in
+        seconds (whole-period flooring by integer division, so a numpy
+        ``"W"`` period starts on Thursdays like ``datetime64[W]``).  Numeric
+        logs: the times themselves (tick 1) or bin indices (tick = width).
+        """
         if self.is_calendar:
+            micros = self.timestamp.view(np.int64)
             if period is None:
-                floored = self.timestamp
-            else:
-                if not isinstance(period, str) or period not in _NUMPY_UNIT:
-                    raise ValidationError(
-                        f"`period` must be one of {', '.join(_NUMPY_UNIT)} or None for a calendar "
-                        f"log, got {period!r}"
-                    )
-                floored = self.timestamp.astype(f"datetime64[{_NUMPY_UNIT[period]}]")
-            return floored.astype("datetime64[s]").astype(np.int64)
+                return micros, 1e-6
+            if not isinstance(period, str) or period not in _NUMPY_UNIT:
+                raise ValidationError(
+                    f"`period` must be one of {', '.join(_NUMPY_UNIT)} or None for a calendar "
+                    f"log, got {period!r}"
+                )
+            tick = UNIT_SECONDS[period]
+            return micros // int(tick * 1_000_000), tick
         numeric: FloatArray = self.timestamp.astype(np.float64, copy=False)
         if period is None or period == "D":
-            return numeric
+            return numeric, 1.0
         width = as_scalar("period", period, low=0.0, low_open=True)
-        return np.floor(numeric / width) * width
+        return np.floor(numeric / width), width
 
     def _transactions(
         self, period: str | float | None
-    ) -> tuple[NDArray[Any], FloatArray, FloatArray, FloatArray]:
+    ) -> tuple[NDArray[Any], FloatArray, FloatArray, FloatArray, float]:
         """Merge purchases per (customer, period), then describe each customer.
 
         Returns the sorted distinct ids and, per customer: the first and the
-        last transaction time (log time), the number of transactions and the
-        total value.  Vectorised: one sort, then reductions over runs.
+        last transaction (in ticks), the number of transactions, the total
+        value and the value of the first transaction; and the tick length.
+        Vectorised: one sort of a combined (customer, period) key where it
+        fits in int64, else a lexicographic sort; sums by ``np.bincount``.
         """
-        times = self._period_times(period)
-        ids = self.customer_id
-        if ids.size == 0:
-            return ids, np.zeros((2, 0)), np.zeros(0), np.zeros((2, 0))
-        if ids.dtype.kind in "iu":
-            id_key = ids.astype(np.int64) - (ids.min() if ids.size else 0)
-        else:
-            _, inverse = np.unique(ids, return_inverse=True)
-            id_key = inverse.astype(np.int64)
-        order = _sort_order(id_key, times)
-        key_sorted, time_sorted = id_key[order], times[order]
-        new_customer = np.empty(order.size, dtype=bool)
-        new_customer[:1] = True
-        np.not_equal(key_sorted[1:], key_sorted[:-1], out=new_customer[1:])
-        new_txn = new_customer.copy()
-        new_txn[1:] |= time_sorted[1:] != time_sorted[:-1]
-        txn_start = np.flatnonzero(new_txn)
-        amounts = (
-            np.add.reduceat(self.amount[order], txn_start)
-            if self.amount is not None and txn_start.size
-            else np.zeros(txn_start.size)
-        )
-        txn_customer = np.cumsum(new_customer)[txn_start] - 1
-        first_txn = np.flatnonzero(new_customer[txn_start])
-        counts = np.diff(np.append(first_txn, txn_start.size))
-        txn_times = time_sorted[txn_start].astype(np.float64)
-        customer_first = txn_times[first_txn]
-        last_txn = np.append(first_txn[1:], txn_start.size) - 1
-        customer_last = txn_times[last_txn]
-        totals = np.bincount(txn_customer, weights=amounts, minlength=first_txn.size)
-        first_amount = amounts[first_txn]
-        customer_ids = ids[order][txn_start[first_txn]]
+        times, tick = self._period_times(period)
+        codes, customers = _customer_codes(self.customer_id)
+        amount = self.amount if self.amount is not None else np.zeros(codes.size)
+        if codes.size == 0:
+            return self.customer_id, np.zeros((2, 0)), np.zeros(0), np.zeros((2, 0)), tick
+        transactions = _distinct_transactions(codes, times)
+        owner, when = transactions
+        starts = np.flatnonzero(np.diff(owner, prepend=-1))
+        ends = np.append(starts[1:], owner.size) - 1
+        present = owner[starts]
+        first_time = np.zeros(customers.size, dtype=when.dtype)
+        first_time[present] = when[starts]
+        on_first = times == first_time[codes]
+        totals = np.bincount(codes, weights=amount, minlength=customers.size)[present]
+        first_amount = np.bincount(
+            codes[on_first], weights=amount[on_first], minlength=customers.size
+        )[present]
         return (
-            customer_ids,
-            np.stack([customer_first, customer_last]),
-            counts.astype(np.float64),
+            customers[present],
+            np.stack([when[starts], when[ends]]).astype(np.float64),
+            (ends - starts + 1).astype(np.float64),
             np.stack([totals, first_amount]),
+            tick,
         )
 
     def _summarize(
@@ -477,7 +471,8 @@ class TransactionLog:
         summary_unit, factor = self._resolve_unit(unit)
         kept = self.timestamp <= end
         log = self if kept.all() else self._select(kept)
-        ids, first_last, counts, totals = log._transactions(period)
+        ids, first_last, counts, totals, tick = log._transactions(period)
+        first = first_last[0] * tick
         end_time = self._log_time(end)
         frequency = counts - 1
         repeat_value = totals[0] - totals[1]
@@ -486,8 +481,8 @@ class TransactionLog:
         )
         summary = CustomerSummary(
             frequency=readonly(frequency),
-            recency=readonly((first_last[1] - first_last[0]) * factor),
-            T=readonly((end_time - first_last[0]) * factor),
+            recency=readonly((first_last[1] - first_last[0]) * (tick * factor)),
+            T=readonly((end_time - first) * factor),
             monetary_value=readonly(monetary) if self.amount is not None else None,
             weights=readonly(np.ones(ids.size)),
             customer_id=readonly(ids),
@@ -510,16 +505,35 @@ class TransactionLog:
         )
 
 
-def _sort_order(id_key: IntArray, times: FloatArray | IntArray) -> IntArray:
-    """Order rows by customer, then time: one argsort of a combined key when it fits."""
-    if id_key.size == 0:
-        return np.zeros(0, dtype=np.int64)
+def _customer_codes(ids: NDArray[Any]) -> tuple[IntArray, NDArray[Any]]:
+    """Return a dense int64 code per row and the id of each code.
+
+    Integer ids spanning a range not much wider than the number of rows map
+    by subtraction (no sort); anything else goes through ``np.unique``.
+    Codes of absent ids are harmless: callers keep only codes that occur.
+    """
+    if ids.dtype.kind in "iu" and ids.size:
+        low, high = int(ids.min()), int(ids.max())
+        if high - low < 4 * ids.size + 1024:
+            return (ids - low).astype(np.int64), np.arange(low, high + 1, dtype=ids.dtype)
+    customers, inverse = np.unique(ids, return_inverse=True)
+    return inverse.astype(np.int64).reshape(-1), customers
+
+
+def _distinct_transactions(
+    codes: IntArray, times: FloatArray | IntArray
+) -> tuple[IntArray, FloatArray | IntArray]:
+    """Return the distinct (customer code, time) pairs, sorted by code then time."""
     if times.dtype.kind == "i":
-        low, high = int(times.min()), int(times.max())
-        span = high - low + 1
-        if (int(id_key.max()) + 1) * span < 2**62:
-            key = id_key * span + (times - low)
-            if bool(np.all(key[1:] >= key[:-1])):
-                return np.arange(key.size)
-            return np.argsort(key, kind="stable")
-    return np.lexsort((times, id_key))
+        low = int(times.min())
+        span = int(times.max()) - low + 1
+        if (int(codes.max()) + 1) * span < 2**62:
+            key = np.sort(codes * span + (times - low))
+            distinct = key[np.diff(key, prepend=-1) != 0]
+            owner = distinct // span
+            return owner, distinct - owner * span + low
+    order = np.lexsort((times, codes))
+    owner, when = codes[order], times[order]
+    new = np.ones(order.size, dtype=bool)
+    new[1:] = (owner[1:] != owner[:-1]) | (when[1:] != when[:-1])
+    return owner[new], when[new]
