@@ -15,7 +15,6 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.doctest",
-    "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
     "sphinx.ext.viewcode",
     "sphinx_copybutton",
@@ -37,15 +36,8 @@ plot_html_show_formats = False
 plot_formats = [("png", 110)]
 plot_rcparams = {"figure.figsize": (6.4, 4.0)}
 
-intersphinx_mapping = {
-    "python": ("https://docs.python.org/3", None),
-    "numpy": ("https://numpy.org/doc/stable", None),
-}
-intersphinx_disabled_reftypes = ["*"]
-intersphinx_timeout = 2
 
 html_theme = "furo"
 html_title = f"relmark {release}"
 html_static_path: list[str] = []
 nitpicky = False
-suppress_warnings = ["intersphinx"]
