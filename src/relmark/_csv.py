@@ -1,0 +1,165 @@
+"""Reading transaction files for the command line, with errors that name row and column."""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import tempfile
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from relmark.data.transactions import TransactionLog
+from relmark.exceptions import ValidationError
+
+__all__ = ["read_transactions", "write_columns"]
+
+_COMPACT_DATE = re.compile(r"^\d{8}$")
+
+
+def _first_bad(values: NDArray[Any], ok: NDArray[np.bool_]) -> tuple[int, str]:
+    row = int(np.argmin(ok))
+    return row, str(values[row])
+
+
+def _fail(path: Path, row: int, column: str, problem: str) -> ValidationError:
+    # Data row ``row`` (0-based) sits on line row + 2: the header is line 1.
+    return ValidationError(f"{path}: line {row + 2}, column {column!r}: {problem}")
+
+
+def _parse_dates(path: Path, column: str, values: NDArray[np.str_]) -> NDArray[np.datetime64]:
+    """Parse ISO-8601 dates/datetimes, or compact ``YYYYMMDD`` dates, vectorised."""
+    text = np.char.strip(values)
+    if _COMPACT_DATE.match(str(text[0])):
+        return _parse_compact_dates(path, column, text)
+    try:
+        parsed: NDArray[np.datetime64] = text.astype("datetime64[us]")
+    except ValueError:
+        ok = np.array([_is_datetime(str(v)) for v in text.tolist()], dtype=bool)
+        row, bad = _first_bad(values, ok)
+        raise _fail(path, row, column, f"cannot parse {bad!r} as an ISO-8601 date") from None
+    return parsed
+
+
+def _parse_compact_dates(path: Path, column: str, text: NDArray[np.str_]) -> NDArray[np.datetime64]:
+    """Parse ``YYYYMMDD`` by integer arithmetic; a date that rolls over a month is invalid."""
+    ok = (np.char.str_len(text) == 8) & np.char.isdigit(text)
+    number = np.where(ok, text, "19700101").astype(np.int64)
+    month = np.clip(number // 100 % 100, 1, 12)
+    months = ((number // 10_000 - 1970) * 12 + month - 1).astype("datetime64[M]")
+    days = months.astype("datetime64[D]") + (number % 100 - 1).astype("timedelta64[D]")
+    ok &= (number // 100 % 100 == month) & (number % 100 >= 1)
+    ok &= days.astype("datetime64[M]") == months
+    if not ok.all():
+        row, bad = _first_bad(text, ok)
+        raise _fail(path, row, column, f"cannot parse {bad!r} as a YYYYMMDD date")
+    parsed: NDArray[np.datetime64] = days.astype("datetime64[us]")
+    return parsed
+
+
+def _is_datetime(text: str) -> bool:
+    try:
+        np.datetime64(text, "us")
+    except ValueError:
+        return False
+    return True
+
+
+def _parse_amounts(path: Path, column: str, values: NDArray[np.str_]) -> NDArray[np.float64]:
+    try:
+        amounts = np.char.strip(values).astype(np.float64)
+    except ValueError:
+        ok = np.array([_is_number(str(v)) for v in values.tolist()], dtype=bool)
+        row, text = _first_bad(values, ok)
+        raise _fail(path, row, column, f"cannot parse {text!r} as a number") from None
+    ok = np.isfinite(amounts) & (amounts >= 0)
+    if not ok.all():
+        row, text = _first_bad(values, ok)
+        raise _fail(path, row, column, f"amounts must be finite and >= 0, got {text!r}")
+    return amounts
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def read_transactions(
+    path: str | os.PathLike[str],
+    *,
+    customer_col: str,
+    date_col: str,
+    amount_col: str | None = None,
+) -> TransactionLog:
+    """Read a CSV file of purchases into a :class:`~relmark.TransactionLog`.
+
+    Dates are ISO-8601 (``1997-01-01``, ``1997-01-01T10:30``) or compact
+    ``YYYYMMDD``; amounts are non-negative numbers.  Any problem raises a
+    :class:`~relmark.ValidationError` naming the file, the line and the column.
+    """
+    file = Path(path)
+    with file.open(newline="") as handle:
+        header = next(csv.reader(handle), None)
+    if not header:
+        raise ValidationError(f"{file}: the file is empty (expected a header line)")
+    header = [name.strip() for name in header]
+    wanted = {"--customer-col": customer_col, "--date-col": date_col}
+    if amount_col is not None:
+        wanted["--amount-col"] = amount_col
+    for option, name in wanted.items():
+        if name not in header:
+            raise ValidationError(
+                f"{file}: column {name!r} (from {option}) is not in the header; "
+                f"columns: {', '.join(header)}"
+            )
+    positions = [header.index(name) for name in wanted.values()]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # an empty body is reported below
+            table = np.loadtxt(
+                file,
+                delimiter=",",
+                dtype=str,
+                skiprows=1,
+                usecols=positions,
+                quotechar='"',
+                ndmin=2,
+            )
+    except ValueError as error:
+        found = re.search(r"at row (\d+)", str(error))
+        if found is None:
+            raise ValidationError(f"{file}: cannot read the file as CSV: {error}") from None
+        line = int(found.group(1)) + 1  # numpy counts data rows from 1; the header is line 1
+        raise ValidationError(f"{file}: line {line}: wrong number of columns") from None
+    if table.shape[0] == 0:
+        raise ValidationError(f"{file}: no purchases after the header line")
+    customers = np.char.strip(table[:, 0])
+    empty = np.char.str_len(customers) == 0
+    if empty.any():
+        raise _fail(file, int(np.argmax(empty)), customer_col, "the customer id is empty")
+    dates = _parse_dates(file, date_col, table[:, 1])
+    amounts = None if amount_col is None else _parse_amounts(file, amount_col, table[:, 2])
+    return TransactionLog.from_arrays(customers, dates, amounts)
+
+
+def write_columns(path: str | os.PathLike[str], columns: Mapping[str, NDArray[Any]]) -> None:
+    """Write equal-length columns to a CSV file atomically: all of it or nothing."""
+    target = Path(path)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        with os.fdopen(handle, "w", newline="") as out:
+            writer = csv.writer(out)
+            writer.writerow(list(columns))
+            writer.writerows(zip(*(column.tolist() for column in columns.values()), strict=True))
+        os.replace(temporary, target)
+    except BaseException:
+        os.unlink(temporary)
+        raise
