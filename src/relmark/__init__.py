@@ -14,7 +14,7 @@ Examples
 
 from relmark.data import CalibrationHoldout, CustomerSummary, TransactionLog
 from relmark.exceptions import ConvergenceError, RelmarkError, ValidationError
-from relmark.models import FitInfo
+from relmark.models import FitInfo, GammaGamma
 
 __version__ = "0.1.0"
 
@@ -23,6 +23,7 @@ __all__ = [
     "ConvergenceError",
     "CustomerSummary",
     "FitInfo",
+    "GammaGamma",
     "RelmarkError",
     "TransactionLog",
     "ValidationError",

@@ -5,5 +5,6 @@ or estimate one with its ``fit`` classmethod.
 """
 
 from relmark.models._fitting import FitInfo
+from relmark.models.gamma_gamma import GammaGamma
 
-__all__ = ["FitInfo"]
+__all__ = ["FitInfo", "GammaGamma"]
