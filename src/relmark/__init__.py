@@ -14,7 +14,7 @@ Examples
 
 from relmark.data import CalibrationHoldout, CustomerSummary, TransactionLog
 from relmark.exceptions import ConvergenceError, RelmarkError, ValidationError
-from relmark.models import FitInfo, GammaGamma
+from relmark.models import FitInfo, GammaGamma, ShiftedBetaGeo
 
 __version__ = "0.1.0"
 
@@ -25,6 +25,7 @@ __all__ = [
     "FitInfo",
     "GammaGamma",
     "RelmarkError",
+    "ShiftedBetaGeo",
     "TransactionLog",
     "ValidationError",
     "__version__",

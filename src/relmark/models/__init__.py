@@ -6,5 +6,6 @@ or estimate one with its ``fit`` classmethod.
 
 from relmark.models._fitting import FitInfo
 from relmark.models.gamma_gamma import GammaGamma
+from relmark.models.shifted_beta_geo import ShiftedBetaGeo
 
-__all__ = ["FitInfo", "GammaGamma"]
+__all__ = ["FitInfo", "GammaGamma", "ShiftedBetaGeo"]
