@@ -515,7 +515,10 @@ def _customer_codes(ids: NDArray[Any]) -> tuple[IntArray, NDArray[Any]]:
     if ids.dtype.kind in "iu" and ids.size:
         low, high = int(ids.min()), int(ids.max())
         if high - low < 4 * ids.size + 1024:
-            return (ids - low).astype(np.int64), np.arange(low, high + 1, dtype=ids.dtype)
+            customers = np.arange(low, high + 1, dtype=ids.dtype)
+            if low == 0 and ids.dtype == np.int64:
+                return ids, customers  # already codes: no copy (callers never write to them)
+            return (ids - low).astype(np.int64), customers
     customers, inverse = np.unique(ids, return_inverse=True)
     return inverse.astype(np.int64).reshape(-1), customers
 
@@ -528,10 +531,21 @@ def _distinct_transactions(
         low = int(times.min())
         span = int(times.max()) - low + 1
         if (int(codes.max()) + 1) * span < 2**62:
-            key = np.sort(codes * span + (times - low))
-            distinct = key[np.diff(key, prepend=-1) != 0]
+            key = codes * span  # one int64 key per purchase, built and sorted in place
+            key += times.astype(np.int64, copy=False)
+            if low:
+                key -= low
+            key.sort()
+            new = np.empty(key.size, dtype=bool)
+            new[:1] = True
+            np.not_equal(key[1:], key[:-1], out=new[1:])
+            distinct = key[new]
+            del key, new
             owner = distinct // span
-            return owner, distinct - owner * span + low
+            distinct -= owner * span
+            if low:
+                distinct += low
+            return owner, distinct
     order = np.lexsort((times, codes))
     owner, when = codes[order], times[order]
     new = np.ones(order.size, dtype=bool)
