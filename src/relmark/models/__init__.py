@@ -5,7 +5,8 @@ or estimate one with its ``fit`` classmethod.
 """
 
 from relmark.models._fitting import FitInfo
+from relmark.models.beta_geo_beta_binom import BetaGeoBetaBinom
 from relmark.models.gamma_gamma import GammaGamma
 from relmark.models.shifted_beta_geo import ShiftedBetaGeo
 
-__all__ = ["FitInfo", "GammaGamma", "ShiftedBetaGeo"]
+__all__ = ["BetaGeoBetaBinom", "FitInfo", "GammaGamma", "ShiftedBetaGeo"]
