@@ -374,7 +374,10 @@ class GammaGamma(Model):
         x, m = _spend_rows(summary, repeat_only=False)
         self._check_mean_exists()
         p, q = self.p, self.q
-        weight = p * x / (p * x + q - 1.0)
-        spend = np.where(x > 0, m, 0.0)
-        result: FloatArray = (1.0 - weight) * self.population_mean_spend() + weight * spend
+        mean = self.population_mean_spend()
+        px = p * x
+        # mean + weight * (m - mean); the weight px / (px + q - 1) is 0 where x = 0
+        result: FloatArray = px * (m - mean)
+        result /= px + (q - 1.0)
+        result += mean
         return result
