@@ -10,6 +10,7 @@ import attrs
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import betaln, digamma, gammaln, logsumexp
+from typing_extensions import Self
 
 from relmark._validation import (
     FloatArray,
@@ -187,7 +188,7 @@ class BetaGeoBetaBinom(Model):
         return np.array([self.alpha, self.beta, self.gamma, self.delta])
 
     @classmethod
-    def fit(cls, summary: CustomerSummary, *, start: Mapping[str, float] | None = None) -> Any:
+    def fit(cls, summary: CustomerSummary, *, start: Mapping[str, float] | None = None) -> Self:
         r"""Estimate the parameters by maximum likelihood.
 
         Parameters

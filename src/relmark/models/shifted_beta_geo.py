@@ -10,6 +10,7 @@ import attrs
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import betaln, digamma
+from typing_extensions import Self
 
 from relmark._validation import (
     FloatArray,
@@ -189,7 +190,7 @@ class ShiftedBetaGeo(Model):
         alive_w: FloatArray,
         start: Mapping[str, float] | None,
         n_rows: int,
-    ) -> ShiftedBetaGeo:
+    ) -> Self:
         n_customers = float(churn_w.sum() + alive_w.sum())
         if churn_w.sum() <= 0:
             raise ValidationError(
@@ -211,9 +212,7 @@ class ShiftedBetaGeo(Model):
         return cls(alpha=float(theta[0]), beta=float(theta[1]), fit_info=info)
 
     @classmethod
-    def fit_survival(
-        cls, alive: ArrayLike, *, start: Mapping[str, float] | None = None
-    ) -> ShiftedBetaGeo:
+    def fit_survival(cls, alive: ArrayLike, *, start: Mapping[str, float] | None = None) -> Self:
         r"""Estimate the parameters from a cohort's survivor counts.
 
         Parameters
@@ -278,7 +277,7 @@ class ShiftedBetaGeo(Model):
         churned: ArrayLike,
         *,
         start: Mapping[str, float] | None = None,
-    ) -> ShiftedBetaGeo:
+    ) -> Self:
         r"""Estimate the parameters from individual customers' tenures.
 
         Parameters
