@@ -159,6 +159,26 @@ def test_chunked_likelihood_equals_unchunked(monkeypatch: pytest.MonkeyPatch) ->
     np.testing.assert_allclose(PAPER.customer_log_likelihood(summary), whole, rtol=1e-14)
 
 
+def test_distinct_row_shortcut_gives_row_by_row_results() -> None:
+    simulated = PAPER.simulate(5_000, 8, rng=2)  # few distinct histories: the shortcut applies
+    x, t_x, n = simulated.frequency, simulated.recency, simulated.T
+    horizon = np.arange(5_000) % 3
+    ll, _ = _log_likelihood_and_gradient(
+        np.array(list(PAPER.params.values())), x, t_x, n, gradient=False
+    )
+    np.testing.assert_allclose(PAPER.customer_log_likelihood(simulated), ll, rtol=1e-13)
+    rows = np.arange(0, 5_000, 97)  # fewer than 64 rows: evaluated directly
+    subset = simulated.subset(rows)
+    np.testing.assert_allclose(
+        PAPER.probability_alive(simulated)[rows], PAPER.probability_alive(subset), rtol=1e-13
+    )
+    np.testing.assert_allclose(
+        PAPER.expected_purchases(simulated, horizon)[rows],
+        PAPER.expected_purchases(subset, horizon[rows]),
+        rtol=1e-13,
+    )
+
+
 def test_simulate_then_fit_recovers_parameters() -> None:
     truth = BetaGeoBetaBinom(alpha=1.2, beta=0.75, gamma=0.66, delta=2.78)
     simulated = truth.simulate(30_000, 10, rng=7)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -290,6 +290,9 @@ class BetaGeoBetaBinom(Model):
         [-1.167, -2.182]
         """
         x, t_x, n = _discrete_rows(summary)
+        return _on_distinct(self._row_log_likelihood, x, t_x, n)
+
+    def _row_log_likelihood(self, x: FloatArray, t_x: FloatArray, n: FloatArray) -> FloatArray:
         ll, _ = _log_likelihood_and_gradient(self._theta, x, t_x, n, gradient=False)
         return ll
 
@@ -371,7 +374,10 @@ class BetaGeoBetaBinom(Model):
         [0.095, 0.93]
         """
         x, t_x, n = _discrete_rows(summary)
-        ll, _ = _log_likelihood_and_gradient(self._theta, x, t_x, n, gradient=False)
+        return _on_distinct(self._row_probability_alive, x, t_x, n)
+
+    def _row_probability_alive(self, x: FloatArray, t_x: FloatArray, n: FloatArray) -> FloatArray:
+        ll = self._row_log_likelihood(x, t_x, n)
         g, d = self.gamma, self.delta
         log_p = self._log_alive_part(x, n) + betaln(g, d + n + 1.0) - betaln(g, d) - ll
         result: FloatArray = np.clip(np.exp(log_p), 0.0, 1.0)
@@ -425,7 +431,12 @@ class BetaGeoBetaBinom(Model):
         """
         x, t_x, n = _discrete_rows(summary)
         horizon = _whole_horizon("t", t, x.size)
-        ll, _ = _log_likelihood_and_gradient(self._theta, x, t_x, n, gradient=False)
+        return _on_distinct(self._row_expected_purchases, x, t_x, n, horizon)
+
+    def _row_expected_purchases(
+        self, x: FloatArray, t_x: FloatArray, n: FloatArray, horizon: FloatArray
+    ) -> FloatArray:
+        ll = self._row_log_likelihood(x, t_x, n)
         log_front = (
             betaln(self.alpha + x + 1.0, self.beta + n - x) - betaln(self.alpha, self.beta) - ll
         )
@@ -624,6 +635,30 @@ class BetaGeoBetaBinom(Model):
             T=readonly(periods.astype(np.float64).copy()),
             weights=readonly(np.ones(count)),
         )
+
+
+def _on_distinct(function: Callable[..., FloatArray], *columns: FloatArray) -> FloatArray:
+    """Apply a row-wise ``function`` of whole-number columns once per distinct row.
+
+    The columns are packed into one int64 key (when it fits), so repeated
+    histories, the norm for discrete data, are evaluated once and the
+    results broadcast back; otherwise ``function`` runs on all rows.
+    """
+    size = columns[0].size
+    if size < 64:
+        return function(*columns)
+    spans = [int(column.max(initial=0)) + 1 for column in columns]
+    if math.prod(spans) >= 2**62:
+        return function(*columns)
+    key = columns[0].astype(np.int64)
+    for column, span in zip(columns[1:], spans[1:], strict=True):
+        key = key * span + column.astype(np.int64)
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    if first.size > size // 2:
+        return function(*columns)
+    distinct = function(*(column[first] for column in columns))
+    result: FloatArray = distinct[inverse.reshape(-1)]
+    return result
 
 
 def _log_binom(n: Any, k: Any) -> Any:
