@@ -204,6 +204,16 @@ class CustomerSummary:
             if self.monetary_value is None:
                 raise ValidationError("`monetary_value` is needed to compress with monetary=True")
             columns.append(self.monetary_value)
+        packed = _compress_whole(columns, self.weights)
+        if packed is not None:
+            values, counts = packed
+            return CustomerSummary(
+                frequency=readonly(values[0]),
+                recency=readonly(values[1]),
+                T=readonly(values[2]),
+                weights=readonly(counts),
+                unit=self.unit,
+            )
         order = np.lexsort(columns[::-1])
         stacked = np.stack([c[order] for c in columns])
         new_row = np.empty(order.size, dtype=bool)
@@ -272,3 +282,48 @@ class CustomerSummary:
     def __repr__(self) -> str:
         unit = f", unit={self.unit!r}" if self.unit else ""
         return f"CustomerSummary({len(self):,} rows, {self.n_customers:,.0f} customers{unit})"
+
+
+def _compress_whole(
+    columns: list[FloatArray], weights: FloatArray
+) -> tuple[list[FloatArray], FloatArray] | None:
+    """Distinct rows and counts by one int64 sort, or None when this shortcut does not apply.
+
+    Applies to unit weights and whole-number columns (days, periods) whose
+    ranges multiply to less than 2**62: each row becomes one mixed-radix
+    int64 key, ordered like the rows themselves, so ``np.sort`` (no
+    permutation) and run lengths give the same rows and counts as the
+    lexicographic sort, several times faster.
+    """
+    n = weights.size
+    if n == 0 or len(columns) != 3 or not bool(np.all(weights == 1.0)):
+        return None
+    spans = []
+    for column in columns:
+        high = float(column.max())
+        if (
+            high >= 2.0**62
+            or float(column.min()) < 0
+            or not bool(np.all(column == np.floor(column)))
+        ):
+            return None
+        spans.append(int(high) + 1)
+    if spans[0] * spans[1] * spans[2] >= 2**62:
+        return None
+    key = columns[0].astype(np.int64)
+    for column, span in zip(columns[1:], spans[1:], strict=True):
+        key *= span
+        key += column.astype(np.int64)
+    key.sort()
+    new = np.empty(n, dtype=bool)
+    new[0] = True
+    np.not_equal(key[1:], key[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    distinct = key[starts]
+    counts = np.diff(np.append(starts, n)).astype(np.float64)
+    values = []
+    for span in spans[:0:-1]:
+        values.append((distinct % span).astype(np.float64))
+        distinct //= span
+    values.append(distinct.astype(np.float64))
+    return values[::-1], counts
