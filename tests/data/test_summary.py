@@ -119,3 +119,8 @@ def test_subset_and_to_dict() -> None:
 def test_top_level_reexports() -> None:
     assert relmark.CustomerSummary is CustomerSummary
     assert sorted(relmark.__all__) == relmark.__all__
+
+
+def test_an_empty_summary_is_valid() -> None:
+    empty = CustomerSummary.from_arrays([], [], [])
+    assert len(empty) == 0 and len(empty.compress()) == 0

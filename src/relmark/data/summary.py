@@ -138,13 +138,11 @@ class CustomerSummary:
         n = check_same_length(arrays)
         check_whole("frequency", f)
         bad = r > t
-        first = int(np.argmax(bad))
-        fail_rows(
-            "recency",
-            "must be <= `T`",
-            bad,
-            f"{float(r[first])!r} > {float(t[first])!r}" if bad.any() else None,
-        )
+        if bad.any():
+            first = int(np.argmax(bad))
+            fail_rows(
+                "recency", "must be <= `T`", bad, f"{float(r[first])!r} > {float(t[first])!r}"
+            )
         bad = (f == 0) & (r != 0)
         fail_rows(
             "recency",
