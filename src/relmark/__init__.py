@@ -14,11 +14,12 @@ Examples
 
 from relmark.data import CalibrationHoldout, CustomerSummary, TransactionLog
 from relmark.exceptions import ConvergenceError, RelmarkError, ValidationError
-from relmark.models import BetaGeoBetaBinom, FitInfo, GammaGamma, ShiftedBetaGeo
+from relmark.models import BetaGeo, BetaGeoBetaBinom, FitInfo, GammaGamma, ShiftedBetaGeo
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BetaGeo",
     "BetaGeoBetaBinom",
     "CalibrationHoldout",
     "ConvergenceError",
