@@ -83,6 +83,7 @@ class Model:
 
 
 def as_horizon(name: str, t: Any) -> tuple[FloatArray, bool]:
-    """Return ``t`` as a checked non-negative float array and whether it was a scalar."""
+    """Return ``t`` checked (non-negative floats, same shape; 1-D for a scalar) and if scalar."""
     scalar = np.ndim(t) == 0
-    return as_float_array(name, np.atleast_1d(t), nonnegative=True), scalar
+    checked = as_float_array(name, np.ravel(t), nonnegative=True)
+    return checked if scalar else checked.reshape(np.shape(t)), scalar

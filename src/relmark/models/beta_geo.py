@@ -412,12 +412,10 @@ class BetaGeo(Model):
         >>> [round(model.probability_of_purchases(n, 39.0), 3) for n in range(3)]
         [0.574, 0.199, 0.085]
         """
-        count = np.asarray(as_float_array("n", np.atleast_1d(n), nonnegative=True))
+        count = as_float_array("n", np.ravel(n), nonnegative=True).reshape(np.shape(n))
         if np.any(count != np.floor(count)):
             raise ValidationError("`n` must hold whole numbers of purchases")
-        count = count.reshape(np.shape(n))
-        horizon, _ = as_horizon("t", t)
-        horizon = horizon.reshape(np.shape(t))
+        horizon = as_horizon("t", t)[0].reshape(np.shape(t))
         count, horizon = np.broadcast_arrays(count, horizon)
         r, alpha, a, b = self.r, self.alpha, self.a, self.b
         share = horizon / (alpha + horizon)
