@@ -1,0 +1,617 @@
+"""Diagnostic plots of customer-base models, retention and value.
+
+Every function draws on ``ax`` (a new figure's axes when ``ax`` is None) and
+returns the axes, so plots compose in notebooks and reports.  matplotlib is
+imported only when a plot is drawn (the ``plot`` extra:
+``pip install "relmark[plot]"``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from relmark._validation import (
+    FloatArray,
+    as_count,
+    as_float_array,
+    as_scalar,
+    check_same_length,
+    check_whole,
+)
+from relmark.data.summary import CustomerSummary
+from relmark.data.transactions import UNIT_SECONDS, CalibrationHoldout, TransactionLog
+from relmark.exceptions import ValidationError
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = [
+    "plot_calibration_holdout",
+    "plot_cumulative_purchases",
+    "plot_frequency_recency_matrix",
+    "plot_incremental_purchases",
+    "plot_period_transactions",
+    "plot_retention_rate",
+    "plot_rfm_heatmap",
+    "plot_survival",
+]
+
+
+class PurchaseModel(Protocol):
+    """What the purchase plots need of a non-contractual model (BG/NBD, Pareto/NBD, ...)."""
+
+    def probability_alive(self, summary: CustomerSummary) -> FloatArray: ...
+
+    def expected_purchases(self, summary: CustomerSummary, t: Any) -> FloatArray: ...
+
+    def expected_purchases_new_customer(self, t: Any) -> Any: ...
+
+    def probability_of_purchases(self, n: Any, t: Any) -> Any: ...
+
+
+class SurvivalModel(Protocol):
+    """What the retention plots need of a contractual model (sBG)."""
+
+    def survival(self, t: Any) -> Any: ...
+
+    def retention_rate(self, t: Any) -> Any: ...
+
+
+def _axes(ax: Axes | None) -> Axes:
+    """Return ``ax`` or the axes of a new figure, importing matplotlib only now."""
+    if ax is not None:
+        return ax
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as error:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            'relmark.plotting needs matplotlib: pip install "relmark[plot]"'
+        ) from error
+    return plt.figure().add_subplot()
+
+
+def plot_frequency_recency_matrix(
+    model: PurchaseModel,
+    *,
+    T: float,
+    kind: Literal["expected_purchases", "probability_alive"] = "expected_purchases",
+    t: float = 1.0,
+    max_frequency: int | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Plot a heat map of a prediction over every (frequency, recency) history of age ``T``.
+
+    Parameters
+    ----------
+    model : BetaGeo, ParetoNBD, ...
+        A non-contractual model.
+    T : float
+        Age of the histories (time since the first purchase), in the model's unit.
+    kind : {"expected_purchases", "probability_alive"}
+        What to show: purchases expected in the next ``t``, or P(alive).
+    t : float, default 1.0
+        Horizon of the expected purchases.
+    max_frequency : int, optional
+        Largest repeat-purchase count shown; default ``round(T)``.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import relmark
+    >>> from relmark.plotting import plot_frequency_recency_matrix
+    >>> model = relmark.BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    >>> ax = plot_frequency_recency_matrix(model, T=39.0, kind="probability_alive")
+    >>> ax.get_xlabel()
+    'recency (time of the last purchase)'
+    """
+    age = as_scalar("T", T, low=0.0, low_open=True)
+    horizon = as_scalar("t", t, low=0.0)
+    if kind not in ("expected_purchases", "probability_alive"):
+        raise ValidationError(
+            f"`kind` must be 'expected_purchases' or 'probability_alive', got {kind!r}"
+        )
+    top = max(1, round(age)) if max_frequency is None else as_count("max_frequency", max_frequency)
+    frequency, recency = np.meshgrid(np.arange(top + 1.0), np.linspace(0.0, age, 50), indexing="ij")
+    valid = (frequency > 0) | (recency == 0)
+    grid = CustomerSummary.from_arrays(
+        frequency[valid], recency[valid], np.full(int(valid.sum()), age)
+    )
+    values = (
+        model.probability_alive(grid)
+        if kind == "probability_alive"
+        else model.expected_purchases(grid, horizon)
+    )
+    image = np.full(frequency.shape, np.nan)
+    image[valid] = values
+    ax = _axes(ax)
+    mesh = ax.pcolormesh(recency[0], frequency[:, 0], image, shading="nearest", cmap="viridis")
+    label = "P(alive)" if kind == "probability_alive" else f"expected purchases in the next {t:g}"
+    ax.figure.colorbar(mesh, ax=ax, label=label)
+    ax.set_xlabel("recency (time of the last purchase)")
+    ax.set_ylabel("frequency (repeat purchases)")
+    ax.set_title(f"{label}, by history (T = {age:g})")
+    return ax
+
+
+def _bar_pair(ax: Axes, labels: list[str], actual: FloatArray, model: FloatArray) -> None:
+    positions = np.arange(len(labels))
+    ax.bar(positions - 0.2, actual, width=0.4, label="actual")
+    ax.bar(positions + 0.2, model, width=0.4, label="model")
+    ax.set_xticks(positions, labels)
+    ax.legend()
+
+
+def plot_period_transactions(
+    model: PurchaseModel,
+    summary: CustomerSummary,
+    *,
+    max_frequency: int = 7,
+    ax: Axes | None = None,
+) -> Axes:
+    r"""Plot customers by number of repeat purchases, actual and as the model expects.
+
+    The model's count for ``n`` repeat purchases is
+    :math:`\sum_i w_i P(X(T_i) = n)`; the last bar gathers ``max_frequency``
+    or more.
+
+    Parameters
+    ----------
+    model : BetaGeo, ParetoNBD, ...
+        A fitted non-contractual model.
+    summary : CustomerSummary
+        The customers it was fitted on.
+    max_frequency : int, default 7
+        Repeat-purchase counts from this one up share the last bar.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import relmark
+    >>> from relmark.datasets import cdnow_sample_summary
+    >>> from relmark.plotting import plot_period_transactions
+    >>> model = relmark.BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    >>> ax = plot_period_transactions(model, cdnow_sample_summary())
+    >>> len(ax.patches)
+    16
+    """
+    top = as_count("max_frequency", max_frequency, minimum=1)
+    rows = summary.compress()
+    counts = np.arange(top)
+    probabilities = np.asarray(model.probability_of_purchases(counts[:, None], rows.T[None, :]))
+    expected = probabilities @ rows.weights
+    expected = np.append(expected, rows.n_customers - expected.sum())
+    actual = np.bincount(
+        np.minimum(summary.frequency, top).astype(np.int64),
+        weights=summary.weights,
+        minlength=top + 1,
+    ).astype(np.float64)
+    ax = _axes(ax)
+    _bar_pair(ax, [*map(str, counts), f"{top}+"], actual, expected)
+    ax.set_xlabel("repeat purchases in calibration")
+    ax.set_ylabel("customers")
+    ax.set_title("Repeat purchases: actual and model")
+    return ax
+
+
+def plot_calibration_holdout(
+    model: PurchaseModel,
+    split: CalibrationHoldout,
+    *,
+    max_frequency: int = 7,
+    ax: Axes | None = None,
+) -> Axes:
+    """Plot mean holdout purchases by calibration frequency, actual and predicted.
+
+    Parameters
+    ----------
+    model : BetaGeo, ParetoNBD, ...
+        A model fitted on ``split.calibration``.
+    split : CalibrationHoldout
+        From :meth:`relmark.TransactionLog.split`.
+    max_frequency : int, default 7
+        Calibration frequencies from this one up share the last group.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import relmark
+    >>> from relmark.datasets import load_cdnow_sample
+    >>> from relmark.plotting import plot_calibration_holdout
+    >>> split = load_cdnow_sample().split("1997-09-30", "1998-06-30", unit="W")
+    >>> model = relmark.BetaGeo.fit(split.calibration)
+    >>> ax = plot_calibration_holdout(model, split)
+    >>> [line.get_label() for line in ax.get_lines()]
+    ['actual', 'model']
+    """
+    top = as_count("max_frequency", max_frequency, minimum=1)
+    calibration = split.calibration
+    predicted = model.expected_purchases(calibration, split.holdout_length)
+    group = np.minimum(calibration.frequency, top).astype(np.int64)
+    size = np.bincount(group, weights=calibration.weights, minlength=top + 1)
+    present = size > 0
+
+    def group_mean(values: FloatArray) -> FloatArray:
+        sums = np.bincount(group, weights=values * calibration.weights, minlength=top + 1)
+        return sums[present] / size[present]
+
+    groups = np.arange(top + 1)[present]
+    ax = _axes(ax)
+    ax.plot(groups, group_mean(split.holdout_purchases), "o-", label="actual")
+    ax.plot(groups, group_mean(predicted), "s--", label="model")
+    ax.set_xticks(groups, [f"{g}+" if g == top else str(g) for g in groups])
+    ax.set_xlabel("repeat purchases in calibration")
+    ax.set_ylabel("mean purchases in holdout")
+    ax.set_title("Calibration vs holdout")
+    ax.legend()
+    return ax
+
+
+def _instant_before(log: TransactionLog, end: Any, ago: float, unit: str) -> Any:
+    """Return the log instant ``ago`` units before ``end``."""
+    if log.is_calendar:
+        micros = round(ago * UNIT_SECONDS[unit] * 1e6)
+        return np.datetime64(end, "us") - np.timedelta64(micros, "us")
+    scale = UNIT_SECONDS[unit] / UNIT_SECONDS[log.unit] if log.unit in UNIT_SECONDS else 1.0
+    return float(end) - ago * scale
+
+
+def _tracking(
+    model: PurchaseModel,
+    log: TransactionLog,
+    *,
+    calibration_end: Any,
+    observation_end: Any,
+    unit: str,
+) -> tuple[FloatArray, FloatArray, FloatArray, float]:
+    """Cumulative repeat purchases of the calibration cohort at each step: actual, expected.
+
+    Times count in ``unit`` from the first purchase of the earliest
+    customer.  Actual: the summed frequencies of summaries ending at each
+    step (so same-day purchases merge exactly as in the model's data).
+    Expected: over groups of customers whose first purchase fell at the
+    same time, the group size times E[X(age)].  Returns the step ends, the
+    two cumulative curves and the calibration end.
+    """
+    if unit not in UNIT_SECONDS:
+        raise ValidationError(f"`unit` must be one of {', '.join(UNIT_SECONDS)}, got {unit!r}")
+    calibration = log.summarize(calibration_end, unit=unit)
+    cohort_ids = np.asarray(calibration.customer_id)
+    final = log.summarize(observation_end, unit=unit)
+    cohort = np.isin(np.asarray(final.customer_id), cohort_ids)
+    span = float(final.T[cohort].max())
+    end = log.timestamp.max() if observation_end is None else observation_end
+    steps = np.arange(1.0, np.floor(span) + 1.0)
+
+    def cohort_repeats(step: float) -> float:
+        summary = log.summarize(_instant_before(log, end, span - step, unit), unit=unit)
+        return float(summary.frequency[np.isin(np.asarray(summary.customer_id), cohort_ids)].sum())
+
+    actual = np.array([cohort_repeats(step) for step in steps])  # one summary per step
+    first, size = np.unique(span - final.T[cohort], return_counts=True)
+    ages = np.maximum(steps[None, :] - first[:, None], 0.0)
+    expected = size @ np.asarray(model.expected_purchases_new_customer(ages), dtype=np.float64)
+    return steps, actual.astype(np.float64), expected.astype(np.float64), float(calibration.T.max())
+
+
+def _plot_tracking(
+    model: PurchaseModel,
+    log: TransactionLog,
+    *,
+    calibration_end: Any,
+    observation_end: Any,
+    unit: str,
+    cumulative: bool,
+    ax: Axes | None,
+) -> Axes:
+    steps, actual, expected, split = _tracking(
+        model, log, calibration_end=calibration_end, observation_end=observation_end, unit=unit
+    )
+    if not cumulative:
+        actual, expected = np.diff(actual, prepend=0.0), np.diff(expected, prepend=0.0)
+    ax = _axes(ax)
+    ax.plot(steps, actual, "-", label="actual")
+    ax.plot(steps, expected, "--", label="model")
+    ax.axvline(split, color="grey", linestyle=":", label="end of calibration")
+    ax.set_xlabel(f"time since the cohort's first purchase ({unit})")
+    ax.set_ylabel("cumulative repeat purchases" if cumulative else "repeat purchases")
+    ax.set_title("Tracking " + ("cumulative" if cumulative else "incremental") + " purchases")
+    ax.legend()
+    return ax
+
+
+def plot_cumulative_purchases(
+    model: PurchaseModel,
+    log: TransactionLog,
+    *,
+    calibration_end: Any,
+    observation_end: Any = None,
+    unit: str = "W",
+    ax: Axes | None = None,
+) -> Axes:
+    r"""Plot cumulative repeat purchases of the calibration cohort, actual and model.
+
+    The model's curve at time :math:`\tau` is :math:`\sum_i E[X(\tau - s_i)]`
+    over the customers who first bought (at :math:`s_i`) by the end of
+    calibration; past that end it is a forecast.
+
+    Parameters
+    ----------
+    model : BetaGeo, ParetoNBD, ...
+        A model fitted on the calibration summary in ``unit``.
+    log : TransactionLog
+        The purchases, calibration and holdout.
+    calibration_end : datetime-like or float
+        End of calibration, marked on the plot.
+    observation_end : datetime-like or float, optional
+        End of the plot; default the last purchase.
+    unit : str, default "W"
+        The model's time unit, and the step of the curve.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import relmark
+    >>> from relmark.datasets import load_cdnow_sample
+    >>> from relmark.plotting import plot_cumulative_purchases
+    >>> model = relmark.BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    >>> ax = plot_cumulative_purchases(model, load_cdnow_sample(), calibration_end="1997-09-30")
+    >>> ax.get_ylabel()
+    'cumulative repeat purchases'
+    """
+    return _plot_tracking(
+        model,
+        log,
+        calibration_end=calibration_end,
+        observation_end=observation_end,
+        unit=unit,
+        cumulative=True,
+        ax=ax,
+    )
+
+
+def plot_incremental_purchases(
+    model: PurchaseModel,
+    log: TransactionLog,
+    *,
+    calibration_end: Any,
+    observation_end: Any = None,
+    unit: str = "W",
+    ax: Axes | None = None,
+) -> Axes:
+    """Plot repeat purchases per step (e.g. weekly) of the calibration cohort, actual and model.
+
+    Parameters
+    ----------
+    model : BetaGeo, ParetoNBD, ...
+        A model fitted on the calibration summary in ``unit``.
+    log : TransactionLog
+        The purchases, calibration and holdout.
+    calibration_end : datetime-like or float
+        End of calibration, marked on the plot.
+    observation_end : datetime-like or float, optional
+        End of the plot; default the last purchase.
+    unit : str, default "W"
+        The model's time unit, and the step of the curve.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import relmark
+    >>> from relmark.datasets import load_cdnow_sample
+    >>> from relmark.plotting import plot_incremental_purchases
+    >>> model = relmark.BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    >>> ax = plot_incremental_purchases(model, load_cdnow_sample(), calibration_end="1997-09-30")
+    >>> ax.get_ylabel()
+    'repeat purchases'
+    """
+    return _plot_tracking(
+        model,
+        log,
+        calibration_end=calibration_end,
+        observation_end=observation_end,
+        unit=unit,
+        cumulative=False,
+        ax=ax,
+    )
+
+
+def plot_survival(
+    model: SurvivalModel,
+    *,
+    periods: int,
+    observed: ArrayLike | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Plot the share of a cohort still customers after each period, model and observed.
+
+    Parameters
+    ----------
+    model : ShiftedBetaGeo
+        A contractual retention model.
+    periods : int
+        Periods to show (0 to ``periods``).
+    observed : array_like, optional
+        Survivor counts of a cohort, ``observed[0]`` its size.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import relmark
+    >>> from relmark.plotting import plot_survival
+    >>> ax = plot_survival(relmark.ShiftedBetaGeo(alpha=0.668, beta=3.806), periods=12)
+    >>> ax.get_ylabel()
+    'share still customers'
+    """
+    t = np.arange(as_count("periods", periods, minimum=1) + 1.0)
+    ax = _axes(ax)
+    ax.plot(t, np.asarray(model.survival(t)), "-", label="model")
+    if observed is not None:
+        alive = as_float_array("observed", observed, nonnegative=True)
+        if alive.size == 0 or alive[0] <= 0:
+            raise ValidationError("`observed` must start with the cohort size (> 0)")
+        ax.plot(np.arange(alive.size), alive / alive[0], "o", label="observed")
+    ax.set_ylim(0.0, 1.05)
+    ax.set_xlabel("period")
+    ax.set_ylabel("share still customers")
+    ax.set_title("Survival")
+    ax.legend()
+    return ax
+
+
+def plot_retention_rate(
+    model: SurvivalModel,
+    *,
+    periods: int,
+    observed: ArrayLike | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Plot the period-on-period retention rate, model and observed.
+
+    Under heterogeneity (sBG) the retention rate of a cohort rises with
+    tenure: the customers likely to leave leave first.
+
+    Parameters
+    ----------
+    model : ShiftedBetaGeo
+        A contractual retention model.
+    periods : int
+        Periods to show (1 to ``periods``).
+    observed : array_like, optional
+        Survivor counts of a cohort, ``observed[0]`` its size.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import relmark
+    >>> from relmark.plotting import plot_retention_rate
+    >>> ax = plot_retention_rate(relmark.ShiftedBetaGeo(alpha=0.668, beta=3.806), periods=12)
+    >>> ax.get_ylabel()
+    'retention rate'
+    """
+    t = np.arange(1.0, as_count("periods", periods, minimum=1) + 1.0)
+    ax = _axes(ax)
+    ax.plot(t, np.asarray(model.retention_rate(t)), "-", label="model")
+    if observed is not None:
+        alive = as_float_array("observed", observed, nonnegative=True)
+        if alive.size < 2 or np.any(alive[:-1] <= 0):
+            raise ValidationError("`observed` needs at least two positive survivor counts")
+        ax.plot(np.arange(1, alive.size), alive[1:] / alive[:-1], "o", label="observed")
+    ax.set_xlabel("period")
+    ax.set_ylabel("retention rate")
+    ax.set_title("Retention rate by tenure")
+    ax.legend()
+    return ax
+
+
+def plot_rfm_heatmap(
+    recency_score: ArrayLike,
+    frequency_score: ArrayLike,
+    values: ArrayLike | None = None,
+    *,
+    ax: Axes | None = None,
+) -> Axes:
+    """Plot a heat map over RFM recency and frequency scores: customers, or mean ``values``.
+
+    Parameters
+    ----------
+    recency_score, frequency_score : array_like of int
+        Scores 1..k per customer (see :func:`relmark.scoring.rfm_scores`).
+    values : array_like, optional
+        A value per customer (spend, CLV, ...) whose mean is shown per cell;
+        default the number of customers per cell.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from relmark.plotting import plot_rfm_heatmap
+    >>> ax = plot_rfm_heatmap([1, 2, 2, 3], [1, 1, 3, 3])
+    >>> ax.get_title()
+    'Customers by RFM score'
+    """
+    recency = as_float_array("recency_score", recency_score)
+    frequency = as_float_array("frequency_score", frequency_score)
+    check_same_length({"recency_score": recency, "frequency_score": frequency})
+    for name, scores in (("recency_score", recency), ("frequency_score", frequency)):
+        check_whole(name, scores)
+        if scores.size and scores.min() < 1:
+            raise ValidationError(f"`{name}` must be scores from 1 up, got {scores.min():g}")
+    k = int(max(recency.max(initial=1), frequency.max(initial=1)))
+    cell = ((frequency - 1) * k + (recency - 1)).astype(np.int64)
+    counts = np.bincount(cell, minlength=k * k).reshape(k, k)
+    if values is None:
+        image, title, label = counts.astype(np.float64), "Customers by RFM score", "customers"
+    else:
+        weights = as_float_array("values", values)
+        check_same_length({"recency_score": recency, "values": weights})
+        sums = np.bincount(cell, weights=weights, minlength=k * k).reshape(k, k)
+        image = np.divide(sums, counts, out=np.full((k, k), np.nan), where=counts > 0)
+        title, label = "Mean value by RFM score", "mean value"
+    ax = _axes(ax)
+    ticks = np.arange(1, k + 1)
+    mesh = ax.pcolormesh(ticks, ticks, image, shading="nearest", cmap="viridis")
+    ax.figure.colorbar(mesh, ax=ax, label=label)
+    ax.set_xticks(ticks)
+    ax.set_yticks(ticks)
+    ax.set_xlabel("recency score (higher = more recent)")
+    ax.set_ylabel("frequency score")
+    ax.set_title(title)
+    return ax
