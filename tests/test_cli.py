@@ -2,9 +2,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
+import numpy as np
 import pytest
 
+import relmark
+import relmark.datasets
 from relmark.__main__ import demo, main
 
 
@@ -24,3 +28,95 @@ def test_python_dash_m_runs_the_demo() -> None:
         [sys.executable, "-m", "relmark", "demo"], capture_output=True, text=True, check=True
     )
     assert "CDNOW" in done.stdout
+
+
+def write_csv(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def run_score(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "relmark", "score", *args], capture_output=True, text=True
+    )
+
+
+def test_score_writes_one_row_per_customer(tmp_path: Path) -> None:
+    log = relmark.datasets.load_cdnow_sample()
+    source = tmp_path / "purchases.csv"
+    stamps = log.timestamp.astype("datetime64[D]").astype(str)
+    assert log.amount is not None
+    rows = "".join(
+        f"{c},{d},{a}\n" for c, d, a in zip(log.customer_id, stamps, log.amount, strict=True)
+    )
+    write_csv(source, "cid,day,value\n" + rows)
+    out = tmp_path / "scores.csv"
+    done = run_score(
+        str(source), "--customer-col", "cid", "--date-col", "day", "--amount-col", "value",
+        "--observation-end", "1997-09-30", "--horizon", "39", "--out", str(out),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "fitting the models" in done.stderr
+    header, *lines = out.read_text().splitlines()
+    assert header.split(",")[:2] == ["customer_id", "frequency"]
+    assert len(lines) == 2357
+
+
+def test_score_rejects_bad_files_without_output(tmp_path: Path) -> None:
+    source = write_csv(tmp_path / "bad.csv", "cid,day,value\n1,1997-01-01,3\n2,1997-01-02,-4\n")
+    out = tmp_path / "scores.csv"
+    done = run_score(
+        str(source), "--customer-col", "cid", "--date-col", "day", "--amount-col", "value",
+        "--out", str(out),
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "line 3, column 'value'" in done.stderr
+    assert len(done.stderr.strip().splitlines()[-1]) > 0 and not out.exists()
+    missing = run_score(str(source), "--customer-col", "id", "--date-col", "day", "--out", "x")
+    assert missing.returncode == 2 and "'id' (from --customer-col)" in missing.stderr
+
+
+def test_score_on_the_cdnow_master_file_matches_the_api(shared_data: Path, tmp_path: Path) -> None:
+    # The master file is whitespace separated; convert it to CSV as a user would.
+    raw = (shared_data / "CDNOW_master.txt").read_text().split()
+    table = np.array(raw[4:]).reshape(-1, 4)
+    source = tmp_path / "master.csv"
+    body = "\n".join(",".join(row) for row in table[:, [0, 1, 3]])
+    write_csv(source, "customer_id,date,dollar_value\n" + body + "\n")
+    out = tmp_path / "scores.csv"
+    assert (
+        main(
+            [
+                "score",
+                str(source),
+                "--customer-col",
+                "customer_id",
+                "--date-col",
+                "date",
+                "--amount-col",
+                "dollar_value",
+                "--observation-end",
+                "1997-09-30",
+                "--horizon",
+                "39",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    written = np.genfromtxt(out, delimiter=",", names=True, dtype=None, encoding="utf-8")
+    assert written.size == 23_570
+    log = relmark.TransactionLog.from_arrays(
+        table[:, 0], [f"{d[:4]}-{d[4:6]}-{d[6:]}" for d in table[:, 1]], table[:, 3].astype(float)
+    )
+    summary = log.summarize("1997-09-30", unit="W")
+    model = relmark.BetaGeo.fit(summary)
+    np.testing.assert_allclose(written["probability_alive"], model.probability_alive(summary))
+    np.testing.assert_allclose(
+        written["expected_purchases"], model.expected_purchases(summary, 39.0), rtol=1e-9
+    )
+    assert summary.monetary_value is not None
+    paying = summary.subset(summary.monetary_value > 0)
+    spend = relmark.GammaGamma.fit(paying).expected_spend(summary)
+    np.testing.assert_allclose(written["expected_spend"], spend, rtol=1e-9)

@@ -234,3 +234,13 @@ def test_bad_inputs() -> None:
         GammaGamma(p=1.0, q=0.9, gamma=3.0).population_mean_spend()
     with pytest.raises(ValidationError, match="start"):
         GammaGamma.fit(_simulate(10, 1.0, 2.0, 3.0, seed=0), start={"p": -1, "q": 1, "gamma": 1})
+
+
+def test_zero_spend_repeat_buyers_can_be_scored_but_not_fitted() -> None:
+    s = relmark.CustomerSummary.from_arrays([3], [5.0], [9.0], monetary_value=[0.0])
+    model = relmark.GammaGamma(p=6.25, q=3.74, gamma=15.44)
+    px = 6.25 * 3
+    expected = (3.74 - 1) / (px + 3.74 - 1) * model.population_mean_spend()
+    assert model.expected_spend(s)[0] == pytest.approx(expected)
+    with pytest.raises(relmark.ValidationError, match="must be > 0"):
+        relmark.GammaGamma.fit(s)

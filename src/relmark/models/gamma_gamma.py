@@ -21,8 +21,14 @@ __all__ = ["GammaGamma"]
 _NAMES = ("p", "q", "gamma")
 
 
-def _spend_rows(summary: CustomerSummary, *, repeat_only: bool) -> tuple[FloatArray, FloatArray]:
-    """Return (frequency, monetary_value) checked for the Gamma-Gamma model."""
+def _spend_rows(
+    summary: CustomerSummary, *, repeat_only: bool, positive: bool = True
+) -> tuple[FloatArray, FloatArray]:
+    """Return (frequency, monetary_value) checked for the Gamma-Gamma model.
+
+    The likelihood needs positive spend from repeat buyers; predictions
+    accept zero (the conditional mean then shrinks towards the population).
+    """
     if not isinstance(summary, CustomerSummary):
         raise TypeError(f"`summary` must be a CustomerSummary, got {type(summary).__name__}")
     if summary.monetary_value is None:
@@ -31,7 +37,7 @@ def _spend_rows(summary: CustomerSummary, *, repeat_only: bool) -> tuple[FloatAr
             "mean spend per repeat transaction"
         )
     x, m = summary.frequency, summary.monetary_value
-    bad = (x > 0) & (m <= 0)
+    bad = (x > 0) & (m <= 0) if positive else np.zeros(x.shape, dtype=bool)
     fail_rows(
         "monetary_value",
         "must be > 0 where `frequency` > 0",
@@ -346,8 +352,7 @@ class GammaGamma(Model):
         Raises
         ------
         ValidationError
-            If ``monetary_value`` is missing, a repeat buyer's spend is not
-            positive, or ``q <= 1``.
+            If ``monetary_value`` is missing or ``q <= 1``.
 
         Notes
         -----
@@ -371,7 +376,7 @@ class GammaGamma(Model):
         >>> relmark.GammaGamma(p=6.25, q=3.74, gamma=15.44).expected_spend(s).round(2).tolist()
         [30.94, 35.22]
         """
-        x, m = _spend_rows(summary, repeat_only=False)
+        x, m = _spend_rows(summary, repeat_only=False, positive=False)
         self._check_mean_exists()
         p, q = self.p, self.q
         mean = self.population_mean_spend()
