@@ -11,14 +11,15 @@ import numpy as np
 from relmark import __version__
 from relmark._csv import read_transactions, write_columns
 from relmark.data.summary import CustomerSummary
-from relmark.data.transactions import TransactionLog
+from relmark.data.transactions import CalibrationHoldout, TransactionLog
 from relmark.datasets import (
     CDNOW_CALIBRATION_END,
-    cdnow_sample_summary,
+    CDNOW_OBSERVATION_END,
     load_cdnow_sample,
 )
 from relmark.exceptions import RelmarkError
-from relmark.models import BetaGeo, GammaGamma
+from relmark.models import BetaGeo, GammaGamma, ShiftedBetaGeo
+from relmark.models._base import Model
 
 WIDTH = 78
 
@@ -57,6 +58,74 @@ def describe_data(log: TransactionLog, summary: CustomerSummary) -> list[str]:
     return lines
 
 
+def _parameters(model: Model) -> list[str]:
+    """Return one line per parameter: estimate and standard error."""
+    info = model.fit_info
+    lines = []
+    for name, value in model.params.items():
+        stderr = "" if info is None else f"  (s.e. {info.stderr[name]:.3f})"
+        lines.append(f"  {name:<8}{value:>10.3f}{stderr}")
+    if info is not None:
+        lines.append(
+            f"  log-likelihood {info.log_likelihood:,.1f}; {info.n_rows:,} distinct rows, "
+            f"{info.seconds * 1000:.0f} ms"
+        )
+    return lines
+
+
+def describe_models(split: CalibrationHoldout) -> tuple[list[str], BetaGeo, GammaGamma]:
+    """Return report lines on the BG/NBD and Gamma-Gamma fits, and the two models."""
+    calibration = split.calibration
+    purchases = BetaGeo.fit(calibration)
+    spend = GammaGamma.fit(calibration)
+    predicted = purchases.expected_purchases(calibration, split.holdout_length)
+    alive = purchases.probability_alive(calibration)
+    repeat = calibration.frequency > 0  # BG/NBD counts one-time buyers as alive
+    lines = [
+        _rule("Who is still a customer? BG/NBD on the 39-week calibration"),
+        *_parameters(purchases),
+        f"  holdout ({split.holdout_length:.0f} weeks) repeat purchases: "
+        f"predicted {predicted.sum():,.0f}, actual {split.holdout_purchases.sum():,.0f}",
+        f"  customers likely alive (P > 0.5): {int((alive > 0.5).sum()):,} of {len(calibration):,}",
+        _rule("Spend per transaction: Gamma-Gamma"),
+        *_parameters(spend),
+        f"  population mean spend {spend.population_mean_spend():.2f} USD",
+    ]
+    return lines, purchases, spend
+
+
+def describe_value(summary: CustomerSummary, purchases: BetaGeo, spend: GammaGamma) -> list[str]:
+    """Return report lines on each customer's expected spend over the next 52 weeks."""
+    value = purchases.expected_purchases(summary, 52.0) * spend.expected_spend(summary)
+    ranked = np.sort(value)[::-1]
+    top = ranked[: max(1, len(ranked) // 10)].sum() / ranked.sum()
+    return [
+        _rule("Expected spend over the next 52 weeks (USD per customer)"),
+        f"  {'':<22}{'min':>9}{'25%':>9}{'median':>9}{'75%':>9}{'max':>9}",
+        _distribution("expected spend", value, "USD"),
+        f"  total {value.sum():,.0f} USD; the top 10% of customers hold {top:.0%} of it",
+    ]
+
+
+def describe_retention() -> list[str]:
+    """Return report lines on the sBG fit to a published cohort of subscribers."""
+    # Fader & Hardie (2007), "How to project customer retention": the "regular" cohort.
+    alive = np.array([1000, 631, 468, 382, 326, 289, 262, 241, 223, 207, 194, 183, 173])
+    model = ShiftedBetaGeo.fit_survival(alive[:8])
+    projected = 1000 * np.asarray(model.survival(np.arange(8, 13)))
+    cells = "".join(f"{v:>7.0f}" for v in projected)
+    actual = "".join(f"{v:>7.0f}" for v in alive[8:])
+    return [
+        _rule("Contract retention: sBG on 7 years of a subscriber cohort"),
+        *_parameters(model),
+        f"  {'year':<22}" + "".join(f"{y:>7}" for y in range(8, 13)),
+        f"  {'projected survivors':<22}{cells}",
+        f"  {'actual survivors':<22}{actual}",
+        f"  retention rate rises with tenure: {model.retention_rate(1.0):.0%} in year 1, "
+        f"{model.retention_rate(12.0):.0%} in year 12",
+    ]
+
+
 def demo() -> str:
     """Build the demo report on the embedded CDNOW sample.
 
@@ -72,10 +141,14 @@ def demo() -> str:
     True
     """
     log = load_cdnow_sample()
-    summary = cdnow_sample_summary()
+    split = log.split(CDNOW_CALIBRATION_END, CDNOW_OBSERVATION_END, unit="W")
+    model_lines, purchases, spend = describe_models(split)
     lines = [
         f"relmark {__version__} demo: the CDNOW sample (2,357 customers of an online CD store)",
-        *describe_data(log, summary),
+        *describe_data(log, split.calibration),
+        *model_lines,
+        *describe_value(split.calibration, purchases, spend),
+        *describe_retention(),
     ]
     return "\n".join(lines) + "\n"
 
