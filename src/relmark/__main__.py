@@ -86,7 +86,8 @@ def describe_models(split: CalibrationHoldout) -> tuple[list[str], BetaGeo, Gamm
         *_parameters(purchases),
         f"  holdout ({split.holdout_length:.0f} weeks) repeat purchases: "
         f"predicted {predicted.sum():,.0f}, actual {split.holdout_purchases.sum():,.0f}",
-        f"  customers likely alive (P > 0.5): {int((alive > 0.5).sum()):,} of {len(calibration):,}",
+        f"  repeat buyers likely still customers (P(alive) > 0.5): "
+        f"{int((alive[repeat] > 0.5).sum()):,} of {int(repeat.sum()):,}",
         _rule("Spend per transaction: Gamma-Gamma"),
         *_parameters(spend),
         f"  population mean spend {spend.population_mean_spend():.2f} USD",
