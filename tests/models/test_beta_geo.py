@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 import relmark
 from relmark import BetaGeo, CustomerSummary, ValidationError
 from relmark.datasets import cdnow_sample_summary
-from relmark.models.beta_geo import _log_likelihood
+from relmark.models.beta_geo import _Histories, _log_likelihood
 
 PAPER = BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426)
 
@@ -185,3 +185,25 @@ def test_start_values_reach_the_same_optimum() -> None:
 
 def test_top_level_export() -> None:
     assert relmark.BetaGeo is BetaGeo
+
+
+def test_factored_objective_equals_the_row_by_row_sum() -> None:
+    summary = cdnow_sample_summary().compress()
+    theta = np.array([0.5, 3.0, 0.9, 2.0])
+    value, gradient = _Histories.of(summary).neg_log_likelihood(theta)
+    rows, row_gradient = _log_likelihood(
+        theta, summary.frequency, summary.recency, summary.T, with_gradient=True
+    )
+    assert row_gradient is not None
+    assert value == pytest.approx(-float(summary.weights @ rows), rel=1e-12)
+    assert gradient == pytest.approx(-(row_gradient @ summary.weights), rel=1e-10)
+
+
+def test_large_summaries_predict_through_distinct_pairs() -> None:
+    model = BetaGeo(r=0.5, alpha=3.0, a=0.8, b=2.0)
+    rng = np.random.default_rng(9)
+    T = rng.integers(1, 40, 30_000).astype(float)
+    drawn = model.simulate(30_000, T, rng=rng)
+    expected = model.expected_purchases(drawn, 26.0)
+    direct = model._purchases_if_alive(drawn.frequency, drawn.T, np.array([26.0]))
+    assert expected == pytest.approx(direct * model.probability_alive(drawn), rel=1e-12)

@@ -13,6 +13,7 @@ from typing_extensions import Self
 
 from relmark._validation import (
     FloatArray,
+    IntArray,
     as_count,
     as_float_array,
     as_positive,
@@ -29,6 +30,7 @@ __all__ = ["BetaGeo"]
 _NAMES = ("r", "alpha", "a", "b")
 _A_NEAR_ONE = 1e-7  # |a - 1| below which expectations use the symmetric limit
 _A_STEP = 1e-5
+_FEW_ROWS = 10_000  # below this, predictions skip the search for distinct rows
 
 
 def _rows(summary: CustomerSummary) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -182,15 +184,14 @@ class BetaGeo(Model):
             initial = [1.0, max(float(np.average(rows.T, weights=rows.weights)), 1e-3), 1.0, 1.0]
         else:
             initial = [as_positive(f"start[{name!r}]", start[name]) for name in _NAMES]
-        x, t_x, T, w = rows.frequency, rows.recency, rows.T, rows.weights
-
-        def objective(theta: FloatArray) -> tuple[float, FloatArray]:
-            value, gradient = _log_likelihood(theta, x, t_x, T, with_gradient=True)
-            assert gradient is not None
-            return -float(w @ value), -(gradient @ w)
-
+        histories = _Histories.of(rows)
         theta, info = maximize_likelihood(
-            "BetaGeo", _NAMES, objective, initial, n_customers=rows.n_customers, n_rows=len(rows)
+            "BetaGeo",
+            _NAMES,
+            histories.neg_log_likelihood,
+            initial,
+            n_customers=rows.n_customers,
+            n_rows=len(rows),
         )
         return cls(**dict(zip(_NAMES, map(float, theta), strict=True)), fit_info=info)
 
@@ -223,15 +224,13 @@ class BetaGeo(Model):
 
     def _log_odds_dead(self, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:
         """Log of P(dead | history) / P(alive | history); -inf where ``x`` is 0."""
-        repeat = x > 0
-        odds = np.full(x.shape, -np.inf)
-        xr = x[repeat]
-        odds[repeat] = (
-            np.log(self.a)
-            - np.log(self.b + xr - 1.0)
-            + (self.r + xr) * (np.log(self.alpha + T[repeat]) - np.log(self.alpha + t_x[repeat]))
-        )
-        return odds
+        log_odds = np.log(self.alpha + T)
+        log_odds -= np.log(self.alpha + t_x)
+        log_odds *= self.r + x
+        log_odds += np.log(self.a)
+        log_odds -= np.log(self.b + np.maximum(x, 1.0) - 1.0)
+        log_odds[x == 0] = -np.inf  # no repeat purchase: no chance to have dropped out
+        return log_odds
 
     def probability_alive(self, summary: CustomerSummary) -> FloatArray:
         r"""Probability that each customer is still active at the end of observation.
@@ -334,7 +333,13 @@ class BetaGeo(Model):
         1.226
         """
         x, _, T = _rows(summary)
-        horizon, _ = _aligned("t", t, x.size)
+        horizon, scalar = _aligned("t", t, x.size)
+        if scalar and x.size > _FEW_ROWS:
+            # E[X | alive] depends on (x, T) only: evaluate it once per distinct pair.
+            pairs, row_of = _distinct_pairs(x, T)
+            if len(pairs[0]) < x.size // 2:
+                if_alive = self._purchases_if_alive(*pairs, horizon)[row_of]
+                return if_alive * self.probability_alive(summary)
         return self._purchases_if_alive(x, T, horizon) * self.probability_alive(summary)
 
     def expected_purchases_new_customer(self, t: ArrayLike) -> Any:
@@ -530,6 +535,84 @@ def _gauss_series(
         if not active.any():
             break
     return total
+
+
+def _distinct_pairs(x: FloatArray, T: FloatArray) -> tuple[tuple[FloatArray, FloatArray], IntArray]:
+    """Return the distinct (x, T) pairs and each row's index into them.
+
+    ``x`` holds whole numbers, so one ``np.unique`` of ``T`` and one of an
+    int64 key suffice (no lexicographic sort).
+    """
+    T_values, T_of = np.unique(T, return_inverse=True)
+    key = x.astype(np.int64) * T_values.size + T_of
+    keys, row_of = np.unique(key, return_inverse=True)
+    return (
+        (keys // T_values.size).astype(np.float64),
+        T_values[keys % T_values.size],
+    ), row_of.astype(np.int64)
+
+
+@attrs.frozen
+class _Histories:
+    """Distinct rows for the fit, with the few distinct x, t_x and T values factored out.
+
+    Terms that depend on the parameters and one of x, t_x or T alone are
+    computed once per distinct value; gradient sums are collected per
+    distinct x with ``np.bincount``.  Exact: the same sums, reordered.
+    """
+
+    x: FloatArray  # distinct frequencies
+    x_of: IntArray  # each row's index into x
+    t_x: FloatArray
+    t_x_of: IntArray
+    T: FloatArray
+    T_of: IntArray
+    weights: FloatArray
+    weighted_x: FloatArray  # per distinct x: total weight of its rows
+
+    @classmethod
+    def of(cls, rows: CustomerSummary) -> _Histories:
+        x, x_of = np.unique(rows.frequency, return_inverse=True)
+        t_x, t_x_of = np.unique(rows.recency, return_inverse=True)
+        T, T_of = np.unique(rows.T, return_inverse=True)
+        weighted_x = np.bincount(x_of, weights=rows.weights, minlength=x.size).astype(np.float64)
+        return cls(x, x_of, t_x, t_x_of, T, T_of, rows.weights, weighted_x)
+
+    def neg_log_likelihood(self, theta: FloatArray) -> tuple[float, FloatArray]:
+        """Return minus the weighted log-likelihood and its exact gradient."""
+        r, alpha, a, b = (float(v) for v in theta)
+        x, repeat = self.x, self.x > 0
+        safe_x = np.where(repeat, x, 1.0)
+        log_T, log_tx = np.log(alpha + self.T), np.log(alpha + self.t_x)
+        rx = (r + x)[self.x_of]
+        first = betaln(a, b + x)[self.x_of] - rx * log_T[self.T_of]
+        second = np.where(repeat, betaln(a + 1.0, b + safe_x - 1.0), -np.inf)[self.x_of]
+        second = second - rx * log_tx[self.t_x_of]
+        mix = np.logaddexp(first, second)
+        w1 = np.exp(first - mix)  # posterior weights of the two terms; w2 = 1 - w1
+        w2 = 1.0 - w1
+        weights, total = self.weights, float(self.weights.sum())
+
+        def by_x(values: FloatArray) -> FloatArray:
+            return np.bincount(self.x_of, weights=values, minlength=x.size).astype(np.float64)
+
+        s1, s2 = by_x(weights * w1), by_x(weights * w2)
+        value = float(self.weighted_x @ gammaln(r + x)) + float(weights @ mix)
+        value += total * (r * np.log(alpha) - gammaln(r) - betaln(a, b))
+        psi_abx = digamma(a + b + x)
+        d_r = float(self.weighted_x @ digamma(r + x)) + total * (np.log(alpha) - digamma(r))
+        d_r -= float((weights * w1) @ log_T[self.T_of] + (weights * w2) @ log_tx[self.t_x_of])
+        d_alpha = total * r / alpha - float(
+            (weights * rx)
+            @ (w1 / (alpha + self.T)[self.T_of] + w2 / (alpha + self.t_x)[self.t_x_of])
+        )
+        d_a = total * (digamma(a + b) - digamma(a)) + float(
+            s1 @ (digamma(a) - psi_abx) + s2 @ (digamma(a + 1.0) - psi_abx)
+        )
+        d_b = total * (digamma(a + b) - digamma(b)) + float(
+            s1 @ (digamma(b + x) - psi_abx) + s2 @ (digamma(b + safe_x - 1.0) - psi_abx)
+        )
+        return -value, -np.array([d_r, d_alpha, d_a, d_b])
 
 
 def _log_likelihood(
