@@ -224,11 +224,14 @@ class BetaGeo(Model):
 
     def _log_odds_dead(self, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:
         """Log of P(dead | history) / P(alive | history); -inf where ``x`` is 0."""
-        log_odds = np.log(self.alpha + T)
-        log_odds -= np.log(self.alpha + t_x)
+        log_odds = self.alpha + T
+        log_odds /= self.alpha + t_x
+        np.log(log_odds, out=log_odds)
         log_odds *= self.r + x
-        log_odds += np.log(self.a)
-        log_odds -= np.log(self.b + np.maximum(x, 1.0) - 1.0)
+        prior = np.maximum(x, 1.0)
+        prior += self.b - 1.0
+        np.divide(self.a, prior, out=prior)
+        log_odds += np.log(prior, out=prior)
         log_odds[x == 0] = -np.inf  # no repeat purchase: no chance to have dropped out
         return log_odds
 
