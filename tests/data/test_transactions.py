@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from relmark import TransactionLog, ValidationError
+from relmark.datasets import cdnow_sample_summary
 
 
 def _cdnow_sample_log(shared_data: Path) -> TransactionLog:
@@ -211,3 +212,10 @@ def test_summaries_of_random_logs_satisfy_the_invariants(
         repeat_value = amount[mine & (days != distinct_days.min())].sum()
         expected = repeat_value / (distinct_days.size - 1) if distinct_days.size > 1 else 0.0
         assert summary.monetary_value[i] == pytest.approx(expected)
+
+
+def test_recency_never_exceeds_t_when_buying_at_the_end() -> None:
+    # CDNOW: seven customers bought on the last calibration day; weeks = days / 7
+    # must not round their recency above T.
+    summary = cdnow_sample_summary()
+    assert np.all(summary.recency <= summary.T)

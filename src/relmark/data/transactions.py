@@ -479,10 +479,13 @@ class TransactionLog:
         monetary = np.divide(
             repeat_value, frequency, out=np.zeros_like(repeat_value), where=frequency > 0
         )
+        T = (end_time - first) * factor
+        # the last purchase can fall on the end instant; rounding must not put it after
+        recency = np.minimum((first_last[1] - first_last[0]) * (tick * factor), T)
         summary = CustomerSummary(
             frequency=readonly(frequency),
-            recency=readonly((first_last[1] - first_last[0]) * (tick * factor)),
-            T=readonly((end_time - first) * factor),
+            recency=readonly(recency),
+            T=readonly(T),
             monetary_value=readonly(monetary) if self.amount is not None else None,
             weights=readonly(np.ones(ids.size)),
             customer_id=readonly(ids),
