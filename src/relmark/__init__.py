@@ -14,7 +14,14 @@ Examples
 
 from relmark.data import CalibrationHoldout, CustomerSummary, TransactionLog
 from relmark.exceptions import ConvergenceError, RelmarkError, ValidationError
-from relmark.models import BetaGeo, BetaGeoBetaBinom, FitInfo, GammaGamma, ShiftedBetaGeo
+from relmark.models import (
+    BetaGeo,
+    BetaGeoBetaBinom,
+    FitInfo,
+    GammaGamma,
+    ModifiedBetaGeo,
+    ShiftedBetaGeo,
+)
 
 __version__ = "0.1.0"
 
@@ -26,6 +33,7 @@ __all__ = [
     "CustomerSummary",
     "FitInfo",
     "GammaGamma",
+    "ModifiedBetaGeo",
     "RelmarkError",
     "ShiftedBetaGeo",
     "TransactionLog",

@@ -89,13 +89,13 @@ def test_agrees_with_lifetimes(seed: int) -> None:
 def test_gradient_matches_finite_differences() -> None:
     s = histories(np.random.default_rng(3), 50)
     theta = np.array([0.7, 3.0, 0.8, 2.5])
-    _, gradient = _log_likelihood(theta, s.frequency, s.recency, s.T, with_gradient=True)
+    _, gradient = _log_likelihood(theta, s.frequency, s.recency, s.T, 0, with_gradient=True)
     assert gradient is not None
     for k in range(4):
         step = np.zeros(4)
         step[k] = 1e-6 * theta[k]
-        up = _log_likelihood(theta + step, s.frequency, s.recency, s.T, with_gradient=False)[0]
-        down = _log_likelihood(theta - step, s.frequency, s.recency, s.T, with_gradient=False)[0]
+        up = _log_likelihood(theta + step, s.frequency, s.recency, s.T, 0, with_gradient=False)[0]
+        down = _log_likelihood(theta - step, s.frequency, s.recency, s.T, 0, with_gradient=False)[0]
         numeric = (up - down) / (2 * step[k])
         assert gradient[k] == pytest.approx(numeric, rel=1e-5, abs=1e-7)
 
@@ -190,9 +190,9 @@ def test_top_level_export() -> None:
 def test_factored_objective_equals_the_row_by_row_sum() -> None:
     summary = cdnow_sample_summary().compress()
     theta = np.array([0.5, 3.0, 0.9, 2.0])
-    value, gradient = _Histories.of(summary).neg_log_likelihood(theta)
+    value, gradient = _Histories.of(summary, 0).neg_log_likelihood(theta)
     rows, row_gradient = _log_likelihood(
-        theta, summary.frequency, summary.recency, summary.T, with_gradient=True
+        theta, summary.frequency, summary.recency, summary.T, 0, with_gradient=True
     )
     assert row_gradient is not None
     assert value == pytest.approx(-float(summary.weights @ rows), rel=1e-12)

@@ -8,6 +8,14 @@ from relmark.models._fitting import FitInfo
 from relmark.models.beta_geo import BetaGeo
 from relmark.models.beta_geo_beta_binom import BetaGeoBetaBinom
 from relmark.models.gamma_gamma import GammaGamma
+from relmark.models.modified_beta_geo import ModifiedBetaGeo
 from relmark.models.shifted_beta_geo import ShiftedBetaGeo
 
-__all__ = ["BetaGeo", "BetaGeoBetaBinom", "FitInfo", "GammaGamma", "ShiftedBetaGeo"]
+__all__ = [
+    "BetaGeo",
+    "BetaGeoBetaBinom",
+    "FitInfo",
+    "GammaGamma",
+    "ModifiedBetaGeo",
+    "ShiftedBetaGeo",
+]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 import numpy as np
@@ -110,6 +110,8 @@ class BetaGeo(Model):
     b: float
     fit_info: FitInfo | None = attrs.field(default=None, eq=False)
 
+    _shift: ClassVar[int] = 0  # dropout chances before the first repeat purchase
+
     def __attrs_post_init__(self) -> None:
         for name in _NAMES:
             object.__setattr__(self, name, as_positive(name, getattr(self, name)))
@@ -178,15 +180,15 @@ class BetaGeo(Model):
         if not isinstance(summary, CustomerSummary):
             raise TypeError(f"`summary` must be a CustomerSummary, got {type(summary).__name__}")
         if len(summary) == 0:
-            raise ValidationError("cannot fit BetaGeo to an empty summary")
+            raise ValidationError(f"cannot fit {cls.__name__} to an empty summary")
         rows = summary.compress()
         if start is None:
             initial = [1.0, max(float(np.average(rows.T, weights=rows.weights)), 1e-3), 1.0, 1.0]
         else:
             initial = [as_positive(f"start[{name!r}]", start[name]) for name in _NAMES]
-        histories = _Histories.of(rows)
+        histories = _Histories.of(rows, cls._shift)
         theta, info = maximize_likelihood(
-            "BetaGeo",
+            cls.__name__,
             _NAMES,
             histories.neg_log_likelihood,
             initial,
@@ -220,7 +222,7 @@ class BetaGeo(Model):
         [-0.555, -9.459]
         """
         x, t_x, T = _rows(summary)
-        return _log_likelihood(self._theta, x, t_x, T, with_gradient=False)[0]
+        return _log_likelihood(self._theta, x, t_x, T, self._shift, with_gradient=False)[0]
 
     def _log_odds_dead(self, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:
         """Log of P(dead | history) / P(alive | history); -inf where ``x`` is 0."""
@@ -228,11 +230,12 @@ class BetaGeo(Model):
         log_odds /= self.alpha + t_x
         np.log(log_odds, out=log_odds)
         log_odds *= self.r + x
-        prior = np.maximum(x, 1.0)
+        prior = np.maximum(x + self._shift, 1.0)
         prior += self.b - 1.0
         np.divide(self.a, prior, out=prior)
         log_odds += np.log(prior, out=prior)
-        log_odds[x == 0] = -np.inf  # no repeat purchase: no chance to have dropped out
+        if not self._shift:
+            log_odds[x == 0] = -np.inf  # BG/NBD: no repeat purchase, no chance to drop out
         return log_odds
 
     def probability_alive(self, summary: CustomerSummary) -> FloatArray:
@@ -287,7 +290,8 @@ class BetaGeo(Model):
             return 0.5 * (
                 pair[0]._purchases_if_alive(x, T, t) + pair[1]._purchases_if_alive(x, T, t)
             )
-        c = self.a + self.b + x - 1.0
+        k = x + self._shift  # dropout opportunities so far
+        c = self.a + self.b + k - 1.0
         if np.any(np.abs(c) < _A_NEAR_ONE):
             # c = 0 (x = 0 and a + b = 1) is a removable pole: average b = 1 - a -+ h.
             pair = [attrs.evolve(self, b=self.b + step) for step in (-_A_STEP, _A_STEP)]
@@ -296,7 +300,7 @@ class BetaGeo(Model):
             )
         log_keep = np.log(self.alpha + T) - np.log(self.alpha + T + t)  # log(1 - z)
         z = -np.expm1(log_keep)
-        kept = _kept_fraction(self.r + x, self.b + x, self.a, c, z, log_keep)
+        kept = _kept_fraction(self.r + x, self.b + k, self.a, c, z, log_keep)
         expected: FloatArray = np.where(t > 0, c / (self.a - 1.0) * (1.0 - kept), 0.0)
         return np.maximum(expected, 0.0)
 
@@ -378,7 +382,10 @@ class BetaGeo(Model):
         """
         horizon, scalar = as_horizon("t", t)
         zeros = np.zeros(horizon.shape)
-        expected = self._purchases_if_alive(zeros, zeros, horizon).reshape(np.shape(t))
+        # alive at 0 for sure under BG/NBD; with probability b / (a + b) under MBG/NBD
+        alive_at_start = expit(-self._log_odds_dead(zeros, zeros, zeros))
+        expected = self._purchases_if_alive(zeros, zeros, horizon) * alive_at_start
+        expected = expected.reshape(np.shape(t))
         return float(expected) if scalar else expected
 
     def probability_of_purchases(self, n: ArrayLike, t: ArrayLike) -> Any:
@@ -428,7 +435,7 @@ class BetaGeo(Model):
         r, alpha, a, b = self.r, self.alpha, self.a, self.b
         share = horizon / (alpha + horizon)
         never_left = np.exp(
-            betaln(a, b + count)
+            betaln(a, b + count + self._shift)
             - betaln(a, b)
             + gammaln(r + count)
             - gammaln(r)
@@ -436,12 +443,13 @@ class BetaGeo(Model):
             + r * np.log(alpha / (alpha + horizon))
             + xlogy(count, share)
         )
-        repeat = count > 0
-        safe = np.where(repeat, count, 1.0)
+        opportunities = count + self._shift  # dropout chances: after each purchase (+ at 0)
+        can_leave = opportunities > 0
+        safe = np.where(can_leave, opportunities, 1.0)
+        # P(at least n purchases by t while alive), 1 for n = 0
+        reached = np.where(count > 0, betainc(np.maximum(count, 1.0), r, share), 1.0)
         left = np.where(
-            repeat,
-            np.exp(betaln(a + 1.0, b + safe - 1.0) - betaln(a, b)) * betainc(safe, r, share),
-            0.0,
+            can_leave, np.exp(betaln(a + 1.0, b + safe - 1.0) - betaln(a, b)) * reached, 0.0
         )
         probability = np.clip(never_left + left, 0.0, 1.0)
         return float(probability) if probability.ndim == 0 else probability
@@ -491,7 +499,8 @@ class BetaGeo(Model):
         rate = generator.gamma(self.r, 1.0 / self.alpha, size=count)
         dropout = np.clip(generator.beta(self.a, self.b, size=count), 1e-12, 1.0)
         purchases = generator.poisson(rate * ages).astype(np.float64)
-        x = np.minimum(purchases, generator.geometric(dropout).astype(np.float64))
+        lasting = generator.geometric(dropout).astype(np.float64) - self._shift
+        x = np.minimum(purchases, lasting)
         repeat = x > 0
         recency = np.zeros(count)
         recency[repeat] = ages[repeat] * generator.beta(
@@ -572,24 +581,26 @@ class _Histories:
     T_of: IntArray
     weights: FloatArray
     weighted_x: FloatArray  # per distinct x: total weight of its rows
+    shift: int  # 1 where customers may also drop out at time 0 (MBG/NBD)
 
     @classmethod
-    def of(cls, rows: CustomerSummary) -> _Histories:
+    def of(cls, rows: CustomerSummary, shift: int) -> _Histories:
         x, x_of = np.unique(rows.frequency, return_inverse=True)
         t_x, t_x_of = np.unique(rows.recency, return_inverse=True)
         T, T_of = np.unique(rows.T, return_inverse=True)
         weighted_x = np.bincount(x_of, weights=rows.weights, minlength=x.size).astype(np.float64)
-        return cls(x, x_of, t_x, t_x_of, T, T_of, rows.weights, weighted_x)
+        return cls(x, x_of, t_x, t_x_of, T, T_of, rows.weights, weighted_x, shift)
 
     def neg_log_likelihood(self, theta: FloatArray) -> tuple[float, FloatArray]:
         """Return minus the weighted log-likelihood and its exact gradient."""
         r, alpha, a, b = (float(v) for v in theta)
-        x, repeat = self.x, self.x > 0
-        safe_x = np.where(repeat, x, 1.0)
+        x = self.x
+        k = x + self.shift  # dropout opportunities
+        safe_k = np.where(k > 0, k, 1.0)
         log_T, log_tx = np.log(alpha + self.T), np.log(alpha + self.t_x)
         rx = (r + x)[self.x_of]
-        first = betaln(a, b + x)[self.x_of] - rx * log_T[self.T_of]
-        second = np.where(repeat, betaln(a + 1.0, b + safe_x - 1.0), -np.inf)[self.x_of]
+        first = betaln(a, b + k)[self.x_of] - rx * log_T[self.T_of]
+        second = np.where(k > 0, betaln(a + 1.0, b + safe_k - 1.0), -np.inf)[self.x_of]
         second = second - rx * log_tx[self.t_x_of]
         mix = np.logaddexp(first, second)
         w1 = np.exp(first - mix)  # posterior weights of the two terms; w2 = 1 - w1
@@ -602,7 +613,7 @@ class _Histories:
         s1, s2 = by_x(weights * w1), by_x(weights * w2)
         value = float(self.weighted_x @ gammaln(r + x)) + float(weights @ mix)
         value += total * (r * np.log(alpha) - gammaln(r) - betaln(a, b))
-        psi_abx = digamma(a + b + x)
+        psi_abx = digamma(a + b + k)
         d_r = float(self.weighted_x @ digamma(r + x)) + total * (np.log(alpha) - digamma(r))
         d_r -= float((weights * w1) @ log_T[self.T_of] + (weights * w2) @ log_tx[self.t_x_of])
         d_alpha = total * r / alpha - float(
@@ -613,27 +624,37 @@ class _Histories:
             s1 @ (digamma(a) - psi_abx) + s2 @ (digamma(a + 1.0) - psi_abx)
         )
         d_b = total * (digamma(a + b) - digamma(b)) + float(
-            s1 @ (digamma(b + x) - psi_abx) + s2 @ (digamma(b + safe_x - 1.0) - psi_abx)
+            s1 @ (digamma(b + k) - psi_abx) + s2 @ (digamma(b + safe_k - 1.0) - psi_abx)
         )
         return -value, -np.array([d_r, d_alpha, d_a, d_b])
 
 
 def _log_likelihood(
-    theta: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray, *, with_gradient: bool
+    theta: FloatArray,
+    x: FloatArray,
+    t_x: FloatArray,
+    T: FloatArray,
+    shift: int,
+    *,
+    with_gradient: bool,
 ) -> tuple[FloatArray, FloatArray | None]:
-    """Per-row log-likelihood and, optionally, its gradient (4, n) in natural parameters."""
+    """Per-row log-likelihood and, optionally, its gradient (4, n) in natural parameters.
+
+    ``shift`` is 0 for BG/NBD and 1 for MBG/NBD, whose customers have one
+    more chance to drop out (at time 0): ``k = x + shift`` opportunities.
+    """
     r, alpha, a, b = (float(v) for v in theta)
-    repeat = x > 0
-    safe_x = np.where(repeat, x, 1.0)  # the second term exists only for repeat buyers
+    k = x + shift
+    safe_k = np.where(k > 0, k, 1.0)  # the second term needs a chance to have dropped out
     log_T, log_tx = np.log(alpha + T), np.log(alpha + t_x)
-    first = betaln(a, b + x) - (r + x) * log_T
-    second = np.where(repeat, betaln(a + 1.0, b + safe_x - 1.0) - (r + x) * log_tx, -np.inf)
+    first = betaln(a, b + k) - (r + x) * log_T
+    second = np.where(k > 0, betaln(a + 1.0, b + safe_k - 1.0) - (r + x) * log_tx, -np.inf)
     mix = np.logaddexp(first, second)
     value = gammaln(r + x) - gammaln(r) + r * np.log(alpha) - betaln(a, b) + mix
     if not with_gradient:
         return value, None
     w1, w2 = np.exp(first - mix), np.exp(second - mix)
-    psi_abx = digamma(a + b + x)
+    psi_abx = digamma(a + b + k)
     gradient = np.stack(
         [
             digamma(r + x) - digamma(r) + np.log(alpha) - w1 * log_T - w2 * log_tx,
@@ -644,8 +665,8 @@ def _log_likelihood(
             + w2 * (digamma(a + 1.0) - psi_abx),
             digamma(a + b)
             - digamma(b)
-            + w1 * (digamma(b + x) - psi_abx)
-            + w2 * (digamma(b + safe_x - 1.0) - psi_abx),
+            + w1 * (digamma(b + k) - psi_abx)
+            + w2 * (digamma(b + safe_k - 1.0) - psi_abx),
         ]
     )
     return value, gradient
