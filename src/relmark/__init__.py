@@ -20,6 +20,7 @@ from relmark.models import (
     FitInfo,
     GammaGamma,
     ModifiedBetaGeo,
+    ParetoNBD,
     ShiftedBetaGeo,
 )
 
@@ -34,6 +35,7 @@ __all__ = [
     "FitInfo",
     "GammaGamma",
     "ModifiedBetaGeo",
+    "ParetoNBD",
     "RelmarkError",
     "ShiftedBetaGeo",
     "TransactionLog",

@@ -9,6 +9,7 @@ from relmark.models.beta_geo import BetaGeo
 from relmark.models.beta_geo_beta_binom import BetaGeoBetaBinom
 from relmark.models.gamma_gamma import GammaGamma
 from relmark.models.modified_beta_geo import ModifiedBetaGeo
+from relmark.models.pareto_nbd import ParetoNBD
 from relmark.models.shifted_beta_geo import ShiftedBetaGeo
 
 __all__ = [
@@ -17,5 +18,6 @@ __all__ = [
     "FitInfo",
     "GammaGamma",
     "ModifiedBetaGeo",
+    "ParetoNBD",
     "ShiftedBetaGeo",
 ]
