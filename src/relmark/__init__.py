@@ -12,7 +12,19 @@ Examples
 2
 """
 
-from relmark.data import CalibrationHoldout, CustomerSummary, TransactionLog
+from relmark.data import CalibrationHoldout, CustomerSummary, TouchpointTable, TransactionLog
+from relmark.domain import (
+    Channel,
+    Customer,
+    Feature,
+    LoyaltyProgram,
+    Office,
+    Rule,
+    Segment,
+    Tier,
+    Touchpoint,
+    TouchpointKind,
+)
 from relmark.exceptions import ConvergenceError, RelmarkError, ValidationError
 from relmark.models import (
     BetaGeo,
@@ -30,14 +42,25 @@ __all__ = [
     "BetaGeo",
     "BetaGeoBetaBinom",
     "CalibrationHoldout",
+    "Channel",
     "ConvergenceError",
+    "Customer",
     "CustomerSummary",
+    "Feature",
     "FitInfo",
     "GammaGamma",
+    "LoyaltyProgram",
     "ModifiedBetaGeo",
+    "Office",
     "ParetoNBD",
     "RelmarkError",
+    "Rule",
+    "Segment",
     "ShiftedBetaGeo",
+    "Tier",
+    "Touchpoint",
+    "TouchpointKind",
+    "TouchpointTable",
     "TransactionLog",
     "ValidationError",
     "__version__",

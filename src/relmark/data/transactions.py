@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import numpy as np
@@ -20,6 +21,10 @@ from relmark._validation import (
 )
 from relmark.data.summary import CustomerSummary
 from relmark.exceptions import ValidationError
+
+if TYPE_CHECKING:
+    from relmark.data.touchpoints import TouchpointTable
+    from relmark.domain.touchpoint import Touchpoint
 
 __all__ = ["CalibrationHoldout", "TransactionLog"]
 
@@ -190,6 +195,51 @@ class TransactionLog:
         elif unit is not None:
             _check_unit("unit", unit)
         return cls(customer_id=readonly(ids), timestamp=times, amount=values, unit=unit)
+
+    @classmethod
+    def from_touchpoints(
+        cls, touchpoints: Iterable[Touchpoint] | TouchpointTable, *, unit: str | None = None
+    ) -> TransactionLog:
+        """Build a log from the purchases among touchpoints.
+
+        Parameters
+        ----------
+        touchpoints : iterable of Touchpoint, or TouchpointTable
+            Contacts of any kind; only purchases are kept, with their amounts.
+        unit : str, optional
+            For numeric timestamps, the unit they are in.
+
+        Returns
+        -------
+        TransactionLog
+
+        Examples
+        --------
+        >>> import relmark
+        >>> contacts = [
+        ...     relmark.Touchpoint(customer_id="ann", timestamp="2024-01-03", channel="web",
+        ...                        kind="purchase", amount=30.0),
+        ...     relmark.Touchpoint(customer_id="ann", timestamp="2024-01-04", channel="email",
+        ...                        kind="message_opened"),
+        ... ]
+        >>> log = relmark.TransactionLog.from_touchpoints(contacts)
+        >>> len(log), log.amount.tolist()
+        (1, [30.0])
+        """
+        from relmark.data.touchpoints import TouchpointTable
+
+        table = (
+            touchpoints
+            if isinstance(touchpoints, TouchpointTable)
+            else TouchpointTable.from_touchpoints(touchpoints)
+        )
+        purchases = table.of_kind("purchase")
+        return cls.from_arrays(
+            table.customer_id[purchases],
+            table.timestamp[purchases],
+            table.amount[purchases],
+            unit=unit,
+        )
 
     @classmethod
     def from_frame(

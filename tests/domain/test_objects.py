@@ -1,0 +1,103 @@
+"""Customer, Touchpoint, channels: construction rules and their error messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from relmark import Channel, Customer, Office, Touchpoint, TouchpointKind, ValidationError
+
+
+def test_every_channel_has_an_office() -> None:
+    back = {channel for channel in Channel if channel.office is Office.BACK}
+    assert back == {Channel.AFTER_SALES, Channel.BILLING}
+    assert Channel.parse("sales_rep") is Channel.SALES_REP
+    assert TouchpointKind.parse(TouchpointKind.CLICK) is TouchpointKind.CLICK
+
+
+@pytest.mark.parametrize("value", ["fax", ""])
+def test_unknown_channel_names_the_choices(value: str) -> None:
+    with pytest.raises(ValidationError, match=r"unknown Channel .* expected one of .email."):
+        Channel.parse(value)
+
+
+def test_channel_of_wrong_type() -> None:
+    with pytest.raises(TypeError):
+        Channel.parse(3)
+
+
+def test_customer_normalises_its_fields() -> None:
+    aware = dt.datetime(2024, 1, 3, 12, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    customer = Customer(customer_id=7, acquired_at=aware, acquisition_cost=10, attributes={"a": 1})
+    assert customer.acquired_at == np.datetime64("2024-01-03T10:00", "us")  # stored in UTC
+    assert customer.acquisition_cost == 10.0
+    with pytest.raises(TypeError):
+        customer.attributes["b"] = 2  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"customer_id": ""}, ValidationError, "`customer_id` must not be empty"),
+        ({"customer_id": 1.5}, TypeError, "`customer_id` must be a string or an integer"),
+        ({"customer_id": True}, TypeError, "`customer_id`"),
+        ({"customer_id": "a", "acquisition_cost": -1}, ValidationError, "`acquisition_cost`"),
+        ({"customer_id": "a", "acquisition_cost": float("nan")}, ValidationError, "NaN"),
+        ({"customer_id": "a", "acquired_at": "yesterday"}, ValidationError, "`acquired_at`"),
+        ({"customer_id": "a", "acquisition_channel": "fax"}, ValidationError, "Channel"),
+        ({"customer_id": "a", "attributes": [1]}, TypeError, "`attributes`"),
+    ],
+)
+def test_bad_customers(kwargs: dict[str, object], error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=message):
+        Customer(**kwargs)  # type: ignore[arg-type]
+
+
+def touchpoint(**changes: object) -> Touchpoint:
+    fields: dict[str, object] = {
+        "customer_id": "ann",
+        "timestamp": "2024-01-03",
+        "channel": "web",
+        "kind": "purchase",
+        "amount": 30.0,
+    }
+    fields.update(changes)
+    return Touchpoint(**fields)  # type: ignore[arg-type]
+
+
+def test_touchpoint_rules_tie_fields_together() -> None:
+    assert touchpoint().amount == 30.0
+    assert touchpoint(kind="visit", amount=None).amount is None
+    survey = touchpoint(kind="survey_response", amount=None, score=9)
+    assert survey.score == 9.0 and survey.timezone_aware is None
+    assert touchpoint(timestamp=4.5).timestamp == 4.5
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"amount": None}, "`amount` is required for a purchase"),
+        ({"kind": "return", "amount": None}, "`amount` is required for a return"),
+        ({"amount": -3.0}, "`amount` must be >= 0"),
+        ({"amount": float("inf")}, "`amount` must be finite"),
+        ({"cost": -1.0}, "`cost` must be >= 0"),
+        ({"kind": "survey_response", "amount": None}, "`score` is required"),
+        ({"score": 3.0}, "`score` belongs to survey responses only"),
+        ({"kind": "survey_response", "score": float("nan")}, "`score` must not be NaN"),
+        ({"timestamp": "not a date"}, "`timestamp`"),
+        ({"customer_id": " "}, "`customer_id` must not be empty"),
+        ({"kind": "hug"}, "unknown TouchpointKind"),
+    ],
+)
+def test_bad_touchpoints(changes: dict[str, object], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        touchpoint(**changes)
+
+
+def test_touchpoint_wrong_types() -> None:
+    with pytest.raises(TypeError):
+        touchpoint(amount="30")
+    with pytest.raises(TypeError):
+        touchpoint(timestamp=True)
