@@ -1,0 +1,63 @@
+"""Customer lifetime value, retention against acquisition, profitability and loyalty economics.
+
+Pure, vectorised functions: numpy broadcasting, scalars in give a float out,
+keyword-only options, time units stated in each docstring.
+"""
+
+from relmark.economics.clv import (
+    clv_closed_form,
+    customer_equity,
+    customer_lifetime_value,
+    subscriber_lifetime_value,
+)
+from relmark.economics.loyalty import (
+    LoyaltyProgramValue,
+    PointsBalance,
+    assign_tiers,
+    break_even_retention_lift,
+    loyalty_program_value,
+    points_balance,
+    points_liability,
+    qualifying_totals,
+    reward_cost_rate,
+)
+from relmark.economics.profitability import (
+    CustomerProfitability,
+    customer_profitability,
+    unprofitable_relationships,
+)
+from relmark.economics.retention import (
+    RetentionCampaign,
+    acquisition_retention_ratio,
+    amortized_acquisition_cost,
+    clv_to_cac,
+    payback_period,
+    retention_campaign,
+    retention_lift_value,
+)
+
+__all__ = [
+    "CustomerProfitability",
+    "LoyaltyProgramValue",
+    "PointsBalance",
+    "RetentionCampaign",
+    "acquisition_retention_ratio",
+    "amortized_acquisition_cost",
+    "assign_tiers",
+    "break_even_retention_lift",
+    "clv_closed_form",
+    "clv_to_cac",
+    "customer_equity",
+    "customer_lifetime_value",
+    "customer_profitability",
+    "loyalty_program_value",
+    "payback_period",
+    "points_balance",
+    "points_liability",
+    "qualifying_totals",
+    "retention_campaign",
+    "retention_lift_value",
+    "reward_cost_rate",
+    "subscriber_lifetime_value",
+    "unprofitable_relationships",
+]
