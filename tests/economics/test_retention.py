@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import relmark
+from relmark.datasets import cdnow_sample_summary
 from relmark import (
     ValidationError,
     acquisition_retention_ratio,
@@ -78,7 +79,7 @@ def test_targeting_by_gain_beats_everyone_and_no_one(
 
 
 def test_churn_from_a_model_feeds_a_campaign() -> None:
-    summary = relmark.datasets.cdnow_sample_summary()
+    summary = cdnow_sample_summary()
     model = relmark.BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426)
     value = 20.0 * model.expected_purchases(summary, 52.0)
     plan = retention_campaign(1 - model.probability_alive(summary), 0.2, value, 1.0)
