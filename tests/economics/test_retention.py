@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import relmark
-from relmark.datasets import cdnow_sample_summary
 from relmark import (
     ValidationError,
     acquisition_retention_ratio,
@@ -23,6 +22,7 @@ from relmark import (
     retention_lift_value,
     unprofitable_relationships,
 )
+from relmark.datasets import cdnow_sample_summary
 
 
 def test_hand_computed_values() -> None:
