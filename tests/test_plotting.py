@@ -41,6 +41,11 @@ PLOTS: dict[str, Callable[[], Any]] = {
     ),
     "survival": lambda: plotting.plot_survival(SBG, periods=12, observed=REGULAR),
     "retention": lambda: plotting.plot_retention_rate(SBG, periods=12, observed=REGULAR),
+    "lorenz": lambda: plotting.plot_lorenz_curve(np.arange(1.0, 50.0) ** 2),
+    "segment_profile": lambda: plotting.plot_segment_profile(
+        relmark.segment_profile(["a", "b", "a", "c"], revenue=[1.0, 2.0, 3.0, 4.0]),
+        column="revenue_share",
+    ),
     "rfm_heatmap": lambda: plotting.plot_rfm_heatmap(
         [1, 2, 3, 4, 5, 5], [1, 1, 2, 5, 5, 4], values=[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
     ),

@@ -29,5 +29,7 @@ def test_every_public_object_has_an_example(name: str) -> None:
     obj = getattr(relmark, name)
     if inspect.isclass(obj) and issubclass(obj, BaseException):
         return  # exceptions are documented by their one-line purpose
+    if not callable(obj):
+        return  # constants (RFM_SEGMENTS, STAGES, ...) are documented where they are defined
     doc = inspect.getdoc(obj) or ""
     assert "Examples\n--------" in doc, f"{name} has no Examples section"

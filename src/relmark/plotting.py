@@ -24,6 +24,7 @@ from relmark._validation import (
 from relmark.data.summary import CustomerSummary
 from relmark.data.transactions import UNIT_SECONDS, CalibrationHoldout, TransactionLog
 from relmark.exceptions import ValidationError
+from relmark.segmentation.profile import SegmentProfile
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -34,8 +35,10 @@ __all__ = [
     "plot_frequency_recency_matrix",
     "plot_incremental_purchases",
     "plot_period_transactions",
+    "plot_lorenz_curve",
     "plot_retention_rate",
     "plot_rfm_heatmap",
+    "plot_segment_profile",
     "plot_survival",
 ]
 
@@ -552,6 +555,89 @@ def plot_retention_rate(
     ax.set_ylabel("retention rate")
     ax.set_title("Retention rate by tenure")
     ax.legend()
+    return ax
+
+
+def plot_lorenz_curve(values: ArrayLike, *, ax: Axes | None = None) -> Axes:
+    """Plot the Lorenz curve of customer value, with the Gini coefficient in the title.
+
+    Parameters
+    ----------
+    values : array_like
+        Value per customer (revenue, CLV, ...), >= 0.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from relmark.plotting import plot_lorenz_curve
+    >>> ax = plot_lorenz_curve([1.0, 1.0, 2.0, 6.0])
+    >>> ax.get_title()
+    'Lorenz curve of value (Gini 0.40)'
+    """
+    from relmark.segmentation import gini, lorenz_curve
+
+    population, value = lorenz_curve(values)
+    ax = _axes(ax)
+    ax.plot(population, value, "-", label="customers")
+    ax.plot([0.0, 1.0], [0.0, 1.0], ":", color="grey", label="equal value")
+    ax.set_xlabel("share of customers (least valuable first)")
+    ax.set_ylabel("share of value")
+    ax.set_title(f"Lorenz curve of value (Gini {gini(values):.2f})")
+    ax.legend()
+    return ax
+
+
+def plot_segment_profile(
+    profile: SegmentProfile, *, column: str = "share", ax: Axes | None = None
+) -> Axes:
+    """Plot one column of a segment profile as horizontal bars, one per segment.
+
+    Parameters
+    ----------
+    profile : SegmentProfile
+        From :func:`relmark.segment_profile`.
+    column : str, default "share"
+        Which column: ``share``, ``revenue_share``, ``mean_clv``, ...
+    ax : matplotlib.axes.Axes, optional
+        Where to draw.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import relmark
+    >>> from relmark.plotting import plot_segment_profile
+    >>> profile = relmark.segment_profile(["a", "b", "a"], clv=[1.0, 5.0, 2.0])
+    >>> plot_segment_profile(profile, column="mean_clv").get_xlabel()
+    'mean clv'
+    """
+    if column not in profile.columns or column == "segment":
+        raise ValidationError(
+            f"`column` must be one of the profile's columns "
+            f"({', '.join(c for c in profile.columns if c != 'segment')}), got {column!r}"
+        )
+    values = np.asarray(profile[column], dtype=np.float64)
+    if "share" in column:
+        values = 100.0 * values
+    labels = [str(name) for name in profile["segment"]]
+    ax = _axes(ax)
+    positions = np.arange(len(labels))
+    ax.barh(positions, values)
+    ax.set_yticks(positions, labels)
+    ax.invert_yaxis()
+    ax.set_xlabel(column.replace("_", " ") + (" (%)" if "share" in column else ""))
+    ax.set_title("Segment profile")
     return ax
 
 

@@ -1,0 +1,160 @@
+"""RFM, engagement and satisfaction scores: hand-computed cases and properties."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import relmark
+from relmark import CustomerSummary, TouchpointTable, ValidationError
+from relmark.datasets import load_cdnow_sample
+from relmark.scoring import quantile_scores
+
+values = hnp.arrays(np.float64, st.integers(1, 60), elements=st.floats(-1e6, 1e6))
+
+
+@given(data=values, k=st.integers(2, 9))
+def test_quantile_scores_are_in_range_monotone_and_tie_consistent(data: np.ndarray, k: int) -> None:
+    scores = quantile_scores(data, k)
+    assert scores.min() >= 1 and scores.max() <= k
+    order = np.argsort(data, kind="stable")
+    assert np.all(np.diff(scores[order]) >= 0)
+    for value in np.unique(data):
+        assert np.unique(scores[data == value]).size == 1  # ties share a score
+    shuffled = np.random.default_rng(0).permutation(data.size)
+    assert np.array_equal(quantile_scores(data[shuffled], k), scores[shuffled])
+
+
+def test_rfm_by_hand() -> None:
+    summary = CustomerSummary.from_arrays(
+        [0, 1, 3, 8, 2], [0.0, 5.0, 20.0, 30.0, 29.0], [30.0] * 5,
+        monetary_value=[0.0, 10.0, 30.0, 25.0, 100.0],
+    )  # fmt: skip
+    scores = relmark.rfm_scores(summary, k=5)
+    # time since last purchase 30, 25, 10, 0, 1 -> recency ranks 1..5 reversed
+    assert scores.recency_score.tolist() == [1, 2, 3, 5, 4]
+    # the one-time buyer gets F = M = 1; the four repeaters share scores 2..5
+    assert scores.frequency_score.tolist() == [1, 2, 4, 5, 3]
+    assert scores.monetary_score.tolist() == [1, 2, 4, 3, 5]
+    assert scores.cells.tolist() == ["111", "222", "344", "553", "435"]
+    assert scores.total.tolist() == [3, 6, 11, 13, 12]
+
+
+@given(
+    frequency=hnp.arrays(np.float64, 30, elements=st.integers(0, 20).map(float)),
+    k=st.integers(2, 9),
+)
+def test_rfm_scores_are_in_range(frequency: np.ndarray, k: int) -> None:
+    T = np.full(30, 40.0)
+    recency = np.where(frequency > 0, 20.0, 0.0)
+    summary = CustomerSummary.from_arrays(frequency, recency, T, monetary_value=frequency * 3)
+    scores = relmark.rfm_scores(summary, k=k)
+    for name in ("recency_score", "frequency_score", "monetary_score"):
+        array = getattr(scores, name)
+        assert array.min() >= 1 and array.max() <= k
+    assert np.all(scores.frequency_score[frequency == 0] == 1)
+    order = np.argsort(frequency)
+    assert np.all(np.diff(scores.frequency_score[order]) >= 0)
+
+
+def test_rfm_from_a_log_and_bad_input() -> None:
+    log = load_cdnow_sample()
+    assert len(relmark.rfm_scores(log).recency_score) == 2357
+    with pytest.raises(ValidationError):
+        relmark.rfm_scores(log, k=1)
+    with pytest.raises(ValidationError):
+        relmark.rfm_scores(log, k=12)
+    with pytest.raises(TypeError):
+        relmark.rfm_scores([1, 2, 3])  # type: ignore[arg-type]
+
+
+def test_nps_csat_ces_by_hand() -> None:
+    score = relmark.nps([10, 9, 9, 8, 7, 6, 0, 10])
+    assert score.value == pytest.approx(100 * (4 / 8 - 2 / 8))
+    assert score.shares["passives"] == pytest.approx(2 / 8)
+    assert relmark.csat([5, 4, 3, 2, 1]).value == pytest.approx(40.0)
+    assert relmark.ces([1, 7, 4]).value == pytest.approx(4.0)
+    groups = relmark.nps_by_group([10, 0, 9, 9], ["x", "x", "y", "y"])
+    assert groups["x"].value == 0.0 and groups["y"].value == 100.0
+
+
+@given(answers=st.lists(st.integers(0, 10), min_size=1, max_size=200))
+def test_nps_is_promoters_minus_detractors_and_bounded(answers: list[int]) -> None:
+    score = relmark.nps(answers)
+    promoters = sum(a >= 9 for a in answers) / len(answers)
+    detractors = sum(a <= 6 for a in answers) / len(answers)
+    assert score.value == pytest.approx(100 * (promoters - detractors))
+    assert -100 <= score.low <= score.value <= score.high <= 100
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: relmark.nps([]),
+        lambda: relmark.nps([11]),
+        lambda: relmark.nps([5.5]),
+        lambda: relmark.nps([float("nan")]),
+        lambda: relmark.csat([6], scale=5),
+        lambda: relmark.ces([0]),
+        lambda: relmark.nps([5], confidence=1.5),
+    ],
+)
+def test_bad_answers(call: object) -> None:
+    with pytest.raises(ValidationError):
+        call()  # type: ignore[operator]
+
+
+def contacts(
+    days: list[float], kinds: list[str], channels: list[str] | None = None
+) -> TouchpointTable:
+    return TouchpointTable.from_arrays(
+        ["a"] * len(days), days, channels or ["web"] * len(days), kinds
+    )
+
+
+def test_engagement_by_hand() -> None:
+    table = TouchpointTable.from_arrays(
+        ["a", "a", "a", "b", "b"],
+        [0.0, 10.0, 10.5, 20.0, 25.0],
+        ["web", "phone", "phone", "billing", "email"],
+        ["visit", "complaint", "complaint_response", "complaint", "message_sent"],
+    )
+    result = relmark.engagement(table, as_of=20.0, half_life=10.0)
+    # a: visit 1 * 2^-2 + complaint 0.5 * 2^-1 (+ response weight 0); b: complaint 0.5 * 1
+    assert result.score.tolist() == pytest.approx([0.25 + 0.25, 0.5])
+    assert result.complaints.tolist() == [1, 1]
+    assert result.complaints_answered.tolist() == [1, 0]
+    assert result.mean_response_time.tolist() == pytest.approx([0.5, 0.0])
+    assert result.channels_used.tolist() == [2, 1]  # b's e-mail is after as_of
+    assert result.back_office_share.tolist() == [0.0, 1.0]
+    web = result.channels.index("web")
+    assert result.counts[:, web].tolist() == [1, 0]
+
+
+@given(age=st.floats(0.0, 500.0), older=st.floats(0.0, 500.0), life=st.floats(0.1, 100.0))
+def test_engagement_never_grows_as_contacts_age(age: float, older: float, life: float) -> None:
+    now = 1000.0
+    young = relmark.engagement(contacts([now - age], ["visit"]), as_of=now, half_life=life)
+    old = relmark.engagement(contacts([now - age - older], ["visit"]), as_of=now, half_life=life)
+    assert old.score[0] <= young.score[0]
+
+
+def test_weights_can_be_overridden_and_answers_read() -> None:
+    table = TouchpointTable.from_arrays(
+        ["a", "a"], [0.0, 1.0], ["email", "email"], ["click", "survey_response"],
+        score=[np.nan, 9.0],
+    )  # fmt: skip
+    plain = relmark.engagement(table, as_of=1.0, half_life=1e9)
+    custom = relmark.engagement(
+        table, as_of=1.0, half_life=1e9, channel_weights={"email": 2.0}, kind_weights={"click": 0}
+    )
+    assert plain.score[0] == pytest.approx(3.0) and custom.score[0] == pytest.approx(4.0)
+    ids, answers = relmark.latest_answers(table)
+    assert ids.tolist() == ["a"] and answers.tolist() == [9.0]
+    with pytest.raises(ValidationError):
+        relmark.engagement(table, as_of=1.0, half_life=0.0)
+    with pytest.raises(ValidationError):
+        relmark.engagement(table, as_of=1.0, half_life=1.0, kind_weights={"click": -1})
