@@ -9,7 +9,7 @@ import pytest
 
 import relmark
 import relmark.datasets
-from relmark.__main__ import demo, main
+from relmark.__main__ import demo, main, scored_columns
 
 
 def test_demo_report_fits_in_80_columns() -> None:
@@ -120,3 +120,16 @@ def test_score_on_the_cdnow_master_file_matches_the_api(shared_data: Path, tmp_p
     paying = summary.subset(summary.monetary_value > 0)
     spend = relmark.GammaGamma.fit(paying).expected_spend(summary)
     np.testing.assert_allclose(written["expected_spend"], spend, rtol=1e-9)
+
+
+def test_score_columns_match_the_api() -> None:
+    summary = relmark.datasets.cdnow_sample_summary()
+    columns = scored_columns(summary, horizon=26.0, discount_rate=0.01, margin=0.3)
+    model = relmark.BetaGeo.fit(summary)
+    spend = relmark.GammaGamma.fit(summary)
+    clv = relmark.customer_lifetime_value(
+        model, spend, summary, horizon=26.0, discount_rate=0.01, margin=0.3
+    )
+    np.testing.assert_allclose(columns["clv"], clv)
+    labels = relmark.rfm_segments(relmark.rfm_scores(summary))
+    assert np.array_equal(columns["segment"], labels)

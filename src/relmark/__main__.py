@@ -17,9 +17,12 @@ from relmark.datasets import (
     CDNOW_OBSERVATION_END,
     load_cdnow_sample,
 )
+from relmark.economics import customer_lifetime_value
 from relmark.exceptions import RelmarkError
 from relmark.models import BetaGeo, GammaGamma, ShiftedBetaGeo
 from relmark.models._base import Model
+from relmark.scoring import rfm_scores
+from relmark.segmentation import rfm_segments
 
 WIDTH = 78
 
@@ -158,7 +161,13 @@ def _progress(message: str) -> None:
     print(f"relmark: {message}", file=sys.stderr, flush=True)
 
 
-def scored_columns(summary: CustomerSummary, *, horizon: float) -> dict[str, np.ndarray]:
+def scored_columns(
+    summary: CustomerSummary,
+    *,
+    horizon: float,
+    discount_rate: float = 0.0,
+    margin: float = 1.0,
+) -> dict[str, np.ndarray]:
     """Fit BG/NBD (and Gamma-Gamma with amounts) and score every customer.
 
     Parameters
@@ -166,26 +175,31 @@ def scored_columns(summary: CustomerSummary, *, horizon: float) -> dict[str, np.
     summary : CustomerSummary
         The customers, with ``customer_id``.
     horizon : float
-        Horizon of the expected purchases, in the summary's unit.
+        Horizon of the expected purchases and the CLV, in the summary's unit.
+    discount_rate : float, default 0
+        Discount rate per unit of time, for the CLV.
+    margin : float, default 1
+        Share of spend kept, for the CLV.
 
     Returns
     -------
     dict of str to ndarray
         Columns aligned with the summary's rows: ``customer_id``,
         ``frequency``, ``recency``, ``T``, ``probability_alive``,
-        ``expected_purchases`` and, when the summary has spend,
-        ``monetary_value``, ``expected_spend`` and ``expected_value``
-        (expected purchases times expected spend over the horizon).
+        ``expected_purchases``, the RFM scores and named segment and, when
+        the summary has spend, ``monetary_value``, ``expected_spend`` and
+        ``clv``.
 
     Examples
     --------
     >>> from relmark.__main__ import scored_columns
     >>> from relmark.datasets import cdnow_sample_summary
     >>> columns = scored_columns(cdnow_sample_summary(), horizon=39.0)
-    >>> len(columns["probability_alive"]), sorted(columns)[:3]
-    (2357, ['T', 'customer_id', 'expected_purchases'])
+    >>> len(columns["probability_alive"]), list(columns)[-3:]
+    (2357, ['monetary_value', 'expected_spend', 'clv'])
     """
     purchases = BetaGeo.fit(summary)
+    scores = rfm_scores(summary)
     columns: dict[str, np.ndarray] = {
         "customer_id": np.asarray(summary.customer_id),
         "frequency": summary.frequency,
@@ -193,14 +207,20 @@ def scored_columns(summary: CustomerSummary, *, horizon: float) -> dict[str, np.
         "T": summary.T,
         "probability_alive": purchases.probability_alive(summary),
         "expected_purchases": purchases.expected_purchases(summary, horizon),
+        "recency_score": scores.recency_score,
+        "frequency_score": scores.frequency_score,
+        "monetary_score": scores.monetary_score,
+        "segment": rfm_segments(scores),
     }
     if summary.monetary_value is not None and np.any(summary.monetary_value > 0):
         # Gamma-Gamma's likelihood needs positive spend; zero-spend repeat buyers
         # are scored (their mean shrinks towards the population) but not fitted on.
-        spend = GammaGamma.fit(summary.subset(summary.monetary_value > 0)).expected_spend(summary)
+        spend = GammaGamma.fit(summary.subset(summary.monetary_value > 0))
         columns["monetary_value"] = summary.monetary_value
-        columns["expected_spend"] = spend
-        columns["expected_value"] = columns["expected_purchases"] * spend
+        columns["expected_spend"] = spend.expected_spend(summary)
+        columns["clv"] = customer_lifetime_value(
+            purchases, spend, summary, horizon=horizon, discount_rate=discount_rate, margin=margin
+        )
     return columns
 
 
@@ -215,7 +235,9 @@ def score(args: argparse.Namespace) -> None:
     )
     summary = log.summarize(args.observation_end, unit=args.unit)
     _progress(f"{len(log):,} purchases by {len(summary):,} customers; fitting the models")
-    columns = scored_columns(summary, horizon=args.horizon)
+    columns = scored_columns(
+        summary, horizon=args.horizon, discount_rate=args.discount_rate, margin=args.margin
+    )
     write_columns(args.out, columns)
     _progress(f"wrote {len(summary):,} scored customers to {args.out}")
 
@@ -261,6 +283,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     scoring.add_argument(
         "--horizon", type=float, default=52.0, help="prediction horizon in --unit (default 52)"
     )
+    scoring.add_argument(
+        "--discount-rate", type=float, default=0.0, help="CLV discount rate per --unit (default 0)"
+    )
+    scoring.add_argument("--margin", type=float, default=1.0, help="CLV margin share (default 1)")
     scoring.add_argument("--out", required=True, help="output CSV file")
     args = parser.parse_args(argv)
     if args.version:
