@@ -17,12 +17,12 @@ from relmark.datasets import (
     CDNOW_OBSERVATION_END,
     load_cdnow_sample,
 )
-from relmark.economics import customer_lifetime_value
+from relmark.economics import customer_lifetime_value, retention_campaign, retention_lift_value
 from relmark.exceptions import RelmarkError
 from relmark.models import BetaGeo, GammaGamma, ShiftedBetaGeo
 from relmark.models._base import Model
 from relmark.scoring import rfm_scores
-from relmark.segmentation import rfm_segments
+from relmark.segmentation import gini, rfm_segments, segment_profile, value_tiers
 
 WIDTH = 78
 
@@ -98,16 +98,51 @@ def describe_models(split: CalibrationHoldout) -> tuple[list[str], BetaGeo, Gamm
     return lines, purchases, spend
 
 
-def describe_value(summary: CustomerSummary, purchases: BetaGeo, spend: GammaGamma) -> list[str]:
-    """Return report lines on each customer's expected spend over the next 52 weeks."""
-    value = purchases.expected_purchases(summary, 52.0) * spend.expected_spend(summary)
-    ranked = np.sort(value)[::-1]
-    top = ranked[: max(1, len(ranked) // 10)].sum() / ranked.sum()
+def describe_value(
+    summary: CustomerSummary, purchases: BetaGeo, spend: GammaGamma
+) -> tuple[list[str], np.ndarray]:
+    """Return report lines on each customer's lifetime value, and the values."""
+    clv = customer_lifetime_value(
+        purchases, spend, summary, horizon=104.0, step=4.0, discount_rate=0.008, margin=0.3
+    )
+    tiers = value_tiers(clv, shares=[0.5, 0.8])
     return [
-        _rule("Expected spend over the next 52 weeks (USD per customer)"),
+        _rule("Customer lifetime value: 2 years, 30% margin, ~11%/year discount"),
         f"  {'':<22}{'min':>9}{'25%':>9}{'median':>9}{'75%':>9}{'max':>9}",
-        _distribution("expected spend", value, "USD"),
-        f"  total {value.sum():,.0f} USD; the top 10% of customers hold {top:.0%} of it",
+        _distribution("CLV per customer", clv, "USD"),
+        f"  customer equity {clv.sum():,.0f} USD; Gini {gini(clv):.2f}; "
+        f"{int((tiers == 0).sum()):,} customers ({(tiers == 0).mean():.0%}) hold half of it",
+    ], clv
+
+
+def describe_segments(
+    summary: CustomerSummary, purchases: BetaGeo, clv: np.ndarray
+) -> tuple[list[str], np.ndarray]:
+    """Return report lines profiling the named RFM segments, and each customer's segment."""
+    labels = rfm_segments(rfm_scores(summary))
+    assert summary.monetary_value is not None
+    profile = segment_profile(
+        labels,
+        revenue=summary.frequency * summary.monetary_value,
+        clv=clv,
+        probability_alive=purchases.probability_alive(summary),
+    )
+    return [_rule("RFM segments"), *("  " + line for line in repr(profile).splitlines())], labels
+
+
+def describe_economics(summary: CustomerSummary, purchases: BetaGeo, clv: np.ndarray) -> list[str]:
+    """Return report lines on retention economics: a campaign and the value of loyalty."""
+    churn = 1.0 - purchases.probability_alive(summary)
+    plan = retention_campaign(churn, save_probability=0.15, remaining_value=clv, contact_cost=0.5)
+    lift = retention_lift_value(30.0, [0.6, 0.8], 0.1, lift=0.05)
+    return [
+        _rule("Retention economics"),
+        f"  retention campaign (15% saved per contact, 0.50 USD a contact): contact "
+        f"{plan.targets.size:,}",
+        f"    of {len(summary):,} customers; cost {plan.cost:,.0f} USD, expected value kept "
+        f"{plan.value_saved:,.0f} USD, ROI {plan.roi:.0%}",
+        f"  +5 points of retention are worth {lift[0]:.2f} USD per customer at 60% retention",
+        f"    and {lift[1]:.2f} USD at 80% (30 USD margin a period, 10% discount rate)",
     ]
 
 
@@ -146,12 +181,17 @@ def demo() -> str:
     """
     log = load_cdnow_sample()
     split = log.split(CDNOW_CALIBRATION_END, CDNOW_OBSERVATION_END, unit="W")
+    calibration = split.calibration
     model_lines, purchases, spend = describe_models(split)
+    value_lines, clv = describe_value(calibration, purchases, spend)
+    segment_lines, _ = describe_segments(calibration, purchases, clv)
     lines = [
         f"relmark {__version__} demo: the CDNOW sample (2,357 customers of an online CD store)",
-        *describe_data(log, split.calibration),
+        *describe_data(log, calibration),
         *model_lines,
-        *describe_value(split.calibration, purchases, spend),
+        *value_lines,
+        *segment_lines,
+        *describe_economics(calibration, purchases, clv),
         *describe_retention(),
     ]
     return "\n".join(lines) + "\n"
