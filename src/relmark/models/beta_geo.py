@@ -527,14 +527,23 @@ def _kept_fraction(
     both = np.isfinite(euler) & np.isfinite(direct)
     doubtful = ~np.isfinite(kept) | (both & ~np.isclose(euler, direct, rtol=1e-8, atol=1e-12))
     if doubtful.any():
-        kept[doubtful] = np.exp((a - 1.0) * log_keep[doubtful]) * _gauss_series(
-            c[doubtful] - r_x[doubtful], a - 1.0, c[doubtful], z[doubtful]
-        )
+        # Sum the form with the smaller parameters: its terms shrink from the start.
+        rx, bx, cc = r_x[doubtful], b_x[doubtful], c[doubtful]
+        direct_form = rx + bx < (cc - rx) + (a - 1.0)
+        first = np.where(direct_form, rx, cc - rx)
+        second = np.where(direct_form, bx, a - 1.0)
+        power = np.where(direct_form, rx, a - 1.0)
+        with np.errstate(all="ignore"):
+            summed = np.exp(power * log_keep[doubtful]) * _gauss_series(
+                first, second, cc, z[doubtful]
+            )
+        fallback = np.clip(np.nan_to_num(kept[doubtful], nan=1.0), 0.0, 1.0)
+        kept[doubtful] = np.where(np.isfinite(summed), summed, fallback)
     return kept
 
 
 def _gauss_series(
-    first: FloatArray, second: float, c: FloatArray, z: FloatArray, *, max_terms: int = 100_000
+    first: FloatArray, second: FloatArray, c: FloatArray, z: FloatArray, *, max_terms: int = 20_000
 ) -> FloatArray:
     """Sum the hypergeometric series term by term, vectorised over rows (a loop over terms)."""
     term = np.ones_like(z)
