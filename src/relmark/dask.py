@@ -63,9 +63,10 @@ def _transactions_partition(
     kept = log.timestamp <= end
     ticks, _ = log._period_times(period)
     value = log.amount[kept] if log.amount is not None else np.zeros(int(kept.sum()))
-    return pd.DataFrame(
+    periods: pd.DataFrame = pd.DataFrame(
         {"customer_id": log.customer_id[kept], "period": ticks[kept], "value": value}
     )
+    return periods
 
 
 def _flatten(frame: pd.DataFrame) -> pd.DataFrame:
@@ -73,7 +74,8 @@ def _flatten(frame: pd.DataFrame) -> pd.DataFrame:
     flat = frame.copy()
     flat.columns = ["first", "last", "count", "total"]
     flat.index.name = "customer_id"
-    return flat.reset_index()
+    flattened: pd.DataFrame = flat.reset_index()
+    return flattened
 
 
 def _finish_partition(
@@ -83,10 +85,11 @@ def _finish_partition(
     first = frame["first"].to_numpy().astype(np.float64)
     last = frame["last"].to_numpy().astype(np.float64)
     frequency = frame["count"].to_numpy().astype(np.float64) - 1
+    T = (end_time - first * tick) * factor
     columns: dict[str, Any] = {
         "frequency": frequency,
-        "recency": (last - first) * (tick * factor),
-        "T": (end_time - first * tick) * factor,
+        "recency": np.minimum((last - first) * (tick * factor), T),  # as TransactionLog.summarize
+        "T": T,
     }
     if monetary:
         repeat_value = frame["total"].to_numpy(np.float64) - frame["value"].to_numpy(np.float64)
@@ -94,7 +97,8 @@ def _finish_partition(
             repeat_value, frequency, out=np.zeros_like(repeat_value), where=frequency > 0
         )
     index = pd.Index(frame["customer_id"].to_numpy(), name="customer_id")
-    return pd.DataFrame(columns, index=index)
+    summary: pd.DataFrame = pd.DataFrame(columns, index=index)
+    return summary
 
 
 def summarize(
@@ -405,7 +409,8 @@ def _score_partition(
     if spend_model is not None:
         columns["average_spend"] = spend_model.expected_spend(summary)
         columns["expected_spend"] = columns["expected_purchases"] * columns["average_spend"]
-    return pd.DataFrame(columns, index=frame.index)
+    scores: pd.DataFrame = pd.DataFrame(columns, index=frame.index)
+    return scores
 
 
 def score(dsummary: Any, model: Any, *, spend_model: Any = None, horizon: float) -> Any:
