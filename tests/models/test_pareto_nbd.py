@@ -185,3 +185,16 @@ def test_bad_input_raises() -> None:
 
 def test_top_level_export() -> None:
     assert relmark.ParetoNBD is ParetoNBD
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_closed_form_probability_alive_equals_the_quadrature(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    model = ParetoNBD(**dict(zip(["r", "alpha", "s", "beta"], np.exp(rng.uniform(-2, 2, 4)))))
+    summary = histories(rng, 500)
+    near_end = CustomerSummary.from_arrays([3, 5], [9.999999, 20.0], [10.0, 20.0])  # cancels
+    for rows in (summary, near_end):
+        quadrature = _log_likelihood(
+            model._theta, rows.frequency, rows.recency, rows.T, with_gradient=False
+        )[2]
+        assert model.probability_alive(rows) == pytest.approx(quadrature, rel=1e-9, abs=1e-12)

@@ -8,8 +8,8 @@ from typing import Any
 import attrs
 import numpy as np
 from numpy.polynomial.legendre import leggauss
-from numpy.typing import ArrayLike
-from scipy.special import digamma, gammaln, logsumexp, xlogy
+from numpy.typing import ArrayLike, NDArray
+from scipy.special import digamma, gammaln, hyp2f1, logsumexp, xlogy
 from typing_extensions import Self
 
 from relmark._validation import (
@@ -83,6 +83,32 @@ class _Dropout:
         log_integral = np.where(width > 0, logsumexp(log_terms, axis=1) + log_width, -np.inf)
         shares = np.exp(log_terms - logsumexp(log_terms, axis=1, keepdims=True))
         return cls(log_integral, shares, log_alpha_y, log_beta_y)
+
+
+def _closed_form_log_integral(
+    theta: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray
+) -> tuple[FloatArray, NDArray[np.bool_]]:
+    r"""Return log I by the hypergeometric closed form, and where it can be trusted.
+
+    :math:`I = [P(t_x) - P(T)]/m`, :math:`m = r+s+x`, with
+    :math:`P(y) = {}_2F_1(m, s+1; m+1; rac{lpha-eta}{lpha+y})(lpha+y)^{-m}`
+    for :math:`lpha \ge eta` (else the symmetric form in :math:`eta`).  The
+    difference cancels when :math:`t_x` nears :math:`T`; rows where it loses
+    more than six digits, or where ``hyp2f1`` fails, are not trusted.
+    """
+    r, alpha, s, beta = (float(v) for v in theta)
+    m = r + s + x
+    base, gap = (alpha, alpha - beta) if alpha >= beta else (beta, beta - alpha)
+    second: FloatArray | float = s + 1.0 if alpha >= beta else r + x
+    with np.errstate(all="ignore"):
+        log_from = np.log(hyp2f1(m, second, m + 1.0, gap / (base + t_x))) - m * np.log(base + t_x)
+        log_to = np.log(hyp2f1(m, second, m + 1.0, gap / (base + T))) - m * np.log(base + T)
+        drop = log_to - log_from  # < 0
+        log_integral = log_from + np.log(-np.expm1(drop)) - np.log(m)
+    trusted = (
+        np.isfinite(log_integral) & np.isfinite(log_from) & (drop < -1e-6 * (1 + np.abs(log_from)))
+    )
+    return np.where(trusted, log_integral, -np.inf), trusted
 
 
 def _log_likelihood(
@@ -366,7 +392,16 @@ class ParetoNBD(Model):
         [0.295, 0.869, 0.13]
         """
         x, t_x, T = _rows(summary)
-        return _chunked(self._theta, x, t_x, T, with_gradient=False)[2]
+        r, alpha, s, beta = self.r, self.alpha, self.s, self.beta
+        log_left, trusted = _closed_form_log_integral(self._theta, x, t_x, T)
+        log_alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
+        alive: FloatArray = np.exp(log_alive - np.logaddexp(log_alive, np.log(s) + log_left))
+        if not trusted.all():  # cancellation or overflow: the quadrature, row by row exact
+            doubtful = ~trusted
+            alive[doubtful] = _chunked(
+                self._theta, x[doubtful], t_x[doubtful], T[doubtful], with_gradient=False
+            )[2]
+        return alive
 
     def _purchases_per_alive(self, x: FloatArray, T: FloatArray, t: FloatArray) -> FloatArray:
         r"""Return E[X(T, T+t)] for a customer alive at ``T``.
