@@ -190,7 +190,8 @@ def test_top_level_export() -> None:
 @pytest.mark.parametrize("seed", range(5))
 def test_closed_form_probability_alive_equals_the_quadrature(seed: int) -> None:
     rng = np.random.default_rng(seed)
-    model = ParetoNBD(**dict(zip(["r", "alpha", "s", "beta"], np.exp(rng.uniform(-2, 2, 4)))))
+    r, alpha, s, beta = np.exp(rng.uniform(-2, 2, 4))
+    model = ParetoNBD(r=r, alpha=alpha, s=s, beta=beta)
     summary = histories(rng, 500)
     near_end = CustomerSummary.from_arrays([3, 5], [9.999999, 20.0], [10.0, 20.0])  # cancels
     for rows in (summary, near_end):
