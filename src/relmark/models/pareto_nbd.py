@@ -28,10 +28,10 @@ from relmark.models._fitting import FitInfo, maximize_likelihood
 __all__ = ["ParetoNBD"]
 
 _NAMES = ("r", "alpha", "s", "beta")
-_PANELS = 4  # composite Gauss-Legendre: panels x nodes per panel
-_NODES, _WEIGHTS = leggauss(16)
+_PANELS = 1  # Gauss-Legendre panels x nodes: 24 nodes keep 1e-12 on e^-3..e^3 parameters
+_NODES, _WEIGHTS = leggauss(24)
 _E_FOLDS = 60.0  # the dropout integral is cut where its integrand has fallen by e^-60
-_CHUNK = 50_000  # rows evaluated at once (rows x 64 quadrature nodes in memory)
+_CHUNK = 50_000  # rows evaluated at once (rows x 24 quadrature nodes in memory)
 
 
 def _rows(summary: CustomerSummary) -> tuple[FloatArray, FloatArray, FloatArray]:
