@@ -5,7 +5,8 @@ On a simulated log (default 1,000,000 customers, about 2.8 purchases each):
 - from transactions: ``TransactionLog.summarize`` + ``rfm_scores`` vs a pandas
   ``groupby`` (last purchase, count, mean amount) + ``qcut`` of ranks into quintiles;
 - from a summary: ``rfm_scores`` vs ``qcut`` on the summary's columns;
-- named segments and a segment profile on top (relmark only; pandas has none).
+- named segments and a segment profile on top (relmark only; pandas has none);
+- engagement from ten touchpoints per customer (relmark only).
 
 Run: ``python benchmarks/bench_scoring.py [--customers N] [--quick]``.
 """
@@ -16,6 +17,8 @@ import argparse
 import time
 from collections.abc import Callable
 from typing import Any
+
+import numpy as np
 
 import relmark
 from relmark.datasets import simulate_transactions
@@ -103,6 +106,22 @@ def main() -> None:
     print(
         f"(pandas {pd.__version__}; ties: pandas ranks 'first' by position, relmark shares scores)"
     )
+    contacts = 10 * n
+    rng = np.random.default_rng(7)
+    channels = np.array([c.value for c in relmark.Channel])[rng.integers(0, 10, contacts)]
+    kinds = np.array(["visit", "click", "message_opened", "complaint", "complaint_response"])
+    build_time, table = timed(
+        lambda: relmark.TouchpointTable.from_arrays(
+            rng.integers(0, n, contacts),
+            rng.uniform(0.0, 365.0, contacts),
+            channels,
+            kinds[rng.integers(0, kinds.size, contacts)],
+        )
+    )
+    engagement_time, _ = timed(lambda: relmark.engagement(table, as_of=365.0, half_life=30.0))
+    print(f"engagement, {contacts:,} touchpoints of {n:,} customers (relmark only)")
+    print(f"{'  build the touchpoint table':<40}{build_time:>11.3f}")
+    print(f"{'  engagement scores, complaints, channels':<40}{engagement_time:>11.3f}")
 
 
 if __name__ == "__main__":

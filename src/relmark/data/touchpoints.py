@@ -34,16 +34,15 @@ Codes = NDArray[np.int8]
 def _codes(name: str, values: Iterable[Any] | ArrayLike, members: list[Any]) -> Codes:
     """Return int8 codes (positions in ``members``) of enum members or their string values.
 
-    String columns map through their few distinct values (``np.unique``), not row by row.
+    String columns are compared with each member's value, vectorised, not row by row.
     """
     raw = np.asarray(values)
     if raw.dtype.kind not in "US":
         raw = np.array([getattr(value, "value", value) for value in raw.reshape(-1).tolist()])
     raw = raw.reshape(-1)
-    lookup = {member.value: code for code, member in enumerate(members)}
-    distinct, row_of = np.unique(raw.astype(str), return_inverse=True)
-    mapped = np.array([lookup.get(value, -1) for value in distinct.tolist()], dtype=np.int8)
-    codes: Codes = mapped[row_of.reshape(-1)] if raw.size else np.zeros(0, dtype=np.int8)
+    codes: Codes = np.full(raw.size, -1, dtype=np.int8)
+    for code, member in enumerate(members):  # a loop over the few members, not the rows
+        codes[raw == member.value] = code
     if codes.size and codes.min() < 0:
         first = int(np.argmax(codes < 0))
         known = ", ".join(repr(member.value) for member in members)
