@@ -65,6 +65,11 @@ def qualifying_totals(
     totals : ndarray
         Spend, or points at the base rate, within ``(as_of - window, as_of]``.
 
+    References
+    ----------
+    Kumar, V. & Shah, D. (2004). Building and sustaining profitable customer
+    loyalty for the 21st century. *Journal of Retailing*, 80(4), 317-329.
+
     Examples
     --------
     >>> import relmark
@@ -106,6 +111,10 @@ def assign_tiers(program: LoyaltyProgram, qualifying: ArrayLike) -> NDArray[np.i
     -------
     ndarray of int
         Positions in ``program.tiers``; never lower for a larger total.
+
+    References
+    ----------
+    Kumar & Shah (2004), tiered rewards.
 
     Examples
     --------
@@ -180,6 +189,10 @@ def points_balance(
     ``points_expire_after`` days and not covered by redemptions expire:
     :math:`\text{expired} = \max(0, \text{old} - \text{redeemed})`,
     :math:`\text{outstanding} = \text{earned} - \text{redeemed} - \text{expired} \ge 0`.
+
+    References
+    ----------
+    IFRS 15 *Revenue from Contracts with Customers*, B39-B43.
 
     Examples
     --------
@@ -264,6 +277,10 @@ def points_liability(program: LoyaltyProgram, outstanding_points: ArrayLike) -> 
 
 def reward_cost_rate(program: LoyaltyProgram) -> float:
     """Return the share of spend the program gives back as rewards (entry tier).
+
+    References
+    ----------
+    IFRS 15 *Revenue from Contracts with Customers*, B39-B43 (breakage).
 
     Examples
     --------
@@ -415,6 +432,10 @@ def break_even_retention_lift(
     float
         The lift in points of retention; ``inf`` if no lift below
         ``1 - retention`` breaks even, 0 if the program pays without one.
+
+    References
+    ----------
+    Kumar & Shah (2004); Gupta & Lehmann (2003) for the CLV closed form.
 
     Examples
     --------

@@ -129,6 +129,11 @@ def unprofitable_relationships(
         True where ``margin * revenue < cost``: candidates for a cheaper
         service level, or for ending the relationship.
 
+    References
+    ----------
+    Kaplan, R. S. & Narayanan, V. G. (2001). Measuring and managing customer
+    profitability. *Journal of Cost Management*, 15(5), 5-15.
+
     Examples
     --------
     >>> from relmark import unprofitable_relationships

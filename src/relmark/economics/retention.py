@@ -40,6 +40,11 @@ def amortized_acquisition_cost(acquisition_cost: ArrayLike, expected_tenure: Arr
     float or ndarray
         :math:`\mathrm{CAC} / E[\text{tenure}]` per period.
 
+    References
+    ----------
+    Blattberg, R. C., Kim, B.-D. & Neslin, S. A. (2008). *Database Marketing:
+    Analyzing and Managing Customers*. Springer, ch. 5 (acquisition cost per period).
+
     Examples
     --------
     >>> from relmark import amortized_acquisition_cost
@@ -77,6 +82,11 @@ def payback_period(
         :math:`m\,q(1 - q^n)/(1 - q)`, :math:`q = r/(1+d)`, reaches the cost;
         ``inf`` where it never does.
 
+    References
+    ----------
+    Gupta, S. & Lehmann, D. R. (2005). *Managing Customers as Investments*.
+    Wharton School Publishing, ch. 2.
+
     Examples
     --------
     >>> from relmark import payback_period
@@ -112,6 +122,11 @@ def clv_to_cac(clv: ArrayLike, acquisition_cost: ArrayLike) -> Any:
     -------
     float or ndarray
 
+    References
+    ----------
+    Gupta, S. & Lehmann, D. R. (2005). *Managing Customers as Investments*.
+    Wharton School Publishing.
+
     Examples
     --------
     >>> from relmark import clv_to_cac
@@ -136,6 +151,11 @@ def acquisition_retention_ratio(acquisition_cost: ArrayLike, retention_cost: Arr
     Returns
     -------
     float or ndarray
+
+    References
+    ----------
+    Reichheld, F. F. & Sasser, W. E. (1990). Zero defections: quality comes
+    to services. *Harvard Business Review*, 68(5), 105-111.
 
     Examples
     --------
