@@ -9,7 +9,7 @@ import attrs
 import numpy as np
 from numpy.polynomial.legendre import leggauss
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import digamma, gammaln, hyp2f1, logsumexp, xlogy
+from scipy.special import digamma, gammaln, hyp2f1, xlogy
 from typing_extensions import Self
 
 from relmark._validation import (
@@ -54,8 +54,10 @@ class _Dropout:
 
     log_integral: FloatArray  # (n,), -inf where t_x = T
     node_weights: FloatArray  # (n, nodes): share of the integral at each node
-    log_alpha_y: FloatArray  # (n, nodes): log(alpha + y) at the nodes
-    log_beta_y: FloatArray  # (n, nodes)
+    alpha_y: FloatArray  # (n, nodes): alpha + y at the nodes
+    beta_y: FloatArray  # (n, nodes)
+    log_alpha_y: FloatArray  # (n, nodes): their logs
+    log_beta_y: FloatArray
 
     @classmethod
     def of(cls, theta: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray) -> _Dropout:
@@ -70,19 +72,22 @@ class _Dropout:
         panel = np.arange(_PANELS)[:, None] + (_NODES[None, :] + 1.0) / 2.0
         u = width[:, None] * panel.reshape(1, -1)
         base_y = start[:, None] * np.exp(u)  # base + y at the nodes
-        log_alpha_y = np.log(base_y + (alpha - base))
-        log_beta_y = np.log(base_y + (beta - base))
+        alpha_y, beta_y = base_y + (alpha - base), base_y + (beta - base)
+        log_alpha_y, log_beta_y = np.log(alpha_y), np.log(beta_y)
         log_terms = (
             np.log(base_y)  # dy = (base + y) du
             - (r + x)[:, None] * log_alpha_y
             - (s + 1.0) * log_beta_y
             + np.log(np.tile(_WEIGHTS, _PANELS) / 2.0)[None, :]
         )
+        # log-sum-exp over the nodes by hand: one exp pass gives the sum and the shares
+        peak = log_terms.max(axis=1, keepdims=True)
+        terms = np.exp(log_terms - peak)
+        total = terms.sum(axis=1)
+        shares = terms / total[:, None]
         with np.errstate(divide="ignore"):
-            log_width = np.log(width)
-        log_integral = np.where(width > 0, logsumexp(log_terms, axis=1) + log_width, -np.inf)
-        shares = np.exp(log_terms - logsumexp(log_terms, axis=1, keepdims=True))
-        return cls(log_integral, shares, log_alpha_y, log_beta_y)
+            log_integral = np.where(width > 0, peak[:, 0] + np.log(total) + np.log(width), -np.inf)
+        return cls(log_integral, shares, alpha_y, beta_y, log_alpha_y, log_beta_y)
 
 
 def _closed_form_log_integral(
@@ -91,8 +96,8 @@ def _closed_form_log_integral(
     r"""Return log I by the hypergeometric closed form, and where it can be trusted.
 
     :math:`I = [P(t_x) - P(T)]/m`, :math:`m = r+s+x`, with
-    :math:`P(y) = {}_2F_1(m, s+1; m+1; rac{lpha-eta}{lpha+y})(lpha+y)^{-m}`
-    for :math:`lpha \ge eta` (else the symmetric form in :math:`eta`).  The
+    :math:`P(y) = {}_2F_1(m, s+1; m+1; \frac{\alpha-\beta}{\alpha+y})(\alpha+y)^{-m}`
+    for :math:`\alpha \ge \beta` (else the symmetric form in :math:`\beta`).  The
     difference cancels when :math:`t_x` nears :math:`T`; rows where it loses
     more than six digits, or where ``hyp2f1`` fails, are not trusted.
     """
@@ -130,8 +135,8 @@ def _log_likelihood(
         averaged: FloatArray = np.einsum("ij,ij->i", dropout.node_weights, values)
         return averaged
 
-    inverse_alpha_y = np.exp(-dropout.log_alpha_y)
-    inverse_beta_y = np.exp(-dropout.log_beta_y)
+    inverse_alpha_y = 1.0 / dropout.alpha_y
+    inverse_beta_y = 1.0 / dropout.beta_y
     gradient = np.stack(
         [
             digamma(r + x)
