@@ -591,6 +591,7 @@ class _Histories:
     weights: FloatArray
     weighted_x: FloatArray  # per distinct x: total weight of its rows
     shift: int  # 1 where customers may also drop out at time 0 (MBG/NBD)
+    x_row: FloatArray  # each row's frequency
 
     @classmethod
     def of(cls, rows: CustomerSummary, shift: int) -> _Histories:
@@ -598,36 +599,33 @@ class _Histories:
         t_x, t_x_of = np.unique(rows.recency, return_inverse=True)
         T, T_of = np.unique(rows.T, return_inverse=True)
         weighted_x = np.bincount(x_of, weights=rows.weights, minlength=x.size).astype(np.float64)
-        return cls(x, x_of, t_x, t_x_of, T, T_of, rows.weights, weighted_x, shift)
+        return cls(x, x_of, t_x, t_x_of, T, T_of, rows.weights, weighted_x, shift, rows.frequency)
 
     def neg_log_likelihood(self, theta: FloatArray) -> tuple[float, FloatArray]:
         """Return minus the weighted log-likelihood and its exact gradient."""
         r, alpha, a, b = (float(v) for v in theta)
-        x = self.x
+        x, x_of, T_of, t_x_of = self.x, self.x_of, self.T_of, self.t_x_of
         k = x + self.shift  # dropout opportunities
         safe_k = np.where(k > 0, k, 1.0)
-        log_T, log_tx = np.log(alpha + self.T), np.log(alpha + self.t_x)
-        rx = (r + x)[self.x_of]
-        first = betaln(a, b + k)[self.x_of] - rx * log_T[self.T_of]
-        second = np.where(k > 0, betaln(a + 1.0, b + safe_k - 1.0), -np.inf)[self.x_of]
-        second = second - rx * log_tx[self.t_x_of]
+        log_T = np.log(alpha + self.T)[T_of]  # one gather per per-value table
+        log_tx = np.log(alpha + self.t_x)[t_x_of]
+        rx = self.x_row + r
+        first = betaln(a, b + k)[x_of] - rx * log_T
+        second = np.where(k > 0, betaln(a + 1.0, b + safe_k - 1.0), -np.inf)[x_of] - rx * log_tx
         mix = np.logaddexp(first, second)
-        w1 = np.exp(first - mix)  # posterior weights of the two terms; w2 = 1 - w1
-        w2 = 1.0 - w1
         weights, total = self.weights, float(self.weights.sum())
-
-        def by_x(values: FloatArray) -> FloatArray:
-            return np.bincount(self.x_of, weights=values, minlength=x.size).astype(np.float64)
-
-        s1, s2 = by_x(weights * w1), by_x(weights * w2)
+        weighted_1 = weights * np.exp(first - mix)  # posterior weight of the first term
+        weighted_2 = weights - weighted_1
+        s1 = np.bincount(x_of, weights=weighted_1, minlength=x.size).astype(np.float64)
+        s2 = self.weighted_x - s1
         value = float(self.weighted_x @ gammaln(r + x)) + float(weights @ mix)
         value += total * (r * np.log(alpha) - gammaln(r) - betaln(a, b))
         psi_abx = digamma(a + b + k)
         d_r = float(self.weighted_x @ digamma(r + x)) + total * (np.log(alpha) - digamma(r))
-        d_r -= float((weights * w1) @ log_T[self.T_of] + (weights * w2) @ log_tx[self.t_x_of])
+        d_r -= float(weighted_1 @ log_T + weighted_2 @ log_tx)
         d_alpha = total * r / alpha - float(
-            (weights * rx)
-            @ (w1 / (alpha + self.T)[self.T_of] + w2 / (alpha + self.t_x)[self.t_x_of])
+            (weighted_1 * rx) @ (1.0 / (alpha + self.T))[T_of]
+            + (weighted_2 * rx) @ (1.0 / (alpha + self.t_x))[t_x_of]
         )
         d_a = total * (digamma(a + b) - digamma(a)) + float(
             s1 @ (digamma(a) - psi_abx) + s2 @ (digamma(a + 1.0) - psi_abx)
