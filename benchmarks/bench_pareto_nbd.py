@@ -15,21 +15,12 @@ Run: ``python benchmarks/bench_pareto_nbd.py [--customers N] [--quick]``.
 from __future__ import annotations
 
 import argparse
-import time
 import warnings
-from collections.abc import Callable
-from typing import Any
 
 import numpy as np
+from _common import timed  # benchmarks/ is on the path when run as a script
 
 import relmark
-
-
-def timed(function: Callable[[], Any]) -> tuple[float, Any]:
-    """Return the wall-clock time of one call and its result."""
-    began = time.perf_counter()
-    result = function()
-    return time.perf_counter() - began, result
 
 
 def simulate(n: int, seed: int) -> relmark.CustomerSummary:

@@ -14,21 +14,13 @@ Run: ``python benchmarks/bench_scoring.py [--customers N] [--quick]``.
 from __future__ import annotations
 
 import argparse
-import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from _common import timed  # benchmarks/ is on the path when run as a script
 
 import relmark
 from relmark.datasets import simulate_transactions
-
-
-def timed(function: Callable[[], Any]) -> tuple[float, Any]:
-    """Return the wall-clock time of one call and its result."""
-    began = time.perf_counter()
-    result = function()
-    return time.perf_counter() - began, result
 
 
 def pandas_rfm(frame: Any, end: Any) -> Any:

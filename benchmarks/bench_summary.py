@@ -16,24 +16,14 @@ Run: ``python benchmarks/bench_summary.py [--customers N] [--quick]``.
 from __future__ import annotations
 
 import argparse
-import time
 import warnings
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from _common import timed  # benchmarks/ is on the path when run as a script
 
 import relmark
 from relmark.datasets import simulate_transactions
-
-
-def timed(function: Callable[[], Any], repeat: int = 1) -> tuple[float, Any]:
-    best, result = float("inf"), None
-    for _ in range(repeat):
-        began = time.perf_counter()
-        result = function()
-        best = min(best, time.perf_counter() - began)
-    return best, result
 
 
 def main() -> None:

@@ -3,16 +3,32 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
 import numpy as np
+from numpy.typing import ArrayLike
 
-from relmark._validation import FloatArray, as_float_array
+from relmark._validation import (
+    FloatArray,
+    as_count,
+    as_float_array,
+    as_positive,
+    check_same_length,
+)
 from relmark.data.summary import CustomerSummary
+from relmark.exceptions import ValidationError
 from relmark.models._fitting import FitInfo
 
-__all__ = ["Model", "as_horizon"]
+__all__ = [
+    "Model",
+    "aligned_horizon",
+    "as_horizon",
+    "fit_rows",
+    "history",
+    "simulation_ages",
+]
 
 
 class Model:
@@ -87,3 +103,46 @@ def as_horizon(name: str, t: Any) -> tuple[FloatArray, bool]:
     scalar = np.ndim(t) == 0
     checked = as_float_array(name, np.ravel(t), nonnegative=True)
     return checked if scalar else checked.reshape(np.shape(t)), scalar
+
+
+def history(summary: CustomerSummary) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Return a summary's (frequency, recency, T), checking it is a summary."""
+    if not isinstance(summary, CustomerSummary):
+        raise TypeError(f"`summary` must be a CustomerSummary, got {type(summary).__name__}")
+    return summary.frequency, summary.recency, summary.T
+
+
+def aligned_horizon(name: str, t: Any, n_rows: int) -> FloatArray:
+    """Return a horizon that is a scalar or one value per row, checked non-negative."""
+    horizon, scalar = as_horizon(name, t)
+    if not scalar and horizon.size != n_rows:
+        raise ValidationError(
+            f"`{name}` must be a scalar or one value per customer ({n_rows:,}), "
+            f"got {horizon.size:,} values"
+        )
+    return horizon
+
+
+def fit_rows(
+    model: str,
+    summary: CustomerSummary,
+    start: Mapping[str, float] | None,
+    default: Sequence[float],
+    names: Sequence[str],
+) -> tuple[CustomerSummary, list[float]]:
+    """Return the distinct rows a fit runs on and its checked starting values."""
+    history(summary)
+    if len(summary) == 0:
+        raise ValidationError(f"cannot fit {model} to an empty summary")
+    if start is None:
+        return summary.compress(), list(default)
+    return summary.compress(), [as_positive(f"start[{name!r}]", start[name]) for name in names]
+
+
+def simulation_ages(n_customers: int, T: ArrayLike) -> tuple[int, FloatArray]:
+    """Return the number of customers to draw and each one's observation length (> 0)."""
+    count = as_count("n_customers", n_customers)
+    ages = as_float_array("T", np.atleast_1d(T), positive=True)
+    if ages.size not in (1, count):
+        check_same_length({"T": ages, "customers": np.zeros(count)})
+    return count, np.broadcast_to(ages, (count,)).astype(np.float64)

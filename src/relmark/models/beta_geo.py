@@ -14,15 +14,20 @@ from typing_extensions import Self
 from relmark._validation import (
     FloatArray,
     IntArray,
-    as_count,
     as_float_array,
     as_positive,
     as_rng,
-    check_same_length,
 )
 from relmark.data.summary import CustomerSummary
 from relmark.exceptions import ValidationError
-from relmark.models._base import Model, as_horizon
+from relmark.models._base import (
+    Model,
+    aligned_horizon,
+    as_horizon,
+    fit_rows,
+    history,
+    simulation_ages,
+)
 from relmark.models._fitting import FitInfo, maximize_likelihood
 
 __all__ = ["BetaGeo"]
@@ -31,23 +36,6 @@ _NAMES = ("r", "alpha", "a", "b")
 _A_NEAR_ONE = 1e-7  # |a - 1| below which expectations use the symmetric limit
 _A_STEP = 1e-5
 _FEW_ROWS = 10_000  # below this, predictions skip the search for distinct rows
-
-
-def _rows(summary: CustomerSummary) -> tuple[FloatArray, FloatArray, FloatArray]:
-    if not isinstance(summary, CustomerSummary):
-        raise TypeError(f"`summary` must be a CustomerSummary, got {type(summary).__name__}")
-    return summary.frequency, summary.recency, summary.T
-
-
-def _aligned(name: str, t: Any, n_rows: int) -> tuple[FloatArray, bool]:
-    """Return a horizon as a non-negative array broadcastable against ``n_rows`` rows."""
-    horizon, scalar = as_horizon(name, t)
-    if not scalar and horizon.size != n_rows:
-        raise ValidationError(
-            f"`{name}` must be a scalar or one value per customer ({n_rows:,}), "
-            f"got {horizon.size:,} values"
-        )
-    return horizon, scalar
 
 
 @attrs.frozen(kw_only=True, repr=False)
@@ -177,15 +165,11 @@ class BetaGeo(Model):
         >>> model.fit_info.converged, round(model.fit_info.stderr["r"], 3)
         (True, 0.013)
         """
-        if not isinstance(summary, CustomerSummary):
-            raise TypeError(f"`summary` must be a CustomerSummary, got {type(summary).__name__}")
-        if len(summary) == 0:
-            raise ValidationError(f"cannot fit {cls.__name__} to an empty summary")
-        rows = summary.compress()
-        if start is None:
-            initial = [1.0, max(float(np.average(rows.T, weights=rows.weights)), 1e-3), 1.0, 1.0]
-        else:
-            initial = [as_positive(f"start[{name!r}]", start[name]) for name in _NAMES]
+        history(summary)  # a summary, or a TypeError before anything is computed
+        typical_age = float(np.average(summary.T, weights=summary.weights)) if len(summary) else 1.0
+        rows, initial = fit_rows(
+            cls.__name__, summary, start, [1.0, max(typical_age, 1e-3), 1.0, 1.0], _NAMES
+        )
         histories = _Histories.of(rows, cls._shift)
         theta, info = maximize_likelihood(
             cls.__name__,
@@ -221,7 +205,7 @@ class BetaGeo(Model):
         >>> model.customer_log_likelihood(s).round(3).tolist()
         [-0.555, -9.459]
         """
-        x, t_x, T = _rows(summary)
+        x, t_x, T = history(summary)
         return _log_likelihood(self._theta, x, t_x, T, self._shift, with_gradient=False)[0]
 
     def _log_odds_dead(self, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:
@@ -271,7 +255,7 @@ class BetaGeo(Model):
         >>> model.probability_alive(s).round(3).tolist()
         [1.0, 0.727, 0.124]
         """
-        x, t_x, T = _rows(summary)
+        x, t_x, T = history(summary)
         alive: FloatArray = expit(-self._log_odds_dead(x, t_x, T))
         return alive
 
@@ -339,8 +323,8 @@ class BetaGeo(Model):
         >>> round(float(model.expected_purchases(s, 39.0)[0]), 3)
         1.226
         """
-        x, _, T = _rows(summary)
-        horizon, scalar = _aligned("t", t, x.size)
+        x, _, T = history(summary)
+        horizon, scalar = aligned_horizon("t", t, x.size), True
         if scalar and x.size > _FEW_ROWS:
             # E[X | alive] depends on (x, T) only: evaluate it once per distinct pair.
             pairs, row_of = _distinct_pairs(x, T)
@@ -490,12 +474,8 @@ class BetaGeo(Model):
         >>> len(s), bool((s.recency <= s.T).all())
         (1000, True)
         """
-        count = as_count("n_customers", n_customers)
+        count, ages = simulation_ages(n_customers, T)
         generator = as_rng(rng)
-        ages = as_float_array("T", np.atleast_1d(T), positive=True)
-        if ages.size not in (1, count):
-            check_same_length({"T": ages, "customers": np.zeros(count)})
-        ages = np.broadcast_to(ages, (count,)).astype(np.float64)
         rate = generator.gamma(self.r, 1.0 / self.alpha, size=count)
         dropout = np.clip(generator.beta(self.a, self.b, size=count), 1e-12, 1.0)
         purchases = generator.poisson(rate * ages).astype(np.float64)

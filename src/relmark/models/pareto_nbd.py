@@ -14,15 +14,20 @@ from typing_extensions import Self
 
 from relmark._validation import (
     FloatArray,
-    as_count,
     as_float_array,
     as_positive,
     as_rng,
-    check_same_length,
 )
 from relmark.data.summary import CustomerSummary
 from relmark.exceptions import ValidationError
-from relmark.models._base import Model, as_horizon
+from relmark.models._base import (
+    Model,
+    aligned_horizon,
+    as_horizon,
+    fit_rows,
+    history,
+    simulation_ages,
+)
 from relmark.models._fitting import FitInfo, maximize_likelihood
 
 __all__ = ["ParetoNBD"]
@@ -32,12 +37,6 @@ _PANELS = 1  # Gauss-Legendre panels x nodes: 24 nodes keep 1e-12 on e^-3..e^3 p
 _NODES, _WEIGHTS = leggauss(24)
 _E_FOLDS = 60.0  # the dropout integral is cut where its integrand has fallen by e^-60
 _CHUNK = 50_000  # rows evaluated at once (rows x 24 quadrature nodes in memory)
-
-
-def _rows(summary: CustomerSummary) -> tuple[FloatArray, FloatArray, FloatArray]:
-    if not isinstance(summary, CustomerSummary):
-        raise TypeError(f"`summary` must be a CustomerSummary, got {type(summary).__name__}")
-    return summary.frequency, summary.recency, summary.T
 
 
 @attrs.frozen
@@ -318,16 +317,10 @@ class ParetoNBD(Model):
         >>> model.fit_info.converged, round(model.fit_info.stderr["s"], 3)
         (True, 0.187)
         """
-        if not isinstance(summary, CustomerSummary):
-            raise TypeError(f"`summary` must be a CustomerSummary, got {type(summary).__name__}")
-        if len(summary) == 0:
-            raise ValidationError("cannot fit ParetoNBD to an empty summary")
-        rows = summary.compress()
-        if start is None:
-            scale = max(float(np.average(rows.T, weights=rows.weights)), 1e-3)
-            initial = [1.0, scale, 1.0, scale]
-        else:
-            initial = [as_positive(f"start[{name!r}]", start[name]) for name in _NAMES]
+        history(summary)  # a summary, or a TypeError before anything is computed
+        typical_age = float(np.average(summary.T, weights=summary.weights)) if len(summary) else 1.0
+        scale = max(typical_age, 1e-3)
+        rows, initial = fit_rows("ParetoNBD", summary, start, [1.0, scale, 1.0, scale], _NAMES)
         x, t_x, T, w = rows.frequency, rows.recency, rows.T, rows.weights
 
         def objective(theta: FloatArray) -> tuple[float, FloatArray]:
@@ -360,7 +353,7 @@ class ParetoNBD(Model):
         >>> model.customer_log_likelihood(s).round(3).tolist()
         [-0.521, -9.554]
         """
-        x, t_x, T = _rows(summary)
+        x, t_x, T = history(summary)
         return _chunked(self._theta, x, t_x, T, with_gradient=False)[0]
 
     def probability_alive(self, summary: CustomerSummary) -> FloatArray:
@@ -396,7 +389,7 @@ class ParetoNBD(Model):
         >>> model.probability_alive(s).round(3).tolist()
         [0.295, 0.869, 0.13]
         """
-        x, t_x, T = _rows(summary)
+        x, t_x, T = history(summary)
         r, alpha, s, beta = self.r, self.alpha, self.s, self.beta
         log_left, trusted = _closed_form_log_integral(self._theta, x, t_x, T)
         log_alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
@@ -458,13 +451,8 @@ class ParetoNBD(Model):
         >>> round(float(model.expected_purchases(s, 39.0)[0]), 3)
         1.455
         """
-        x, _, T = _rows(summary)
-        horizon, scalar = as_horizon("t", t)
-        if not scalar and horizon.size != x.size:
-            raise ValidationError(
-                f"`t` must be a scalar or one value per customer ({x.size:,}), "
-                f"got {horizon.size:,} values"
-            )
+        x, _, T = history(summary)
+        horizon = aligned_horizon("t", t, x.size)
         return self._purchases_per_alive(x, T, horizon) * self.probability_alive(summary)
 
     def expected_purchases_new_customer(self, t: ArrayLike) -> Any:
@@ -605,12 +593,8 @@ class ParetoNBD(Model):
         >>> len(s), bool((s.recency <= s.T).all())
         (1000, True)
         """
-        count = as_count("n_customers", n_customers)
+        count, ages = simulation_ages(n_customers, T)
         generator = as_rng(rng)
-        ages = as_float_array("T", np.atleast_1d(T), positive=True)
-        if ages.size not in (1, count):
-            check_same_length({"T": ages, "customers": np.zeros(count)})
-        ages = np.broadcast_to(ages, (count,)).astype(np.float64)
         rate = generator.gamma(self.r, 1.0 / self.alpha, size=count)
         dropout = generator.gamma(self.s, 1.0 / self.beta, size=count)
         window = np.minimum(generator.exponential(1.0, size=count) / dropout, ages)
