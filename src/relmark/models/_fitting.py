@@ -134,7 +134,7 @@ def maximize_likelihood(
             jac=True,
             method="L-BFGS-B",
             bounds=[(-_LOG_BOUND, _LOG_BOUND)] * len(names),
-            options={"maxiter": max_iterations, "ftol": 1e-15, "gtol": 1e-10},
+            options={"maxiter": max_iterations, "ftol": 1e-12, "gtol": 1e-8},
         )
     value, gradient = objective(result.x)
     near_bound = np.abs(result.x) > _LOG_BOUND - 1e-6
