@@ -287,8 +287,9 @@ def _compress_whole(
 ) -> tuple[list[FloatArray], FloatArray] | None:
     """Distinct rows and counts by one int64 sort, or None when this shortcut does not apply.
 
-    Applies to unit weights and whole-number columns (days, periods) whose
-    ranges multiply to less than 2**62: each row becomes one mixed-radix
+    Applies to unit weights and columns on a grid of whole numbers (days,
+    periods, days in weeks: see :func:`_grid`) whose ranges multiply to less
+    than 2**62: each row becomes one mixed-radix
     int64 key, ordered like the rows themselves, so ``np.sort`` (no
     permutation) and run lengths give the same rows and counts as the
     lexicographic sort, several times faster.
@@ -296,16 +297,15 @@ def _compress_whole(
     n = weights.size
     if n == 0 or len(columns) != 3 or not bool(np.all(weights == 1.0)):
         return None
-    spans = []
+    scales, whole = [], []
     for column in columns:
-        high = float(column.max())
-        if (
-            high >= 2.0**62
-            or float(column.min()) < 0
-            or not bool(np.all(column == np.floor(column)))
-        ):
+        found = _grid(column)
+        if found is None:
             return None
-        spans.append(int(high) + 1)
+        scales.append(found[0])
+        whole.append(found[1])
+    columns = whole
+    spans = [int(column.max()) + 1 for column in columns]
     if spans[0] * spans[1] * spans[2] >= 2**62:
         return None
     key = columns[0].astype(np.int64)
@@ -324,4 +324,22 @@ def _compress_whole(
         values.append((distinct % span).astype(np.float64))
         distinct //= span
     values.append(distinct.astype(np.float64))
-    return values[::-1], counts
+    return [v / scale for v, scale in zip(values[::-1], scales, strict=True)], counts
+
+
+_GRIDS = (1.0, 7.0, 24.0, 60.0, 1440.0)  # whole units, days in weeks, hours, minutes
+
+
+def _grid(column: FloatArray) -> tuple[float, FloatArray] | None:
+    """Return a scale putting ``column`` on a grid of whole numbers, exactly reversible.
+
+    Times summarised in weeks from days are multiples of 1/7, and so on; the
+    scaled integers divided back must give the very same floats, or None.
+    """
+    if column.size == 0 or float(column.min()) < 0 or float(column.max()) * 1440.0 >= 2.0**52:
+        return None
+    for scale in _GRIDS:
+        scaled = np.round(column * scale)
+        if bool(np.all(scaled / scale == column)):
+            return scale, scaled
+    return None
