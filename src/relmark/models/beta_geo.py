@@ -256,7 +256,12 @@ class BetaGeo(Model):
         [1.0, 0.727, 0.124]
         """
         x, t_x, T = history(summary)
-        alive: FloatArray = expit(-self._log_odds_dead(x, t_x, T))
+        if self._shift:
+            return _logistic_of_minus(self._log_odds_dead(x, t_x, T))
+        # BG/NBD: customers without a repeat purchase are alive; compute the others only
+        alive = np.ones(x.size)
+        repeat = np.flatnonzero(x > 0)
+        alive[repeat] = _logistic_of_minus(self._log_odds_dead(x[repeat], t_x[repeat], T[repeat]))
         return alive
 
     def _purchases_if_alive(self, x: FloatArray, T: FloatArray, t: FloatArray) -> FloatArray:
@@ -536,6 +541,14 @@ def _gauss_series(
         if not active.any():
             break
     return total
+
+
+def _logistic_of_minus(log_odds: FloatArray) -> FloatArray:
+    """Return 1 / (1 + exp(log_odds)) in place: odds of inf give 0, of -inf give 1."""
+    with np.errstate(over="ignore"):
+        np.exp(log_odds, out=log_odds)
+    log_odds += 1.0
+    return np.reciprocal(log_odds, out=log_odds)
 
 
 def _distinct_pairs(x: FloatArray, T: FloatArray) -> tuple[tuple[FloatArray, FloatArray], IntArray]:
