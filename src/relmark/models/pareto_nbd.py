@@ -35,6 +35,7 @@ __all__ = ["ParetoNBD"]
 _NAMES = ("r", "alpha", "s", "beta")
 _PANELS = 1  # Gauss-Legendre panels x nodes: 24 nodes keep 1e-12 on e^-3..e^3 parameters
 _NODES, _WEIGHTS = leggauss(24)
+_LOG_WEIGHTS = np.log(np.tile(_WEIGHTS, _PANELS) / 2.0)
 _E_FOLDS = 60.0  # the dropout integral is cut where its integrand has fallen by e^-60
 _CHUNK = 50_000  # rows evaluated at once (rows x 24 quadrature nodes in memory)
 
@@ -70,15 +71,17 @@ class _Dropout:
         width = span / _PANELS
         panel = np.arange(_PANELS)[:, None] + (_NODES[None, :] + 1.0) / 2.0
         u = width[:, None] * panel.reshape(1, -1)
-        base_y = start[:, None] * np.exp(u)  # base + y at the nodes
-        alpha_y, beta_y = base_y + (alpha - base), base_y + (beta - base)
-        log_alpha_y, log_beta_y = np.log(alpha_y), np.log(beta_y)
-        log_terms = (
-            np.log(base_y)  # dy = (base + y) du
-            - (r + x)[:, None] * log_alpha_y
-            - (s + 1.0) * log_beta_y
-            + np.log(np.tile(_WEIGHTS, _PANELS) / 2.0)[None, :]
-        )
+        log_base_y = np.log(start)[:, None] + u  # log(base + y) at the nodes, no log needed
+        base_y = np.exp(log_base_y)
+        other_y = base_y + abs(alpha - beta)  # the other of alpha + y, beta + y
+        log_other_y = np.log(other_y)
+        if alpha <= beta:
+            alpha_y, beta_y, log_alpha_y, log_beta_y = base_y, other_y, log_base_y, log_other_y
+        else:
+            alpha_y, beta_y, log_alpha_y, log_beta_y = other_y, base_y, log_other_y, log_base_y
+        log_terms = log_base_y - (r + x)[:, None] * log_alpha_y  # dy = (base + y) du
+        log_terms -= (s + 1.0) * log_beta_y
+        log_terms += _LOG_WEIGHTS
         # log-sum-exp over the nodes by hand: one exp pass gives the sum and the shares
         peak = log_terms.max(axis=1, keepdims=True)
         terms = np.exp(log_terms - peak)
