@@ -33,9 +33,6 @@ from relmark.models._fitting import FitInfo, maximize_likelihood
 __all__ = ["ParetoNBD"]
 
 _NAMES = ("r", "alpha", "s", "beta")
-_PANELS = 1  # Gauss-Legendre panels x nodes: 24 nodes keep 1e-12 on e^-3..e^3 parameters
-_NODES, _WEIGHTS = leggauss(24)
-_LOG_WEIGHTS = np.log(np.tile(_WEIGHTS, _PANELS) / 2.0)
 _E_FOLDS = 60.0  # the dropout integral is cut where its integrand has fallen by e^-60
 _CHUNK = 50_000  # rows evaluated at once (rows x 24 quadrature nodes in memory)
 
@@ -44,52 +41,91 @@ _CHUNK = 50_000  # rows evaluated at once (rows x 24 quadrature nodes in memory)
 class _Dropout:
     r"""The dropout integral :math:`I = \int_{t_x}^{T} (\alpha+y)^{-(r+x)} (\beta+y)^{-(s+1)} dy`.
 
-    Computed by composite Gauss-Legendre quadrature in
-    :math:`u = \log\frac{c+y}{c+t_x}`, :math:`c = \min(\alpha, \beta)`, over
-    the range where the integrand has not yet fallen by :math:`e^{-60}` (its
-    decay rate in ``u`` only grows).  Kept
-    in log space: ``log_integral`` and the normalised node weights, with
-    which the derivative integrals are averages over the nodes.
+    Computed by Gauss-Legendre quadrature in :math:`u = \log\frac{c+y}{c+t_x}`,
+    :math:`c = \min(\alpha, \beta)`, over the range where the integrand has
+    not yet fallen by :math:`e^{-60}` (its decay rate in ``u`` only grows):
+    8 nodes where the integrand changes by at most two e-folds, 24 elsewhere
+    (both about 1e-12 relative).  Kept in log space, with the averages over
+    the integral of the four quantities the gradient needs.
     """
 
     log_integral: FloatArray  # (n,), -inf where t_x = T
-    node_weights: FloatArray  # (n, nodes): share of the integral at each node
-    alpha_y: FloatArray  # (n, nodes): alpha + y at the nodes
-    beta_y: FloatArray  # (n, nodes)
-    log_alpha_y: FloatArray  # (n, nodes): their logs
-    log_beta_y: FloatArray
+    mean_log_alpha_y: FloatArray  # (n,): mean of log(alpha + y) weighted by the integrand
+    mean_inverse_alpha_y: FloatArray
+    mean_log_beta_y: FloatArray
+    mean_inverse_beta_y: FloatArray
 
     @classmethod
     def of(cls, theta: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray) -> _Dropout:
         r, alpha, s, beta = (float(v) for v in theta)
-        base = min(alpha, beta)  # u = log((base + y) / (base + t_x)) resolves both factors
+        base = min(alpha, beta)
         start = base + t_x
         span = np.log(base + T) - np.log(start)
-        # -d/du of the log integrand at u = 0; it only grows with u
+        # -d/du of the log integrand at u = 0; it only grows with u, towards r + x + s
         decay = (r + x) * start / (alpha + t_x) + (s + 1.0) * start / (beta + t_x) - 1.0
         span = np.minimum(span, _E_FOLDS / np.maximum(decay, 1e-300))
-        width = span / _PANELS
-        panel = np.arange(_PANELS)[:, None] + (_NODES[None, :] + 1.0) / 2.0
-        u = width[:, None] * panel.reshape(1, -1)
-        log_base_y = np.log(start)[:, None] + u  # log(base + y) at the nodes, no log needed
-        base_y = np.exp(log_base_y)
-        other_y = base_y + abs(alpha - beta)  # the other of alpha + y, beta + y
-        log_other_y = np.log(other_y)
-        if alpha <= beta:
-            alpha_y, beta_y, log_alpha_y, log_beta_y = base_y, other_y, log_base_y, log_other_y
-        else:
-            alpha_y, beta_y, log_alpha_y, log_beta_y = other_y, base_y, log_other_y, log_base_y
-        log_terms = log_base_y - (r + x)[:, None] * log_alpha_y  # dy = (base + y) du
-        log_terms -= (s + 1.0) * log_beta_y
-        log_terms += _LOG_WEIGHTS
-        # log-sum-exp over the nodes by hand: one exp pass gives the sum and the shares
-        peak = log_terms.max(axis=1, keepdims=True)
-        terms = np.exp(log_terms - peak)
-        total = terms.sum(axis=1)
-        shares = terms / total[:, None]
-        with np.errstate(divide="ignore"):
-            log_integral = np.where(width > 0, peak[:, 0] + np.log(total) + np.log(width), -np.inf)
-        return cls(log_integral, shares, alpha_y, beta_y, log_alpha_y, log_beta_y)
+        gentle = span * np.maximum(np.abs(decay), r + x + s) <= 2.0
+        parts = np.empty((5, x.size))
+        for rows, rule in ((gentle, _FEW_NODES), (~gentle, _MANY_NODES)):
+            if rows.any():
+                parts[:, rows] = _integrate(theta, x[rows], start[rows], span[rows], rule)
+        return cls(*parts)
+
+
+def _integrate(
+    theta: FloatArray,
+    x: FloatArray,
+    start: FloatArray,
+    span: FloatArray,
+    rule: tuple[FloatArray, FloatArray],
+) -> FloatArray:
+    """Return (log I and the four weighted means), shape (5, n), with one quadrature rule."""
+    r, alpha, s, beta = (float(v) for v in theta)
+    nodes, log_weights = rule
+    u = span[:, None] * nodes[None, :]
+    log_base_y = np.log(start)[:, None] + u  # log(c + y) at the nodes, no log needed
+    base_y = np.exp(log_base_y)
+    other_y = base_y + abs(alpha - beta)  # the other of alpha + y, beta + y
+    log_other_y = np.log(other_y)
+    if alpha <= beta:
+        alpha_y, beta_y, log_alpha_y, log_beta_y = base_y, other_y, log_base_y, log_other_y
+    else:
+        alpha_y, beta_y, log_alpha_y, log_beta_y = other_y, base_y, log_other_y, log_base_y
+    log_terms = log_base_y - (r + x)[:, None] * log_alpha_y  # dy = (c + y) du
+    log_terms -= (s + 1.0) * log_beta_y
+    log_terms += log_weights
+    # log-sum-exp over the nodes by hand: one exp pass gives the sum and the shares
+    peak = log_terms.max(axis=1, keepdims=True)
+    shares = np.exp(log_terms - peak)
+    total = shares.sum(axis=1)
+    shares /= total[:, None]
+    with np.errstate(divide="ignore"):
+        log_integral = np.where(span > 0, peak[:, 0] + np.log(total) + np.log(span), -np.inf)
+    return np.stack(
+        [
+            log_integral,
+            np.einsum("ij,ij->i", shares, log_alpha_y),
+            np.einsum("ij,ij->i", shares, 1.0 / alpha_y),
+            np.einsum("ij,ij->i", shares, log_beta_y),
+            np.einsum("ij,ij->i", shares, 1.0 / beta_y),
+        ]
+    )
+
+
+def _rule(count: int, panels: int = 1) -> tuple[FloatArray, FloatArray]:
+    """Composite Gauss-Legendre nodes on [0, 1] and their weights (summing to 1)."""
+    nodes, weights = leggauss(count)
+    at = (np.arange(panels)[:, None] + (nodes[None, :] + 1.0) / 2.0).reshape(-1) / panels
+    return at, np.tile(weights, panels) / (2.0 * panels)
+
+
+def _log_rule(count: int) -> tuple[FloatArray, FloatArray]:
+    nodes, weights = _rule(count)
+    return nodes, np.log(weights)
+
+
+_FEW_NODES, _MANY_NODES = _log_rule(8), _log_rule(24)
+_PMF_RULE = _rule(16, panels=4)
 
 
 def _closed_form_log_integral(
@@ -132,23 +168,16 @@ def _log_likelihood(
     if not with_gradient:
         return value, None, alive
     left = 1.0 - alive
-
-    def mean(values: FloatArray) -> FloatArray:  # average of a node quantity over the integral
-        averaged: FloatArray = np.einsum("ij,ij->i", dropout.node_weights, values)
-        return averaged
-
-    inverse_alpha_y = 1.0 / dropout.alpha_y
-    inverse_beta_y = 1.0 / dropout.beta_y
     gradient = np.stack(
         [
             digamma(r + x)
             - digamma(r)
             + np.log(alpha)
             - alive * np.log(alpha + T)
-            - left * mean(dropout.log_alpha_y),
-            r / alpha - (r + x) * (alive / (alpha + T) + left * mean(inverse_alpha_y)),
-            np.log(beta) - alive * np.log(beta + T) + left * (1.0 / s - mean(dropout.log_beta_y)),
-            s / beta - alive * s / (beta + T) - left * (s + 1.0) * mean(inverse_beta_y),
+            - left * dropout.mean_log_alpha_y,
+            r / alpha - (r + x) * (alive / (alpha + T) + left * dropout.mean_inverse_alpha_y),
+            np.log(beta) - alive * np.log(beta + T) + left * (1.0 / s - dropout.mean_log_beta_y),
+            s / beta - alive * s / (beta + T) - left * (s + 1.0) * dropout.mean_inverse_beta_y,
         ]
     )
     return value, gradient, alive
@@ -553,9 +582,8 @@ class ParetoNBD(Model):
             return log_pmf
 
         survived = np.exp(log_nbd(flat_t, flat_n) + s * (np.log(beta) - np.log(beta + flat_t)))
-        panel = (np.arange(_PANELS)[:, None] + (_NODES[None, :] + 1.0) / 2.0).reshape(-1)
-        weights = np.tile(_WEIGHTS, _PANELS) / (2.0 * _PANELS)
-        tau = flat_t[:, None] * panel[None, :] / _PANELS
+        nodes, weights = _PMF_RULE
+        tau = flat_t[:, None] * nodes[None, :]
         density = np.log(s) + s * np.log(beta) - (s + 1.0) * np.log(beta + tau)
         gone = flat_t * (np.exp(log_nbd(tau, flat_n[:, None]) + density) @ weights)
         probability = np.clip(survived + gone, 0.0, 1.0).reshape(count.shape)
