@@ -156,9 +156,10 @@ def maximize_likelihood(
             "or use more customers."
         )
     theta = np.exp(result.x)
-    stderr = _standard_errors(model_name, names, neg_log_likelihood, theta)
+    value_at, gradient_at = neg_log_likelihood(theta)
+    stderr = _standard_errors(model_name, names, neg_log_likelihood, theta, gradient_at)
     info = FitInfo(
-        log_likelihood=-float(neg_log_likelihood(theta)[0]),
+        log_likelihood=-float(value_at),
         stderr=stderr,
         converged=True,
         iterations=int(result.nit),
@@ -171,17 +172,24 @@ def maximize_likelihood(
 
 
 def _standard_errors(
-    model_name: str, names: Sequence[str], neg_log_likelihood: NegLogLikelihood, theta: FloatArray
+    model_name: str,
+    names: Sequence[str],
+    neg_log_likelihood: NegLogLikelihood,
+    theta: FloatArray,
+    gradient: FloatArray,
 ) -> dict[str, float]:
-    """Return standard errors from the observed information at ``theta``."""
+    """Return standard errors from the observed information at ``theta``.
+
+    The information is the Jacobian of the exact gradient, by forward
+    differences from ``gradient`` (the gradient at ``theta``), symmetrised.
+    """
     k = theta.size
     hessian = np.empty((k, k))
     for j in range(k):  # k <= 4 parameters: a loop over parameters, not customers
-        step = 1e-5 * theta[j]
-        up, down = theta.copy(), theta.copy()
+        step = 1e-6 * theta[j]
+        up = theta.copy()
         up[j] += step
-        down[j] -= step
-        hessian[:, j] = (neg_log_likelihood(up)[1] - neg_log_likelihood(down)[1]) / (2 * step)
+        hessian[:, j] = (neg_log_likelihood(up)[1] - gradient) / step
     hessian = (hessian + hessian.T) / 2
     try:
         np.linalg.cholesky(hessian)

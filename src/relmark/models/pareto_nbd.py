@@ -44,8 +44,8 @@ class _Dropout:
     Computed by Gauss-Legendre quadrature in :math:`u = \log\frac{c+y}{c+t_x}`,
     :math:`c = \min(\alpha, \beta)`, over the range where the integrand has
     not yet fallen by :math:`e^{-60}` (its decay rate in ``u`` only grows):
-    8 nodes where the integrand changes by at most two e-folds, 24 elsewhere
-    (both about 1e-12 relative).  Kept in log space, with the averages over
+    8, 16 or 24 nodes as the integrand changes by up to 2, up to 6 or more
+    e-folds over the range (each about 1e-12 relative).  Kept in log space, with the averages over
     the integral of the four quantities the gradient needs.
     """
 
@@ -64,9 +64,11 @@ class _Dropout:
         # -d/du of the log integrand at u = 0; it only grows with u, towards r + x + s
         decay = (r + x) * start / (alpha + t_x) + (s + 1.0) * start / (beta + t_x) - 1.0
         span = np.minimum(span, _E_FOLDS / np.maximum(decay, 1e-300))
-        gentle = span * np.maximum(np.abs(decay), r + x + s) <= 2.0
+        e_folds = span * np.maximum(np.abs(decay), r + x + s)
+        tier = np.searchsorted(_TIER_E_FOLDS, e_folds)  # the fewest nodes that keep 1e-12
         parts = np.empty((5, x.size))
-        for rows, rule in ((gentle, _FEW_NODES), (~gentle, _MANY_NODES)):
+        for level, rule in enumerate(_RULES):
+            rows = tier == level
             if rows.any():
                 parts[:, rows] = _integrate(theta, x[rows], start[rows], span[rows], rule)
         return cls(*parts)
@@ -124,7 +126,10 @@ def _log_rule(count: int) -> tuple[FloatArray, FloatArray]:
     return nodes, np.log(weights)
 
 
-_FEW_NODES, _MANY_NODES = _log_rule(8), _log_rule(24)
+# 8 nodes up to 2 e-folds of change over the range, 16 up to 6, 24 beyond: each
+# about 1e-12 relative against adaptive quadrature for parameters in e^-3..e^3
+_TIER_E_FOLDS = np.array([2.0, 6.0])
+_RULES = (_log_rule(8), _log_rule(16), _log_rule(24))
 _PMF_RULE = _rule(16, panels=4)
 
 
