@@ -1,6 +1,5 @@
 """Segments: named RFM segments, lifecycle stages, value tiers, profiles and clustering."""
 
-from relmark.segmentation.assign import RFM_SEGMENTS, assign_segments, rfm_segments
 from relmark.segmentation.clustering import Clustering, kmeans_segments
 from relmark.segmentation.lifecycle import (
     LADDER,
@@ -11,6 +10,13 @@ from relmark.segmentation.lifecycle import (
     loyalty_ladder,
 )
 from relmark.segmentation.profile import SegmentProfile, segment_profile
+from relmark.segmentation.rfm_segments import (
+    RFM_SEGMENTS,
+    assign_segments,
+    check_partition,
+    rfm_segments,
+    score_features,
+)
 from relmark.segmentation.value import gini, lorenz_curve, value_tiers
 
 __all__ = [
@@ -21,6 +27,7 @@ __all__ = [
     "Funnel",
     "SegmentProfile",
     "assign_segments",
+    "check_partition",
     "funnel",
     "gini",
     "kmeans_segments",
@@ -28,6 +35,7 @@ __all__ = [
     "lorenz_curve",
     "loyalty_ladder",
     "rfm_segments",
+    "score_features",
     "segment_profile",
     "value_tiers",
 ]

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 
 import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.cluster.vq import kmeans2
+from scipy.cluster.vq import ClusterError, kmeans2
 
-from relmark._validation import FloatArray, as_count, as_float_array, as_rng, check_same_length
+from relmark._validation import (
+    FloatArray,
+    as_count,
+    as_float_array,
+    as_rng,
+    check_same_length,
+    readonly,
+)
 from relmark.domain.rules import Feature
 from relmark.domain.segment import Segment
-from relmark.exceptions import ValidationError
+from relmark.exceptions import ConvergenceError, ValidationError
 
 __all__ = ["Clustering", "kmeans_segments"]
 
@@ -70,6 +78,31 @@ def kmeans_segments(
     Returns
     -------
     Clustering
+        Labels ``0..k-1`` ordered by decreasing cluster size (ties by
+        scipy's label), each cluster's centre as the mean of its customers'
+        features in the original units, and one :class:`~relmark.Segment`
+        per cluster whose rule is ``Feature("cluster") == i`` and whose
+        description reads e.g. ``"412 customers; high frequency (5.2), low
+        spend (12.3)"`` (high/low: centre above 1.25 or below 0.8 times the
+        overall mean).
+
+    Raises
+    ------
+    ValidationError
+        If there are no features, columns differ in length, a value is
+        negative (with ``log``), NaN or infinite, or ``k`` exceeds the
+        number of distinct customers.
+    ConvergenceError
+        If k-means leaves a cluster empty.
+
+    Notes
+    -----
+    Each feature :math:`x` becomes :math:`u = \log(1 + x)` (with ``log``)
+    and then :math:`z = (u - \bar u) / s_u` (a constant feature keeps
+    :math:`s_u = 1`); k-means minimises the within-cluster sum of squared
+    distances of :math:`z`.  Nearest-centre membership is not a threshold
+    rule, hence the ``cluster`` feature: evaluate the segments on
+    ``{"cluster": result.labels}`` or add that column to your features.
 
     References
     ----------
@@ -88,7 +121,15 @@ def kmeans_segments(
     ... )
     >>> len(result.segments), result.segments[0].name
     (3, 'Cluster 1')
+    >>> result.segments[0].description
+    '... customers; ... frequency (...), ... recency (...), ... spend (...)'
+    >>> int(result.segments[0].members({"cluster": result.labels}).sum()) == int(
+    ...     (result.labels == 0).sum()
+    ... )
+    True
     """
+    if not isinstance(features, Mapping):
+        raise TypeError(f"`features` must be a mapping of name to array, got {features!r}")
     if not features:
         raise ValidationError("`features` must hold at least one column")
     columns = {
@@ -101,8 +142,19 @@ def kmeans_segments(
     data = np.column_stack([np.log1p(v) if log else v for v in columns.values()])
     spread = data.std(axis=0)
     scaled = (data - data.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
+    distinct = np.unique(scaled, axis=0).shape[0]
+    if clusters > distinct:
+        raise ValidationError(
+            f"`k` ({clusters}) must not exceed the number of distinct feature rows ({distinct}): "
+            "k-means++ cannot seed more centres than there are different customers"
+        )
     generator = as_rng(rng)
-    _, raw = kmeans2(scaled, clusters, minit="++", seed=generator)
+    try:
+        _, raw = kmeans2(scaled, clusters, minit="++", seed=generator, missing="raise")
+    except ClusterError as error:
+        raise ConvergenceError(
+            f"k-means left a cluster empty with k = {clusters}; try another seed or a smaller k"
+        ) from error
     by_size = np.argsort(-np.bincount(raw, minlength=clusters), kind="stable")
     relabel = np.empty(clusters, dtype=np.int64)
     relabel[by_size] = np.arange(clusters)
@@ -117,7 +169,7 @@ def kmeans_segments(
         Segment(
             name=f"Cluster {i + 1}",
             rule=Feature("cluster") == i,
-            description=f"{counts[i]:,} customers; "
+            description=f"{counts[i]:,} customer{'' if counts[i] == 1 else 's'}; "
             + ", ".join(
                 f"{_level(centres[name][i], overall[name])} {name} ({centres[name][i]:.3g})"
                 for name in columns
@@ -125,7 +177,11 @@ def kmeans_segments(
         )
         for i in range(clusters)
     )
-    return Clustering(labels=labels, centres=centres, segments=segments)
+    return Clustering(
+        labels=readonly(labels),
+        centres=MappingProxyType({name: readonly(c) for name, c in centres.items()}),
+        segments=segments,
+    )
 
 
 def _level(value: float, mean: float) -> str:
