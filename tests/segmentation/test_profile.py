@@ -87,6 +87,15 @@ def test_text_table_fits_80_columns_and_wraps() -> None:
     )
 
 
+def test_segment_order() -> None:
+    numeric = relmark.segment_profile(np.array([10, 2, 2, 1]), clv=[1.0, 2.0, 3.0, 4.0])
+    assert numeric["segment"].tolist() == ["1", "2", "10"]  # clusters in numeric order
+    assert numeric["mean_clv"].tolist() == [4.0, 2.5, 1.0]
+    mixed = relmark.segment_profile(np.array(["b", 1, "a", 1], dtype=object))
+    assert mixed.to_dict()["segment"] == ["1", "a", "b"]
+    assert mixed["customers"].tolist() == [2, 1, 1]
+
+
 def test_html_table_is_escaped() -> None:
     profile = relmark.segment_profile(["<b>&", "plain"], clv=[1.0, 2.0])
     page = profile._repr_html_()

@@ -178,6 +178,28 @@ def _clip(text: str) -> str:
     return text if len(text) <= _NAME_WIDTH else text[: _NAME_WIDTH - 3] + "..."
 
 
+def _factorize(names: NDArray[Any]) -> tuple[NDArray[np.object_], NDArray[np.intp]]:
+    """Return the distinct labels as sorted strings and each row's index into them.
+
+    Numeric labels sort as numbers; others are keyed by ``str`` in one
+    dictionary pass (sorting a million strings is ten times slower).
+    """
+    if names.dtype.kind in "biuf":
+        distinct, of = np.unique(names, return_inverse=True)
+        return np.array([str(x) for x in distinct.tolist()], dtype=object), of.reshape(-1)
+    index: dict[str, int] = {}
+    codes = np.fromiter(
+        (index.setdefault(str(x), len(index)) for x in names.tolist()),
+        dtype=np.intp,
+        count=names.size,
+    )
+    keys = np.array(list(index), dtype=object)
+    order = np.argsort(keys.astype(str), kind="stable")
+    rank = np.empty(order.size, dtype=np.intp)
+    rank[order] = np.arange(order.size)
+    return keys[order], rank[codes]
+
+
 def segment_profile(
     labels: ArrayLike,
     *,
@@ -209,7 +231,8 @@ def segment_profile(
     Returns
     -------
     SegmentProfile
-        Segments in sorted order; ``customers`` sums to the number of
+        Segments in sorted order (numeric labels such as cluster numbers as
+        numbers, others as strings); ``customers`` sums to the number of
         labels and ``share``, ``revenue_share`` each sum to 1.  Printable,
         shown as HTML in notebooks, convertible with ``to_dict()`` and
         ``to_pandas()``.
@@ -246,10 +269,10 @@ def segment_profile(
         raise ValidationError(f"`labels` must be one-dimensional, got shape {names.shape}")
     if names.size == 0:
         raise ValidationError("`labels` is empty")
-    segments, of = np.unique(names.astype(str), return_inverse=True)
+    segments, of = _factorize(names)
     size = np.bincount(of, minlength=segments.size)
     columns: dict[str, NDArray[Any]] = {
-        "segment": segments.astype(object),
+        "segment": segments,
         "customers": size.astype(np.int64),
         "share": size / names.size,
     }
