@@ -9,6 +9,8 @@ built-in exception a Python user would expect (``ValueError`` for bad values,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 __all__ = ["ConvergenceError", "RelmarkError", "ValidationError"]
 
 
@@ -41,14 +43,28 @@ class ValidationError(RelmarkError, ValueError):
 
 
 class ConvergenceError(RelmarkError, RuntimeError):
-    """A maximum-likelihood fit did not converge.
+    """A maximum-likelihood fit found no interior maximum.
 
-    The message carries the optimiser's own message and advice on what to try.
+    The message says which parameters the data cannot identify, what in the
+    data likely causes it and what to try.  ``params`` holds the point where
+    the optimiser stopped (``None`` when there is none), for inspection only:
+    it is not an estimate.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong.
+    params : mapping of str to float, optional
+        Where the optimiser stopped.
 
     Examples
     --------
     >>> import relmark
-    >>> error = relmark.ConvergenceError("BetaGeo fit did not converge")
-    >>> isinstance(error, RuntimeError)
-    True
+    >>> error = relmark.ConvergenceError("BetaGeo fit found no interior maximum")
+    >>> isinstance(error, RuntimeError), error.params
+    (True, None)
     """
+
+    def __init__(self, message: str, *, params: Mapping[str, float] | None = None) -> None:
+        super().__init__(message)
+        self.params: dict[str, float] | None = None if params is None else dict(params)

@@ -14,17 +14,17 @@ from relmark._validation import (
     FloatArray,
     as_count,
     as_float_array,
-    as_positive,
     check_same_length,
 )
 from relmark.data.summary import CustomerSummary
 from relmark.exceptions import ValidationError
-from relmark.models._fitting import FitInfo
+from relmark.models._fitting import FitInfo, start_values
 
 __all__ = [
     "Model",
     "aligned_horizon",
     "as_horizon",
+    "describe_histories",
     "fit_rows",
     "history",
     "simulation_ages",
@@ -87,8 +87,8 @@ class Model:
         if info is not None:
             footer = (
                 f"<p>log-likelihood {info.log_likelihood:.6g}; "
-                f"{'converged' if info.converged else 'NOT converged'} in {info.iterations} "
-                f"iterations; {info.n_customers:,.0f} customers ({info.n_rows:,} distinct rows); "
+                f"maximum after {info.iterations} iterations; "
+                f"{info.n_customers:,.0f} customers ({info.n_rows:,} distinct rows); "
                 f"{info.seconds:.3g} s</p>"
             )
         return (
@@ -132,11 +132,58 @@ def fit_rows(
 ) -> tuple[CustomerSummary, list[float]]:
     """Return the distinct rows a fit runs on and its checked starting values."""
     history(summary)
+    initial = start_values(model, start, names, default)
     if len(summary) == 0:
         raise ValidationError(f"cannot fit {model} to an empty summary")
-    if start is None:
-        return summary.compress(), list(default)
-    return summary.compress(), [as_positive(f"start[{name!r}]", start[name]) for name in names]
+    return summary.compress(), initial
+
+
+def describe_histories(rows: CustomerSummary, n_params: int) -> str:
+    """Say what in purchase histories can leave a model's parameters unidentified.
+
+    Called only after a failed fit, on its distinct rows; "" when nothing
+    stands out.
+    """
+    x, t_x, T, w = rows.frequency, rows.recency, rows.T, rows.weights
+    n, repeat = float(w.sum()), x > 0
+    buyers = float(w[repeat].sum())
+    if buyers == 0:
+        return (
+            f"none of the {n:,.0f} customers made a repeat purchase, so neither the purchase "
+            "rates nor the dropout process are identified"
+        )
+    if len(rows) == 1:
+        if n == 1:
+            return "there is only one customer, and one history cannot show how customers differ"
+        return (
+            f"all {n:,.0f} customers have the same history (frequency, recency, T), which "
+            "cannot show how customers differ"
+        )
+    causes = []
+    if len(rows) < n_params:
+        causes.append(f"only {len(rows)} distinct histories for {n_params} parameters")
+    if buyers < 2 * n_params:
+        causes.append(f"only {buyers:,.0f} of {n:,.0f} customers made a repeat purchase")
+    if np.all(T[repeat] - t_x[repeat] <= 1e-9 * T[repeat]):
+        causes.append(
+            "every repeat buyer purchased at the very end of their observation, so nothing "
+            "shows dropout"
+        )
+    if np.all(x[repeat] == x[repeat][0]) and buyers > 1:
+        causes.append(
+            f"every repeat buyer made exactly {x[repeat][0]:,.0f} repeat purchases, so "
+            "purchase rates show no spread across customers"
+        )
+    typical = float(np.median(x[repeat]))
+    if x.max() > 100.0 * max(typical, 1.0):
+        causes.append(
+            f"a customer with {x.max():,.0f} repeat purchases against a median of "
+            f"{typical:,.0f} among repeat buyers dominates the purchase rates"
+        )
+    if T.max() > 1000.0:
+        unit = f"unit {rows.unit!r}" if rows.unit else "the summary's unit"
+        causes.append(f"T reaches {T.max():,.4g} in {unit}; a coarser time unit may fit")
+    return "; ".join(causes)
 
 
 def simulation_ages(n_customers: int, T: ArrayLike) -> tuple[int, FloatArray]:

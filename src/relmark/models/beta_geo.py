@@ -24,6 +24,7 @@ from relmark.models._base import (
     Model,
     aligned_horizon,
     as_horizon,
+    describe_histories,
     fit_rows,
     history,
     simulation_ages,
@@ -162,8 +163,8 @@ class BetaGeo(Model):
         >>> import relmark
         >>> from relmark.datasets import cdnow_sample_summary
         >>> model = relmark.BetaGeo.fit(cdnow_sample_summary())
-        >>> model.fit_info.converged, round(model.fit_info.stderr["r"], 3)
-        (True, 0.013)
+        >>> model.fit_info.n_rows, round(model.fit_info.stderr["r"], 3)
+        (1016, 0.013)
         """
         history(summary)  # a summary, or a TypeError before anything is computed
         typical_age = float(np.average(summary.T, weights=summary.weights)) if len(summary) else 1.0
@@ -178,6 +179,7 @@ class BetaGeo(Model):
             initial,
             n_customers=rows.n_customers,
             n_rows=len(rows),
+            explain=lambda: describe_histories(rows, len(_NAMES)),
         )
         return cls(**dict(zip(_NAMES, map(float, theta), strict=True)), fit_info=info)
 

@@ -24,8 +24,8 @@ from relmark._validation import (
 )
 from relmark.data.summary import CustomerSummary
 from relmark.exceptions import ValidationError
-from relmark.models._base import Model, as_horizon
-from relmark.models._fitting import FitInfo, maximize_likelihood
+from relmark.models._base import Model, as_horizon, describe_histories
+from relmark.models._fitting import FitInfo, maximize_likelihood, start_values
 
 __all__ = ["BetaGeoBetaBinom"]
 
@@ -238,10 +238,7 @@ class BetaGeoBetaBinom(Model):
             raise ValidationError("`summary` has no customers to fit")
         data = summary.compress()
         x, t_x, n, weights = data.frequency, data.recency, data.T, data.weights
-        if start is None:
-            initial = [1.0, 1.0, 1.0, 1.0]
-        else:
-            initial = [as_positive(f"start[{name!r}]", start[name]) for name in _NAMES]
+        initial = start_values("BetaGeoBetaBinom", start, _NAMES, [1.0, 1.0, 1.0, 1.0])
 
         def objective(theta: FloatArray) -> tuple[float, FloatArray]:
             ll, grad = _log_likelihood_and_gradient(theta, x, t_x, n, gradient=True)
@@ -255,6 +252,7 @@ class BetaGeoBetaBinom(Model):
             initial,
             n_customers=data.n_customers,
             n_rows=len(data),
+            explain=lambda: describe_histories(data, len(_NAMES)),
         )
         return cls(
             alpha=float(theta[0]),

@@ -14,7 +14,7 @@ from relmark._validation import FloatArray, as_positive, fail_rows
 from relmark.data.summary import CustomerSummary
 from relmark.exceptions import ValidationError
 from relmark.models._base import Model
-from relmark.models._fitting import FitInfo, maximize_likelihood
+from relmark.models._fitting import FitInfo, maximize_likelihood, start_values
 
 __all__ = ["GammaGamma"]
 
@@ -48,6 +48,19 @@ def _spend_rows(
     if repeat_only:
         fail_rows("frequency", "must be > 0 here", x <= 0, noun="customers")
     return x, m
+
+
+def _describe_spend(x: FloatArray, m: FloatArray, w: FloatArray) -> str:
+    """Say what in the repeat buyers' spend can leave the parameters unidentified."""
+    buyers = float(w.sum())
+    if buyers == 1:
+        return "only one customer made a repeat purchase, so spend cannot vary across customers"
+    causes = []
+    if np.all(m == m[0]):
+        causes.append(f"every repeat buyer spent the same mean amount ({m[0]:,.6g})")
+    if buyers < 6:
+        causes.append(f"only {buyers:,.0f} customers made a repeat purchase")
+    return "; ".join(causes)
 
 
 @attrs.frozen
@@ -241,10 +254,9 @@ class GammaGamma(Model):
             )
         x, m, w = repeat.frequency, repeat.monetary_value, repeat.weights
         assert m is not None
-        if start is None:
-            initial = [1.0, 2.0, float(np.average(m, weights=w))]
-        else:
-            initial = [as_positive(f"start[{name!r}]", start[name]) for name in _NAMES]
+        initial = start_values(
+            "GammaGamma", start, _NAMES, [1.0, 2.0, float(np.average(m, weights=w))]
+        )
         statistics = _SpendStatistics.from_rows(x, m, w)
         theta, info = maximize_likelihood(
             "GammaGamma",
@@ -253,6 +265,7 @@ class GammaGamma(Model):
             initial,
             n_customers=repeat.n_customers,
             n_rows=len(repeat),
+            explain=lambda: _describe_spend(x, m, w),
         )
         return cls(p=float(theta[0]), q=float(theta[1]), gamma=float(theta[2]), fit_info=info)
 

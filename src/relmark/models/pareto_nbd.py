@@ -24,6 +24,7 @@ from relmark.models._base import (
     Model,
     aligned_horizon,
     as_horizon,
+    describe_histories,
     fit_rows,
     history,
     simulation_ages,
@@ -351,8 +352,8 @@ class ParetoNBD(Model):
         >>> import relmark
         >>> from relmark.datasets import cdnow_sample_summary
         >>> model = relmark.ParetoNBD.fit(cdnow_sample_summary())
-        >>> model.fit_info.converged, round(model.fit_info.stderr["s"], 3)
-        (True, 0.187)
+        >>> model.fit_info.n_rows, round(model.fit_info.stderr["s"], 3)
+        (1016, 0.187)
         """
         history(summary)  # a summary, or a TypeError before anything is computed
         typical_age = float(np.average(summary.T, weights=summary.weights)) if len(summary) else 1.0
@@ -366,7 +367,13 @@ class ParetoNBD(Model):
             return -float(w @ value), -(gradient @ w)
 
         theta, info = maximize_likelihood(
-            "ParetoNBD", _NAMES, objective, initial, n_customers=rows.n_customers, n_rows=len(rows)
+            "ParetoNBD",
+            _NAMES,
+            objective,
+            initial,
+            n_customers=rows.n_customers,
+            n_rows=len(rows),
+            explain=lambda: describe_histories(rows, len(_NAMES)),
         )
         return cls(**dict(zip(_NAMES, map(float, theta), strict=True)), fit_info=info)
 

@@ -24,7 +24,7 @@ from relmark._validation import (
 from relmark.data.summary import CustomerSummary
 from relmark.exceptions import ValidationError
 from relmark.models._base import Model
-from relmark.models._fitting import FitInfo, maximize_likelihood
+from relmark.models._fitting import FitInfo, maximize_likelihood, start_values
 
 __all__ = ["ShiftedBetaGeo"]
 
@@ -77,6 +77,25 @@ def _neg_log_likelihood(
         [churn_w @ da_churn + alive_w @ da_alive, churn_w @ db_churn + alive_w @ db_alive]
     )
     return -value, -gradient
+
+
+def _describe_tenures(
+    churn_t: FloatArray, churn_w: FloatArray, alive_t: FloatArray, alive_w: FloatArray
+) -> str:
+    """Say what in the tenures can leave the churn distribution unidentified."""
+    churned = churn_t[churn_w > 0]
+    if np.all(churned == 1.0) and not np.any((alive_w > 0) & (alive_t >= 1.0)):
+        return (
+            "every customer cancelled in their first period, so the data cannot show how "
+            "churn probabilities differ"
+        )
+    periods = np.union1d(churned, alive_t[alive_w > 0])
+    if periods.size < 2:
+        return (
+            f"every tenure ends in period {periods[0]:.0f}, which cannot show how churn "
+            "changes over time"
+        )
+    return ""
 
 
 def _check_alive(alive: ArrayLike) -> FloatArray:
@@ -196,10 +215,7 @@ class ShiftedBetaGeo(Model):
             raise ValidationError(
                 "the sBG model needs at least one churned customer to estimate churn; none churned"
             )
-        if start is None:
-            initial = [1.0, 1.0]
-        else:
-            initial = [as_positive(f"start[{name!r}]", start[name]) for name in _NAMES]
+        initial = start_values("ShiftedBetaGeo", start, _NAMES, [1.0, 1.0])
 
         def objective(theta: FloatArray) -> tuple[float, FloatArray]:
             return _neg_log_likelihood(
@@ -207,7 +223,13 @@ class ShiftedBetaGeo(Model):
             )
 
         theta, info = maximize_likelihood(
-            "ShiftedBetaGeo", _NAMES, objective, initial, n_customers=n_customers, n_rows=n_rows
+            "ShiftedBetaGeo",
+            _NAMES,
+            objective,
+            initial,
+            n_customers=n_customers,
+            n_rows=n_rows,
+            explain=lambda: _describe_tenures(churn_t, churn_w, alive_t, alive_w),
         )
         return cls(alpha=float(theta[0]), beta=float(theta[1]), fit_info=info)
 
