@@ -7,6 +7,7 @@ or estimate one with its ``fit`` classmethod.
 from relmark.models._fitting import FitInfo
 from relmark.models.beta_geo import BetaGeo
 from relmark.models.beta_geo_beta_binom import BetaGeoBetaBinom
+from relmark.models.contracts import ContractModel, PurchaseModel, SpendModel
 from relmark.models.gamma_gamma import GammaGamma
 from relmark.models.modified_beta_geo import ModifiedBetaGeo
 from relmark.models.pareto_nbd import ParetoNBD
@@ -15,9 +16,12 @@ from relmark.models.shifted_beta_geo import ShiftedBetaGeo
 __all__ = [
     "BetaGeo",
     "BetaGeoBetaBinom",
+    "ContractModel",
     "FitInfo",
     "GammaGamma",
     "ModifiedBetaGeo",
     "ParetoNBD",
+    "PurchaseModel",
     "ShiftedBetaGeo",
+    "SpendModel",
 ]
