@@ -3,25 +3,29 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar, Literal
 
 import attrs
 import numpy as np
 from numpy.typing import ArrayLike
+from typing_extensions import Self
 
 from relmark._validation import (
     FloatArray,
     as_count,
     as_float_array,
+    as_positive,
     check_same_length,
 )
 from relmark.data.summary import CustomerSummary
 from relmark.exceptions import ValidationError
-from relmark.models._fitting import FitInfo, start_values
+from relmark.models._fitting import FitInfo, NegLogLikelihood, maximize_likelihood, start_values
 
 __all__ = [
     "Model",
+    "Parameter",
+    "SummaryModel",
     "aligned_horizon",
     "as_horizon",
     "describe_histories",
@@ -31,42 +35,100 @@ __all__ = [
 ]
 
 
-class Model:
-    """Mixin for frozen attrs models whose fields are the parameters plus ``fit_info``.
+@attrs.frozen
+class Parameter:
+    """One row of a model's parameter table.
 
-    Subclasses implement ``customer_log_likelihood(summary)``; this class adds
-    ``params``, the weighted ``log_likelihood`` and the plain and HTML
-    representations.
+    Attributes
+    ----------
+    name : str
+        The attrs field holding the parameter (every parameter is > 0).
+    start : float
+        Starting value of a fit, multiplied by the data's scale when
+        ``scale`` is set.
+    scale : {"time", "spend"} or None
+        ``"time"`` for a parameter in the data's time unit (a rate's scale
+        such as BG/NBD's ``alpha``): its start is ``start`` times the mean
+        observation length ``T``; ``"spend"`` for one in money (Gamma-Gamma's
+        ``gamma``): ``start`` times the mean spend.
     """
 
+    name: str
+    start: float = 1.0
+    scale: Literal["time", "spend"] | None = None
+
+
+class Model:
+    """Base of every model: a frozen attrs class whose fields are its parameters.
+
+    A subclass declares ``parameters``, its parameter table (a tuple of
+    :class:`Parameter`), and one attrs field per parameter plus
+    ``fit_info``.  This class checks every parameter at construction
+    (positive and finite), and provides ``params``, the vector ``_theta``
+    the kernels take, the fit (start values, the shared optimiser, the
+    rebuild from its estimates) and the plain and HTML representations.
+    """
+
+    parameters: ClassVar[tuple[Parameter, ...]]
     fit_info: FitInfo | None
+
+    def __attrs_post_init__(self) -> None:
+        for parameter in self.parameters:
+            name = parameter.name
+            object.__setattr__(self, name, as_positive(name, getattr(self, name)))
+
+    @classmethod
+    def parameter_names(cls) -> tuple[str, ...]:
+        """Return the names of the parameters, in the model's order.
+
+        Returns
+        -------
+        tuple of str
+
+        Examples
+        --------
+        >>> import relmark
+        >>> relmark.BetaGeo.parameter_names()
+        ('r', 'alpha', 'a', 'b')
+        """
+        return tuple(parameter.name for parameter in cls.parameters)
 
     @property
     def params(self) -> dict[str, float]:
         """The parameters as a ``{name: value}`` dict, in the model's order."""
-        return {
-            field.name: float(getattr(self, field.name))
-            for field in attrs.fields(type(self))  # type: ignore[arg-type]
-            if field.name != "fit_info"
-        }
+        return {name: float(getattr(self, name)) for name in self.parameter_names()}
 
-    def customer_log_likelihood(self, summary: CustomerSummary) -> FloatArray:
-        """Log-likelihood of each row of ``summary`` (unweighted)."""
-        raise NotImplementedError  # pragma: no cover
+    @property
+    def _theta(self) -> FloatArray:
+        return np.array([getattr(self, name) for name in self.parameter_names()], dtype=float)
 
-    def log_likelihood(self, summary: CustomerSummary) -> float:
-        """Weighted total log-likelihood of ``summary`` under this model.
-
-        Parameters
-        ----------
-        summary : CustomerSummary
-            Customers; their ``weights`` count as repetitions.
-
-        Returns
-        -------
-        float
-        """
-        return float(np.dot(summary.weights, self.customer_log_likelihood(summary)))
+    @classmethod
+    def _maximize(
+        cls,
+        objective: NegLogLikelihood,
+        *,
+        start: Mapping[str, float] | None,
+        scales: Mapping[str, float],
+        n_customers: float,
+        n_rows: int,
+        explain: Callable[[], str],
+    ) -> Self:
+        """Fit by maximum likelihood from the table's starts and rebuild the model."""
+        names = cls.parameter_names()
+        default = [
+            p.start * (scales[p.scale] if p.scale is not None else 1.0) for p in cls.parameters
+        ]
+        initial = start_values(cls.__name__, start, names, default)
+        theta, info = maximize_likelihood(
+            cls.__name__,
+            names,
+            objective,
+            initial,
+            n_customers=n_customers,
+            n_rows=n_rows,
+            explain=explain,
+        )
+        return cls(**dict(zip(names, map(float, theta), strict=True)), fit_info=info)  # type: ignore[call-arg]
 
     def __repr__(self) -> str:
         values = ", ".join(f"{name}={value:.6g}" for name, value in self.params.items())
@@ -96,6 +158,40 @@ class Model:
             "<table><thead><tr><th>parameter</th><th>estimate</th><th>std. error</th></tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table>{footer}</div>"
         )
+
+
+class SummaryModel(Model):
+    """Base of the models fitted to a :class:`~relmark.data.summary.CustomerSummary`.
+
+    A subclass implements ``customer_log_likelihood(summary)``; this class
+    adds the weighted total.
+    """
+
+    def customer_log_likelihood(self, summary: CustomerSummary) -> FloatArray:
+        """Return the log-likelihood of each row of ``summary`` (unweighted)."""
+        raise NotImplementedError  # pragma: no cover
+
+    def log_likelihood(self, summary: CustomerSummary) -> float:
+        """Return the weighted total log-likelihood of ``summary`` under this model.
+
+        Parameters
+        ----------
+        summary : CustomerSummary
+            Customers; their ``weights`` count as repetitions.
+
+        Returns
+        -------
+        float
+
+        Examples
+        --------
+        >>> import relmark
+        >>> from relmark.datasets import cdnow_sample_summary
+        >>> model = relmark.BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426)
+        >>> round(model.log_likelihood(cdnow_sample_summary()), 1)
+        -9582.4
+        """
+        return float(np.dot(summary.weights, self.customer_log_likelihood(summary)))
 
 
 def as_horizon(name: str, t: Any) -> tuple[FloatArray, bool]:

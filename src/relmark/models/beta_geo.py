@@ -15,13 +15,13 @@ from relmark._validation import (
     FloatArray,
     IntArray,
     as_float_array,
-    as_positive,
     as_rng,
 )
 from relmark.data.summary import CustomerSummary
 from relmark.exceptions import ValidationError
 from relmark.models._base import (
-    Model,
+    Parameter,
+    SummaryModel,
     aligned_horizon,
     as_horizon,
     describe_histories,
@@ -40,7 +40,7 @@ _FEW_ROWS = 10_000  # below this, predictions skip the search for distinct rows
 
 
 @attrs.frozen(kw_only=True, repr=False)
-class BetaGeo(Model):
+class BetaGeo(SummaryModel):
     r"""BG/NBD model: Poisson purchasing while alive, dropout after a purchase.
 
     While alive, a customer buys at the times of a Poisson process with rate
@@ -99,11 +99,14 @@ class BetaGeo(Model):
     b: float
     fit_info: FitInfo | None = attrs.field(default=None, eq=False)
 
-    _shift: ClassVar[int] = 0  # dropout chances before the first repeat purchase
+    parameters: ClassVar[tuple[Parameter, ...]] = (
+        Parameter("r"),
+        Parameter("alpha", scale="time"),
+        Parameter("a"),
+        Parameter("b"),
+    )
 
-    def __attrs_post_init__(self) -> None:
-        for name in _NAMES:
-            object.__setattr__(self, name, as_positive(name, getattr(self, name)))
+    _shift: ClassVar[int] = 0  # dropout chances before the first repeat purchase
 
     @classmethod
     def fit(cls, summary: CustomerSummary, *, start: Mapping[str, float] | None = None) -> Self:
@@ -182,10 +185,6 @@ class BetaGeo(Model):
             explain=lambda: describe_histories(rows, len(_NAMES)),
         )
         return cls(**dict(zip(_NAMES, map(float, theta), strict=True)), fit_info=info)
-
-    @property
-    def _theta(self) -> FloatArray:
-        return np.array([self.r, self.alpha, self.a, self.b])
 
     def customer_log_likelihood(self, summary: CustomerSummary) -> FloatArray:
         """Log-likelihood of each row of ``summary`` (unweighted).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 import numpy as np
@@ -16,7 +16,6 @@ from relmark._validation import (
     FloatArray,
     as_count,
     as_float_array,
-    as_positive,
     as_rng,
     check_whole,
     fail_rows,
@@ -24,7 +23,7 @@ from relmark._validation import (
 )
 from relmark.data.summary import CustomerSummary
 from relmark.exceptions import ValidationError
-from relmark.models._base import Model, as_horizon, describe_histories
+from relmark.models._base import Parameter, SummaryModel, as_horizon, describe_histories
 from relmark.models._fitting import FitInfo, maximize_likelihood, start_values
 
 __all__ = ["BetaGeoBetaBinom"]
@@ -121,7 +120,7 @@ def _log_likelihood_and_gradient(
 
 
 @attrs.frozen(kw_only=True, repr=False)
-class BetaGeoBetaBinom(Model):
+class BetaGeoBetaBinom(SummaryModel):
     r"""BG/BB model: purchases at discrete opportunities, with unobserved dropout.
 
     A customer who is alive transacts at each opportunity with probability
@@ -179,13 +178,12 @@ class BetaGeoBetaBinom(Model):
     delta: float
     fit_info: FitInfo | None = attrs.field(default=None, eq=False)
 
-    def __attrs_post_init__(self) -> None:
-        for name in _NAMES:
-            object.__setattr__(self, name, as_positive(name, getattr(self, name)))
-
-    @property
-    def _theta(self) -> FloatArray:
-        return np.array([self.alpha, self.beta, self.gamma, self.delta])
+    parameters: ClassVar[tuple[Parameter, ...]] = (
+        Parameter("alpha"),
+        Parameter("beta"),
+        Parameter("gamma"),
+        Parameter("delta"),
+    )
 
     @classmethod
     def fit(cls, summary: CustomerSummary, *, start: Mapping[str, float] | None = None) -> Self:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import ClassVar
 
 import attrs
 import numpy as np
 from scipy.special import digamma, gammaln
 from typing_extensions import Self
 
-from relmark._validation import FloatArray, as_positive, fail_rows
+from relmark._validation import FloatArray, fail_rows
 from relmark.data.summary import CustomerSummary
 from relmark.exceptions import ValidationError
-from relmark.models._base import Model
+from relmark.models._base import Parameter, SummaryModel
 from relmark.models._fitting import FitInfo, maximize_likelihood, start_values
 
 __all__ = ["GammaGamma"]
@@ -125,7 +126,7 @@ class _SpendStatistics:
 
 
 @attrs.frozen(kw_only=True, repr=False)
-class GammaGamma(Model):
+class GammaGamma(SummaryModel):
     r"""Gamma-Gamma model of the mean spend per transaction.
 
     Each transaction value of a customer is gamma distributed with shape
@@ -183,9 +184,11 @@ class GammaGamma(Model):
     gamma: float
     fit_info: FitInfo | None = attrs.field(default=None, eq=False)
 
-    def __attrs_post_init__(self) -> None:
-        for name in _NAMES:
-            object.__setattr__(self, name, as_positive(name, getattr(self, name)))
+    parameters: ClassVar[tuple[Parameter, ...]] = (
+        Parameter("p"),
+        Parameter("q", start=2.0),
+        Parameter("gamma", scale="spend"),
+    )
 
     @classmethod
     def fit(cls, summary: CustomerSummary, *, start: Mapping[str, float] | None = None) -> Self:

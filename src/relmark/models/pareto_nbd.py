@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 import numpy as np
@@ -15,13 +15,13 @@ from typing_extensions import Self
 from relmark._validation import (
     FloatArray,
     as_float_array,
-    as_positive,
     as_rng,
 )
 from relmark.data.summary import CustomerSummary
 from relmark.exceptions import ValidationError
 from relmark.models._base import (
-    Model,
+    Parameter,
+    SummaryModel,
     aligned_horizon,
     as_horizon,
     describe_histories,
@@ -211,7 +211,7 @@ def _chunked(
 
 
 @attrs.frozen(kw_only=True, repr=False)
-class ParetoNBD(Model):
+class ParetoNBD(SummaryModel):
     r"""Pareto/NBD model: Poisson purchasing during an exponential lifetime.
 
     While alive, a customer buys as a Poisson process with rate
@@ -280,13 +280,12 @@ class ParetoNBD(Model):
     beta: float
     fit_info: FitInfo | None = attrs.field(default=None, eq=False)
 
-    def __attrs_post_init__(self) -> None:
-        for name in _NAMES:
-            object.__setattr__(self, name, as_positive(name, getattr(self, name)))
-
-    @property
-    def _theta(self) -> FloatArray:
-        return np.array([self.r, self.alpha, self.s, self.beta])
+    parameters: ClassVar[tuple[Parameter, ...]] = (
+        Parameter("r"),
+        Parameter("alpha", scale="time"),
+        Parameter("s"),
+        Parameter("beta", scale="time"),
+    )
 
     @classmethod
     def fit(cls, summary: CustomerSummary, *, start: Mapping[str, float] | None = None) -> Self:

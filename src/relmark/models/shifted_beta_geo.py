@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 import numpy as np
@@ -15,15 +15,13 @@ from typing_extensions import Self
 from relmark._validation import (
     FloatArray,
     as_float_array,
-    as_positive,
     as_scalar,
     check_same_length,
     check_whole,
     fail_rows,
 )
-from relmark.data.summary import CustomerSummary
 from relmark.exceptions import ValidationError
-from relmark.models._base import Model
+from relmark.models._base import Model, Parameter
 from relmark.models._fitting import FitInfo, maximize_likelihood, start_values
 
 __all__ = ["ShiftedBetaGeo"]
@@ -195,9 +193,7 @@ class ShiftedBetaGeo(Model):
     beta: float
     fit_info: FitInfo | None = attrs.field(default=None, eq=False)
 
-    def __attrs_post_init__(self) -> None:
-        for name in _NAMES:
-            object.__setattr__(self, name, as_positive(name, getattr(self, name)))
+    parameters: ClassVar[tuple[Parameter, ...]] = (Parameter("alpha"), Parameter("beta"))
 
     # ------------------------------------------------------------------ fitting
     @classmethod
@@ -364,30 +360,6 @@ class ShiftedBetaGeo(Model):
         )
 
     # -------------------------------------------------------------- likelihood
-    def customer_log_likelihood(self, summary: CustomerSummary) -> FloatArray:
-        """Not available: the sBG model describes tenures, not purchase histories.
-
-        Raises
-        ------
-        TypeError
-            Always; use :meth:`individual_log_likelihood` or
-            :meth:`survival_log_likelihood`.
-        """
-        raise TypeError(
-            "ShiftedBetaGeo models contract tenures, not purchase summaries; use "
-            "individual_log_likelihood(tenure, churned) or survival_log_likelihood(alive)"
-        )
-
-    def log_likelihood(self, summary: CustomerSummary) -> float:
-        """Not available: see :meth:`customer_log_likelihood`.
-
-        Raises
-        ------
-        TypeError
-            Always.
-        """
-        return float(np.sum(self.customer_log_likelihood(summary)))
-
     def individual_log_likelihood(self, tenure: ArrayLike, churned: ArrayLike) -> FloatArray:
         r"""Log-likelihood of each customer's tenure.
 
