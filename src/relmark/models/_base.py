@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Literal
 
 import attrs
@@ -29,7 +29,6 @@ __all__ = [
     "aligned_horizon",
     "as_horizon",
     "describe_histories",
-    "fit_rows",
     "history",
     "simulation_ages",
 ]
@@ -163,9 +162,87 @@ class Model:
 class SummaryModel(Model):
     """Base of the models fitted to a :class:`~relmark.data.summary.CustomerSummary`.
 
-    A subclass implements ``customer_log_likelihood(summary)``; this class
-    adds the weighted total.
+    A subclass supplies its likelihood kernel, ``_objective(rows)`` (minus
+    the weighted log-likelihood of the fit's rows and its exact gradient),
+    and ``customer_log_likelihood(summary)``; it may refine which rows a fit
+    runs on (``_fit_rows``), the data's scales for start values
+    (``_scales``) and the account of a failed fit (``_explain``).  This
+    class provides ``fit`` and the weighted ``log_likelihood``.
     """
+
+    @classmethod
+    def fit(cls, summary: CustomerSummary, *, start: Mapping[str, float] | None = None) -> Self:
+        """Estimate the parameters by maximum likelihood.
+
+        The fit runs on the distinct rows of ``summary`` with their counts as
+        weights, in log-parameters, with the model's exact gradient; see
+        :mod:`relmark.models._fitting` for how an interior maximum is told
+        from a failure.
+
+        Parameters
+        ----------
+        summary : CustomerSummary
+            The customers; ``weights`` count as repetitions.
+        start : mapping of str to float, optional
+            Starting values, one for every parameter (default: the model's
+            parameter table, scaled to the data's time unit or spend).
+
+        Returns
+        -------
+        Self
+            The same model class with the estimates and ``fit_info`` set.
+
+        Raises
+        ------
+        TypeError
+            If ``summary`` is not a CustomerSummary or ``start`` not a mapping.
+        ValidationError
+            If the summary is empty or unfit for the model, or ``start`` does
+            not give every parameter a positive value.
+        ConvergenceError
+            If the fit finds no interior maximum; the message says which
+            parameters the data cannot identify and why.
+
+        Examples
+        --------
+        >>> import relmark
+        >>> from relmark.datasets import cdnow_sample_summary
+        >>> model = relmark.BetaGeo.fit(cdnow_sample_summary())
+        >>> model.fit_info.n_rows, round(model.fit_info.stderr["r"], 3)
+        (1016, 0.013)
+        """
+        rows = cls._fit_rows(summary)
+        return cls._maximize(
+            cls._objective(rows),
+            start=start,
+            scales=cls._scales(rows),
+            n_customers=rows.n_customers,
+            n_rows=len(rows),
+            explain=lambda: cls._explain(rows),
+        )
+
+    @classmethod
+    def _fit_rows(cls, summary: CustomerSummary) -> CustomerSummary:
+        """Return the checked, distinct rows a fit runs on."""
+        history(summary)
+        if len(summary) == 0:
+            raise ValidationError(f"cannot fit {cls.__name__} to an empty summary")
+        return summary.compress()
+
+    @classmethod
+    def _objective(cls, rows: CustomerSummary) -> NegLogLikelihood:
+        """Return ``theta -> (-log-likelihood, gradient)`` over ``rows`` (weighted)."""
+        raise NotImplementedError  # pragma: no cover
+
+    @classmethod
+    def _scales(cls, rows: CustomerSummary) -> dict[str, float]:
+        """Return the data's scales for start values: the weighted mean ``T``."""
+        return {"time": max(float(np.average(rows.T, weights=rows.weights)), 1e-3)}
+
+    @classmethod
+    def _explain(cls, rows: CustomerSummary) -> str:
+        """Say what in ``rows`` leaves the parameters unidentified (after a failed fit)."""
+        return describe_histories(rows, len(cls.parameters))
 
     def customer_log_likelihood(self, summary: CustomerSummary) -> FloatArray:
         """Return the log-likelihood of each row of ``summary`` (unweighted)."""
@@ -217,21 +294,6 @@ def aligned_horizon(name: str, t: Any, n_rows: int) -> FloatArray:
             f"got {horizon.size:,} values"
         )
     return horizon
-
-
-def fit_rows(
-    model: str,
-    summary: CustomerSummary,
-    start: Mapping[str, float] | None,
-    default: Sequence[float],
-    names: Sequence[str],
-) -> tuple[CustomerSummary, list[float]]:
-    """Return the distinct rows a fit runs on and its checked starting values."""
-    history(summary)
-    initial = start_values(model, start, names, default)
-    if len(summary) == 0:
-        raise ValidationError(f"cannot fit {model} to an empty summary")
-    return summary.compress(), initial
 
 
 def describe_histories(rows: CustomerSummary, n_params: int) -> str:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import attrs
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import betainc, betaln, digamma, expit, gammaln, hyp2f1, xlogy
-from typing_extensions import Self
 
 from relmark._validation import (
     FloatArray,
@@ -24,16 +22,13 @@ from relmark.models._base import (
     SummaryModel,
     aligned_horizon,
     as_horizon,
-    describe_histories,
-    fit_rows,
     history,
     simulation_ages,
 )
-from relmark.models._fitting import FitInfo, maximize_likelihood
+from relmark.models._fitting import FitInfo, NegLogLikelihood
 
 __all__ = ["BetaGeo"]
 
-_NAMES = ("r", "alpha", "a", "b")
 _A_NEAR_ONE = 1e-7  # |a - 1| below which expectations use the symmetric limit
 _A_STEP = 1e-5
 _FEW_ROWS = 10_000  # below this, predictions skip the search for distinct rows
@@ -109,30 +104,8 @@ class BetaGeo(SummaryModel):
     _shift: ClassVar[int] = 0  # dropout chances before the first repeat purchase
 
     @classmethod
-    def fit(cls, summary: CustomerSummary, *, start: Mapping[str, float] | None = None) -> Self:
-        r"""Estimate the parameters by maximum likelihood.
-
-        The fit runs on the distinct (frequency, recency, T) rows with their
-        counts as weights, in log-parameters, with the exact gradient.
-
-        Parameters
-        ----------
-        summary : CustomerSummary
-            The customers; ``weights`` count as repetitions.
-        start : mapping of str to float, optional
-            Starting values for ``r``, ``alpha``, ``a`` and ``b``.
-
-        Returns
-        -------
-        BetaGeo
-            With ``fit_info`` set.
-
-        Raises
-        ------
-        ValidationError
-            If the summary is empty or a start value is not positive.
-        ConvergenceError
-            If the optimiser fails.
+    def _objective(cls, rows: CustomerSummary) -> NegLogLikelihood:
+        r"""Return minus the log-likelihood of the fit's rows and its exact gradient.
 
         Notes
         -----
@@ -160,31 +133,8 @@ class BetaGeo(SummaryModel):
         References
         ----------
         Fader, Hardie & Lee (2005), eq. 6.
-
-        Examples
-        --------
-        >>> import relmark
-        >>> from relmark.datasets import cdnow_sample_summary
-        >>> model = relmark.BetaGeo.fit(cdnow_sample_summary())
-        >>> model.fit_info.n_rows, round(model.fit_info.stderr["r"], 3)
-        (1016, 0.013)
         """
-        history(summary)  # a summary, or a TypeError before anything is computed
-        typical_age = float(np.average(summary.T, weights=summary.weights)) if len(summary) else 1.0
-        rows, initial = fit_rows(
-            cls.__name__, summary, start, [1.0, max(typical_age, 1e-3), 1.0, 1.0], _NAMES
-        )
-        histories = _Histories.of(rows, cls._shift)
-        theta, info = maximize_likelihood(
-            cls.__name__,
-            _NAMES,
-            histories.neg_log_likelihood,
-            initial,
-            n_customers=rows.n_customers,
-            n_rows=len(rows),
-            explain=lambda: describe_histories(rows, len(_NAMES)),
-        )
-        return cls(**dict(zip(_NAMES, map(float, theta), strict=True)), fit_info=info)
+        return _Histories.of(rows, cls._shift).neg_log_likelihood
 
     def customer_log_likelihood(self, summary: CustomerSummary) -> FloatArray:
         """Log-likelihood of each row of ``summary`` (unweighted).

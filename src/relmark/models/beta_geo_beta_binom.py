@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import attrs
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import betaln, digamma, gammaln, logsumexp
-from typing_extensions import Self
 
 from relmark._validation import (
     FloatArray,
@@ -23,12 +22,11 @@ from relmark._validation import (
 )
 from relmark.data.summary import CustomerSummary
 from relmark.exceptions import ValidationError
-from relmark.models._base import Parameter, SummaryModel, as_horizon, describe_histories
-from relmark.models._fitting import FitInfo, maximize_likelihood, start_values
+from relmark.models._base import Parameter, SummaryModel, as_horizon
+from relmark.models._fitting import FitInfo, NegLogLikelihood
 
 __all__ = ["BetaGeoBetaBinom"]
 
-_NAMES = ("alpha", "beta", "gamma", "delta")
 _CHUNK_CELLS = 2_000_000  # cells of the padded (rows x terms) array handled at once
 _GAMMA_NEAR_ONE = 1e-8  # |gamma - 1| below which the survival sum uses its limit
 
@@ -186,38 +184,8 @@ class BetaGeoBetaBinom(SummaryModel):
     )
 
     @classmethod
-    def fit(cls, summary: CustomerSummary, *, start: Mapping[str, float] | None = None) -> Self:
-        r"""Estimate the parameters by maximum likelihood.
-
-        Parameters
-        ----------
-        summary : CustomerSummary
-            Whole-number ``frequency``, ``recency`` and ``T`` (opportunities);
-            fitted on its distinct rows with their weights.
-        start : mapping of str to float, optional
-            Starting values for ``alpha``, ``beta``, ``gamma``, ``delta``.
-
-        Returns
-        -------
-        BetaGeoBetaBinom
-            With ``fit_info`` set.
-
-        Raises
-        ------
-        ValidationError
-            If the summary is empty or not whole-number discrete data.
-        ConvergenceError
-            If the optimiser fails.
-
-        Notes
-        -----
-        Maximises :math:`\sum_i w_i \log L_i` (class Notes) with the exact
-        gradient: each term's derivative (digamma functions) weighted by the
-        term's share of :math:`L_i`.
-
-        References
-        ----------
-        Fader, Hardie & Shang (2010), eq. 5.
+    def _fit_rows(cls, summary: CustomerSummary) -> CustomerSummary:
+        """Return the distinct rows of a whole-number (discrete-time) summary.
 
         Examples
         --------
@@ -232,33 +200,30 @@ class BetaGeoBetaBinom(SummaryModel):
         121.0
         """
         _discrete_rows(summary)
-        if len(summary) == 0:
-            raise ValidationError("`summary` has no customers to fit")
-        data = summary.compress()
-        x, t_x, n, weights = data.frequency, data.recency, data.T, data.weights
-        initial = start_values("BetaGeoBetaBinom", start, _NAMES, [1.0, 1.0, 1.0, 1.0])
+        return super()._fit_rows(summary)
+
+    @classmethod
+    def _objective(cls, rows: CustomerSummary) -> NegLogLikelihood:
+        r"""Return minus the log-likelihood of the fit's rows and its exact gradient.
+
+        Notes
+        -----
+        Maximises :math:`\sum_i w_i \log L_i` (class Notes) with the exact
+        gradient: each term's derivative (digamma functions) weighted by the
+        term's share of :math:`L_i`.
+
+        References
+        ----------
+        Fader, Hardie & Shang (2010), eq. 5.
+        """
+        x, t_x, n, weights = rows.frequency, rows.recency, rows.T, rows.weights
 
         def objective(theta: FloatArray) -> tuple[float, FloatArray]:
             ll, grad = _log_likelihood_and_gradient(theta, x, t_x, n, gradient=True)
             assert grad is not None
             return -float(weights @ ll), -(grad @ weights)
 
-        theta, info = maximize_likelihood(
-            "BetaGeoBetaBinom",
-            _NAMES,
-            objective,
-            initial,
-            n_customers=data.n_customers,
-            n_rows=len(data),
-            explain=lambda: describe_histories(data, len(_NAMES)),
-        )
-        return cls(
-            alpha=float(theta[0]),
-            beta=float(theta[1]),
-            gamma=float(theta[2]),
-            delta=float(theta[3]),
-            fit_info=info,
-        )
+        return objective
 
     def customer_log_likelihood(self, summary: CustomerSummary) -> FloatArray:
         """Log-likelihood of each row of ``summary`` (unweighted).

@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from typing import ClassVar
 
 import attrs
 import numpy as np
 from scipy.special import digamma, gammaln
-from typing_extensions import Self
 
 from relmark._validation import FloatArray, fail_rows
 from relmark.data.summary import CustomerSummary
 from relmark.exceptions import ValidationError
 from relmark.models._base import Parameter, SummaryModel
-from relmark.models._fitting import FitInfo, maximize_likelihood, start_values
+from relmark.models._fitting import FitInfo, NegLogLikelihood
 
 __all__ = ["GammaGamma"]
-
-_NAMES = ("p", "q", "gamma")
 
 
 def _spend_rows(
@@ -191,35 +187,40 @@ class GammaGamma(SummaryModel):
     )
 
     @classmethod
-    def fit(cls, summary: CustomerSummary, *, start: Mapping[str, float] | None = None) -> Self:
-        r"""Estimate the parameters by maximum likelihood on the repeat buyers.
-
-        Customers with ``frequency == 0`` carry no spend information and are
-        left out; the remaining rows are fitted with their weights.  The
-        parts of the likelihood that depend on the parameters only through
-        the frequency are summed per distinct frequency (an exact
-        compression), so each step costs one logarithm per customer.
-
-        Parameters
-        ----------
-        summary : CustomerSummary
-            Customers with ``monetary_value`` (the mean spend of the repeat
-            transactions).
-        start : mapping of str to float, optional
-            Starting values for ``p``, ``q`` and ``gamma``.
-
-        Returns
-        -------
-        GammaGamma
-            With ``fit_info`` set.
+    def _fit_rows(cls, summary: CustomerSummary) -> CustomerSummary:
+        """Return the repeat buyers, whose mean spend the model describes.
 
         Raises
         ------
         ValidationError
             If ``monetary_value`` is missing, no customer has a repeat
             purchase, or a repeat buyer's spend is not positive.
-        ConvergenceError
-            If the optimiser fails.
+
+        Examples
+        --------
+        >>> import relmark
+        >>> from relmark.datasets import cdnow_sample_summary
+        >>> model = relmark.GammaGamma.fit(cdnow_sample_summary())
+        >>> [round(v, 2) for v in model.params.values()]
+        [6.25, 3.74, 15.44]
+        """
+        _spend_rows(summary, repeat_only=False)
+        repeat = summary.subset(summary.frequency > 0)
+        if len(repeat) == 0:
+            raise ValidationError(
+                "the Gamma-Gamma model needs customers with repeat purchases (`frequency` > 0); "
+                f"none of the {len(summary):,} rows has one"
+            )
+        return repeat
+
+    @classmethod
+    def _objective(cls, rows: CustomerSummary) -> NegLogLikelihood:
+        r"""Return minus the log-likelihood of the repeat buyers and its exact gradient.
+
+        Customers with ``frequency == 0`` carry no spend information and are
+        left out; the parts of the likelihood that depend on the parameters
+        only through the frequency are summed per distinct frequency (an
+        exact compression), so each step costs one logarithm per customer.
 
         Notes
         -----
@@ -239,38 +240,23 @@ class GammaGamma(SummaryModel):
         References
         ----------
         Fader & Hardie (2013), eq. 4.
-
-        Examples
-        --------
-        >>> import relmark
-        >>> from relmark.datasets import cdnow_sample_summary
-        >>> model = relmark.GammaGamma.fit(cdnow_sample_summary())
-        >>> [round(v, 2) for v in model.params.values()]
-        [6.25, 3.74, 15.44]
         """
-        _spend_rows(summary, repeat_only=False)
-        repeat = summary.subset(summary.frequency > 0)
-        if len(repeat) == 0:
-            raise ValidationError(
-                "the Gamma-Gamma model needs customers with repeat purchases (`frequency` > 0); "
-                f"none of the {len(summary):,} rows has one"
-            )
-        x, m, w = repeat.frequency, repeat.monetary_value, repeat.weights
-        assert m is not None
-        initial = start_values(
-            "GammaGamma", start, _NAMES, [1.0, 2.0, float(np.average(m, weights=w))]
-        )
-        statistics = _SpendStatistics.from_rows(x, m, w)
-        theta, info = maximize_likelihood(
-            "GammaGamma",
-            _NAMES,
-            statistics.neg_log_likelihood,
-            initial,
-            n_customers=repeat.n_customers,
-            n_rows=len(repeat),
-            explain=lambda: _describe_spend(x, m, w),
-        )
-        return cls(p=float(theta[0]), q=float(theta[1]), gamma=float(theta[2]), fit_info=info)
+        assert rows.monetary_value is not None
+        return _SpendStatistics.from_rows(
+            rows.frequency, rows.monetary_value, rows.weights
+        ).neg_log_likelihood
+
+    @classmethod
+    def _scales(cls, rows: CustomerSummary) -> dict[str, float]:
+        """Return the data's scale for start values: the weighted mean spend."""
+        assert rows.monetary_value is not None
+        return {"spend": float(np.average(rows.monetary_value, weights=rows.weights))}
+
+    @classmethod
+    def _explain(cls, rows: CustomerSummary) -> str:
+        """Say what in the repeat buyers' spend leaves the parameters unidentified."""
+        assert rows.monetary_value is not None
+        return _describe_spend(rows.frequency, rows.monetary_value, rows.weights)
 
     def customer_log_likelihood(self, summary: CustomerSummary) -> FloatArray:
         r"""Log-likelihood of each customer's mean spend (repeat buyers only).

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import attrs
@@ -10,7 +9,6 @@ import numpy as np
 from numpy.polynomial.legendre import leggauss
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import digamma, gammaln, hyp2f1, xlogy
-from typing_extensions import Self
 
 from relmark._validation import (
     FloatArray,
@@ -24,16 +22,13 @@ from relmark.models._base import (
     SummaryModel,
     aligned_horizon,
     as_horizon,
-    describe_histories,
-    fit_rows,
     history,
     simulation_ages,
 )
-from relmark.models._fitting import FitInfo, maximize_likelihood
+from relmark.models._fitting import FitInfo, NegLogLikelihood
 
 __all__ = ["ParetoNBD"]
 
-_NAMES = ("r", "alpha", "s", "beta")
 _E_FOLDS = 60.0  # the dropout integral is cut where its integrand has fallen by e^-60
 _CHUNK = 50_000  # rows evaluated at once (rows x 24 quadrature nodes in memory)
 
@@ -288,30 +283,8 @@ class ParetoNBD(SummaryModel):
     )
 
     @classmethod
-    def fit(cls, summary: CustomerSummary, *, start: Mapping[str, float] | None = None) -> Self:
-        r"""Estimate the parameters by maximum likelihood.
-
-        The fit runs on the distinct (frequency, recency, T) rows with their
-        counts as weights, in log-parameters, with the analytic gradient.
-
-        Parameters
-        ----------
-        summary : CustomerSummary
-            The customers; ``weights`` count as repetitions.
-        start : mapping of str to float, optional
-            Starting values for ``r``, ``alpha``, ``s`` and ``beta``.
-
-        Returns
-        -------
-        ParetoNBD
-            With ``fit_info`` set.
-
-        Raises
-        ------
-        ValidationError
-            If the summary is empty or a start value is not positive.
-        ConvergenceError
-            If the optimiser fails.
+    def _objective(cls, rows: CustomerSummary) -> NegLogLikelihood:
+        r"""Return minus the log-likelihood of the fit's rows and its exact gradient.
 
         Notes
         -----
@@ -345,19 +318,7 @@ class ParetoNBD(SummaryModel):
         References
         ----------
         Fader & Hardie (2005), eqs. 18-22 (the likelihood).
-
-        Examples
-        --------
-        >>> import relmark
-        >>> from relmark.datasets import cdnow_sample_summary
-        >>> model = relmark.ParetoNBD.fit(cdnow_sample_summary())
-        >>> model.fit_info.n_rows, round(model.fit_info.stderr["s"], 3)
-        (1016, 0.187)
         """
-        history(summary)  # a summary, or a TypeError before anything is computed
-        typical_age = float(np.average(summary.T, weights=summary.weights)) if len(summary) else 1.0
-        scale = max(typical_age, 1e-3)
-        rows, initial = fit_rows("ParetoNBD", summary, start, [1.0, scale, 1.0, scale], _NAMES)
         x, t_x, T, w = rows.frequency, rows.recency, rows.T, rows.weights
 
         def objective(theta: FloatArray) -> tuple[float, FloatArray]:
@@ -365,16 +326,7 @@ class ParetoNBD(SummaryModel):
             assert gradient is not None
             return -float(w @ value), -(gradient @ w)
 
-        theta, info = maximize_likelihood(
-            "ParetoNBD",
-            _NAMES,
-            objective,
-            initial,
-            n_customers=rows.n_customers,
-            n_rows=len(rows),
-            explain=lambda: describe_histories(rows, len(_NAMES)),
-        )
-        return cls(**dict(zip(_NAMES, map(float, theta), strict=True)), fit_info=info)
+        return objective
 
     def customer_log_likelihood(self, summary: CustomerSummary) -> FloatArray:
         """Log-likelihood of each row of ``summary`` (unweighted).

@@ -22,11 +22,9 @@ from relmark._validation import (
 )
 from relmark.exceptions import ValidationError
 from relmark.models._base import Model, Parameter
-from relmark.models._fitting import FitInfo, maximize_likelihood, start_values
+from relmark.models._fitting import FitInfo
 
 __all__ = ["ShiftedBetaGeo"]
-
-_NAMES = ("alpha", "beta")
 
 
 def _periods(name: str, value: ArrayLike, *, minimum: float) -> tuple[FloatArray, bool]:
@@ -211,23 +209,20 @@ class ShiftedBetaGeo(Model):
             raise ValidationError(
                 "the sBG model needs at least one churned customer to estimate churn; none churned"
             )
-        initial = start_values("ShiftedBetaGeo", start, _NAMES, [1.0, 1.0])
 
         def objective(theta: FloatArray) -> tuple[float, FloatArray]:
             return _neg_log_likelihood(
                 theta, churn_t=churn_t, churn_w=churn_w, alive_t=alive_t, alive_w=alive_w
             )
 
-        theta, info = maximize_likelihood(
-            "ShiftedBetaGeo",
-            _NAMES,
+        return cls._maximize(
             objective,
-            initial,
+            start=start,
+            scales={},
             n_customers=n_customers,
             n_rows=n_rows,
             explain=lambda: _describe_tenures(churn_t, churn_w, alive_t, alive_w),
         )
-        return cls(alpha=float(theta[0]), beta=float(theta[1]), fit_info=info)
 
     @classmethod
     def fit_survival(cls, alive: ArrayLike, *, start: Mapping[str, float] | None = None) -> Self:
