@@ -227,3 +227,21 @@ def test_fit_info_has_no_converged_flag() -> None:
     info = BetaGeo.fit(cdnow_sample_summary()).fit_info
     assert not hasattr(info, "converged")
     assert relmark.ConvergenceError("x").params is None
+
+
+def test_intervals_are_wald_on_the_log_scale_and_the_table_shows_them() -> None:
+    info = GammaGamma.fit(cdnow_sample_summary()).fit_info
+    assert info is not None
+    bounds = info.intervals(0.9)
+    for name, value, log_se in zip(
+        info.names, info.estimates, np.sqrt(np.diag(info.log_covariance)), strict=True
+    ):
+        low, high = bounds[name]
+        assert np.log(high / value) == pytest.approx(1.6448536269514722 * log_se)
+        assert np.log(value / low) == pytest.approx(1.6448536269514722 * log_se)
+    lines = info.table(0.9).splitlines()
+    assert lines[0].split() == ["parameter", "estimate", "std.", "error", "90%", "interval"]
+    assert [line.split()[0] for line in lines[1:4]] == ["p", "q", "gamma"]
+    assert f"{bounds['q'][0]:.4g} - {bounds['q'][1]:.4g}" in lines[2]
+    with pytest.raises(ValidationError, match="`level` must be < 1"):
+        info.intervals(1.0)

@@ -29,9 +29,10 @@ import attrs
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import optimize
+from scipy.special import ndtri as _normal_quantile
 from threadpoolctl import ThreadpoolController
 
-from relmark._validation import FloatArray, as_positive, readonly
+from relmark._validation import FloatArray, as_positive, as_scalar, readonly
 from relmark.exceptions import ConvergenceError, ValidationError
 
 __all__ = ["FitInfo", "NegLogLikelihood", "maximize_likelihood", "start_values"]
@@ -53,6 +54,10 @@ def _names(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(names)
 
 
+def _floats(values: Iterable[float]) -> tuple[float, ...]:
+    return tuple(float(v) for v in values)
+
+
 def _matrix(values: ArrayLike) -> FloatArray:
     return readonly(np.array(values, dtype=np.float64))
 
@@ -70,6 +75,8 @@ class FitInfo:
     ----------
     names : tuple of str
         The parameters, in the order of the covariance matrices.
+    estimates : tuple of float
+        The estimates, in that order.
     log_likelihood : float
         Weighted total log-likelihood at the estimate.
     covariance : ndarray, shape (k, k)
@@ -101,7 +108,7 @@ class FitInfo:
     --------
     >>> import numpy as np
     >>> from relmark.models import FitInfo
-    >>> info = FitInfo(names=("r", "alpha"), log_likelihood=-10.0,
+    >>> info = FitInfo(names=("r", "alpha"), estimates=(1.0, 2.0), log_likelihood=-10.0,
     ...                covariance=np.diag([0.01, 0.04]), log_covariance=np.diag([0.04, 0.01]),
     ...                iterations=12, n_customers=100.0, n_rows=40, seconds=0.01,
     ...                message="converged")
@@ -110,6 +117,7 @@ class FitInfo:
     """
 
     names: tuple[str, ...] = attrs.field(converter=_names)
+    estimates: tuple[float, ...] = attrs.field(converter=_floats)
     log_likelihood: float
     covariance: FloatArray = attrs.field(converter=_matrix)
     log_covariance: FloatArray = attrs.field(converter=_matrix)
@@ -124,6 +132,79 @@ class FitInfo:
         """Standard error of each parameter (natural scale), by name."""
         errors = np.sqrt(np.diag(self.covariance))
         return {name: float(e) for name, e in zip(self.names, errors, strict=True)}
+
+    def intervals(self, level: float = 0.95) -> dict[str, tuple[float, float]]:
+        r"""Return Wald intervals for the parameters, on the log scale (so they stay > 0).
+
+        Parameters
+        ----------
+        level : float
+            Coverage, in (0, 1).
+
+        Returns
+        -------
+        dict of str to (float, float)
+            ``(lower, upper)`` for each parameter.
+
+        Notes
+        -----
+        :math:`\theta \exp(\pm z_{(1+level)/2}\, \mathrm{se}(\log\theta))`.
+
+        Examples
+        --------
+        >>> import relmark
+        >>> from relmark.datasets import cdnow_sample_summary
+        >>> info = relmark.BetaGeo.fit(cdnow_sample_summary()).fit_info
+        >>> [round(v, 3) for v in info.intervals(0.95)["r"]]
+        [0.219, 0.268]
+        """
+        coverage = as_scalar("level", level, low=0.0, high=1.0, low_open=True, high_open=True)
+        z = _normal_quantile((1.0 + coverage) / 2.0)
+        spread = z * np.sqrt(np.diag(self.log_covariance))
+        return {
+            name: (float(value * np.exp(-width)), float(value * np.exp(width)))
+            for name, value, width in zip(self.names, self.estimates, spread, strict=True)
+        }
+
+    def table(self, level: float = 0.95) -> str:
+        """Return the fit as a plain-text table: estimates, standard errors, intervals.
+
+        Parameters
+        ----------
+        level : float
+            Coverage of the intervals, in (0, 1).
+
+        Returns
+        -------
+        str
+
+        Examples
+        --------
+        >>> import relmark
+        >>> from relmark.datasets import cdnow_sample_summary
+        >>> print(relmark.BetaGeo.fit(cdnow_sample_summary()).fit_info.table())
+        parameter   estimate  std. error      95% interval
+        r             0.2426     0.01256   0.2192 - 0.2685
+        alpha          4.414      0.3782    3.731 - 5.221
+        a             0.7929      0.1857     0.501 - 1.255
+        b              2.426      0.7054    1.372 - 4.289
+        log-likelihood -9582.43; 2,357 customers (1,016 distinct rows); ... iterations
+        """
+        bounds = self.intervals(level)
+        stderr = self.stderr
+        lines = [
+            f"{'parameter':<10}{'estimate':>10}{'std. error':>12}{f'{level:.0%} interval':>18}"
+        ]
+        for name, value in zip(self.names, self.estimates, strict=True):
+            low, high = bounds[name]
+            lines.append(
+                f"{name:<10}{value:>10.4g}{stderr[name]:>12.4g}{f'{low:.4g} - {high:.4g}':>16}"
+            )
+        lines.append(
+            f"log-likelihood {self.log_likelihood:.2f}; {self.n_customers:,.0f} customers "
+            f"({self.n_rows:,} distinct rows); {self.iterations} iterations"
+        )
+        return "\n".join(lines)
 
 
 def start_values(
@@ -247,6 +328,7 @@ def maximize_likelihood(
     log_covariance = (log_covariance + log_covariance.T) / 2
     info = FitInfo(
         names=tuple(names),
+        estimates=theta,
         log_likelihood=-float(value) / scale,
         covariance=theta[:, None] * log_covariance * theta[None, :],
         log_covariance=log_covariance,
