@@ -192,15 +192,15 @@ def test_bad_input(purchases: Any, dsummary: Any) -> None:
         )
     with pytest.raises(ValidationError, match="'nobody' is not in the frame"):
         rdask.summarize(purchases, customer_id="nobody", timestamp="when", observation_end=END)
-    with pytest.raises(ValidationError, match="unit"):
+    with pytest.raises(ValidationError, match=r"^`unit` must be one of s, min, h, D, W .*got 'M'$"):
         rdask.summarize(
             purchases, customer_id="who", timestamp="when", observation_end=END, unit="M"
         )
     with pytest.raises(ValidationError, match="monetary_value"):
         rdask.compress(dsummary[["frequency", "recency", "T"]], monetary=True)
-    with pytest.raises(ValidationError, match="horizon"):
+    with pytest.raises(ValidationError, match=r"^`horizon` must be finite and >= 0, got -1\.0$"):
         rdask.score(dsummary, GammaGamma(p=1.0, q=2.0, gamma=3.0), horizon=-1.0)
-    with pytest.raises(TypeError, match="horizon"):
+    with pytest.raises(TypeError, match=r"^`horizon` must be a number, got str$"):
         rdask.score(dsummary, GammaGamma(p=1.0, q=2.0, gamma=3.0), horizon="90")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="model class"):
         rdask.fit(object(), dsummary)
@@ -217,7 +217,7 @@ def test_bad_partition_values_raise_on_compute(client: Any) -> None:
         amount="v",
         observation_end="2024-02-01",
     )
-    with pytest.raises(ValidationError, match="amount"):
+    with pytest.raises(ValidationError, match=r"^`amount` must be >= 0; 1 of 2 .*: -2\.0\)$"):
         summary.compute()
 
 

@@ -28,15 +28,25 @@ def test_simulator_is_seeded_and_plausible() -> None:
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "error"),
+    ("kwargs", "error", "message"),
     [
-        ({"n_customers": 0}, ValidationError),
-        ({"n_customers": 10, "r": -1.0}, ValidationError),
-        ({"n_customers": 10, "acquisition_days": 900.0}, ValidationError),
-        ({"n_customers": 1.5}, TypeError),
-        ({"n_customers": 10, "rng": "seed"}, TypeError),
+        ({"n_customers": 0}, ValidationError, r"^`n_customers` must be >= 1, got 0$"),
+        ({"n_customers": 10, "r": -1.0}, ValidationError, r"^`r` must be > 0, got -1\.0$"),
+        (
+            {"n_customers": 10, "acquisition_days": 900.0},
+            ValidationError,
+            r"^`acquisition_days` must be <= `days` \(546\), got 900$",
+        ),
+        ({"n_customers": 1.5}, TypeError, r"^`n_customers` must be an integer, got float$"),
+        (
+            {"n_customers": 10, "rng": "seed"},
+            TypeError,
+            r"^`rng` must be a numpy Generator, an int seed or None, got str$",
+        ),
     ],
 )
-def test_simulator_rejects_bad_arguments(kwargs: dict[str, object], error: type) -> None:
-    with pytest.raises(error):
+def test_simulator_rejects_bad_arguments(
+    kwargs: dict[str, object], error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
         simulate_transactions(**kwargs)  # type: ignore[arg-type]

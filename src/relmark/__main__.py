@@ -9,7 +9,6 @@ from collections.abc import Sequence
 import numpy as np
 
 from relmark import __version__
-from relmark._csv import read_transactions, write_columns
 from relmark.data.summary import CustomerSummary
 from relmark.data.transactions import CalibrationHoldout, TransactionLog
 from relmark.datasets import (
@@ -19,6 +18,7 @@ from relmark.datasets import (
 )
 from relmark.economics import customer_lifetime_value, retention_campaign, retention_lift_value
 from relmark.exceptions import RelmarkError
+from relmark.io import read_transactions, write_columns
 from relmark.models import BetaGeo, GammaGamma, ShiftedBetaGeo
 from relmark.models._base import Model
 from relmark.scoring import rfm_scores

@@ -8,7 +8,7 @@ imported only when a plot is drawn (the ``plot`` extra:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -24,6 +24,7 @@ from relmark._validation import (
 from relmark.data.summary import CustomerSummary
 from relmark.data.transactions import UNIT_SECONDS, CalibrationHoldout, TransactionLog
 from relmark.exceptions import ValidationError
+from relmark.models.contracts import ContractModel, PurchaseModel
 from relmark.segmentation.profile import SegmentProfile
 
 if TYPE_CHECKING:
@@ -41,26 +42,6 @@ __all__ = [
     "plot_segment_profile",
     "plot_survival",
 ]
-
-
-class PurchaseModel(Protocol):
-    """What the purchase plots need of a non-contractual model (BG/NBD, Pareto/NBD, ...)."""
-
-    def probability_alive(self, summary: CustomerSummary) -> FloatArray: ...
-
-    def expected_purchases(self, summary: CustomerSummary, t: Any) -> FloatArray: ...
-
-    def expected_purchases_new_customer(self, t: Any) -> Any: ...
-
-    def probability_of_purchases(self, n: Any, t: Any) -> Any: ...
-
-
-class SurvivalModel(Protocol):
-    """What the retention plots need of a contractual model (sBG)."""
-
-    def survival(self, t: Any) -> Any: ...
-
-    def retention_rate(self, t: Any) -> Any: ...
 
 
 def _axes(ax: Axes | None) -> Axes:
@@ -457,7 +438,7 @@ def plot_incremental_purchases(
 
 
 def plot_survival(
-    model: SurvivalModel,
+    model: ContractModel,
     *,
     periods: int,
     observed: ArrayLike | None = None,
@@ -507,7 +488,7 @@ def plot_survival(
 
 
 def plot_retention_rate(
-    model: SurvivalModel,
+    model: ContractModel,
     *,
     periods: int,
     observed: ArrayLike | None = None,

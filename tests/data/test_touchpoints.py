@@ -53,7 +53,7 @@ def test_selection_and_kinds() -> None:
     table = TouchpointTable.from_touchpoints(contacts())
     complaints = table.select(table.of_kind(relmark.TouchpointKind.COMPLAINT))
     assert complaints.customer_id.tolist() == ["ann"]
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match=r"^`mask` must have one entry per row \(4\)$"):
         table.select([True])
 
 

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from relmark import TransactionLog, ValidationError
 from relmark.datasets import cdnow_sample_summary
+from tests.strategies import transaction_rows
 
 
 def _cdnow_sample_log(shared_data: Path) -> TransactionLog:
@@ -110,7 +111,7 @@ def test_from_frame_pandas_and_polars() -> None:
         assert log.summarize().frequency.tolist() == [1.0, 0.0]
     with pytest.raises(ValidationError, match="'nope' is not in the frame"):
         TransactionLog.from_frame(pandas_frame, customer_id="nope", timestamp="when")
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"^`frame` must be a data frame, got dict$"):
         TransactionLog.from_frame({"who": [1]}, customer_id="who", timestamp="when")
 
 
@@ -151,7 +152,9 @@ def test_units_are_checked() -> None:
     log = TransactionLog.from_arrays([1, 1], ["2024-01-01", "2024-01-08"])
     with pytest.raises(ValidationError, match="`unit`"):
         log.summarize(unit="fortnight")
-    with pytest.raises(TypeError):
+    with pytest.raises(
+        TypeError, match=r"^`observation_end` must be a date or datetime for a calendar log$"
+    ):
         log.summarize(5.0)
 
 
@@ -172,28 +175,23 @@ def test_split_aligns_holdout_with_calibration() -> None:
         log.split(10.0, 5.0)
 
 
-# Random logs: customers 0..9, days 0..99, amounts in cents.
-purchases = st.lists(
-    st.tuples(st.integers(0, 9), st.integers(0, 99), st.integers(0, 10_000)),
-    min_size=1,
-    max_size=80,
+# Random logs (customers 0..9, days 0..99, amounts in cents) with an observation end on or
+# after the first purchase, so that every example has customers to summarise.
+logs_and_ends = transaction_rows().flatmap(
+    lambda rows: st.tuples(st.just(rows), st.integers(int(rows[1].min()), 120))
 )
 
 
-@given(purchases, st.integers(0, 120))
+@given(logs_and_ends)
 def test_summaries_of_random_logs_satisfy_the_invariants(
-    rows: list[tuple[int, int, int]], end: int
+    drawn: tuple[tuple[np.ndarray, np.ndarray, np.ndarray], int],
 ) -> None:
-    ids = np.array([r[0] for r in rows])
-    days = np.array([r[1] for r in rows], dtype=float)
-    amount = np.array([r[2] for r in rows]) / 100
+    (ids, days, amount), end = drawn
     copies = ids.copy(), days.copy(), amount.copy()
     log = TransactionLog.from_arrays(ids, days, amount, unit="D")
     kept = days <= end
-    if not kept.any():
-        assert len(log.summarize(float(end))) == 0
-        return
     summary = log.summarize(float(end))
+    assert len(summary) == np.unique(ids[kept]).size
     for before, after in zip(copies, (ids, days, amount), strict=True):
         np.testing.assert_array_equal(before, after)
     assert np.all(summary.recency <= summary.T)
@@ -212,6 +210,11 @@ def test_summaries_of_random_logs_satisfy_the_invariants(
         repeat_value = amount[mine & (days != distinct_days.min())].sum()
         expected = repeat_value / (distinct_days.size - 1) if distinct_days.size > 1 else 0.0
         assert summary.monetary_value[i] == pytest.approx(expected)
+
+
+def test_a_summary_ending_before_every_purchase_is_empty() -> None:
+    log = TransactionLog.from_arrays([1, 2, 1], [5.0, 9.0, 7.0], [1.0, 2.0, 3.0], unit="D")
+    assert len(log.summarize(4.0)) == 0
 
 
 def test_recency_never_exceeds_t_when_buying_at_the_end() -> None:

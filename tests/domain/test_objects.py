@@ -24,7 +24,9 @@ def test_unknown_channel_names_the_choices(value: str) -> None:
 
 
 def test_channel_of_wrong_type() -> None:
-    with pytest.raises(TypeError):
+    with pytest.raises(
+        TypeError, match=r"^a Channel must be given as a member or a string, got 3$"
+    ):
         Channel.parse(3)
 
 
@@ -33,7 +35,7 @@ def test_customer_normalises_its_fields() -> None:
     customer = Customer(customer_id=7, acquired_at=aware, acquisition_cost=10, attributes={"a": 1})
     assert customer.acquired_at == np.datetime64("2024-01-03T10:00", "us")  # stored in UTC
     assert customer.acquisition_cost == 10.0
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"does not support item assignment"):
         customer.attributes["b"] = 2  # type: ignore[index]
 
 
@@ -97,7 +99,7 @@ def test_bad_touchpoints(changes: dict[str, object], message: str) -> None:
 
 
 def test_touchpoint_wrong_types() -> None:
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"^`amount` must be a real number, got str$"):
         touchpoint(amount="30")
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"^`timestamp` must be a time, got bool$"):
         touchpoint(timestamp=True)

@@ -127,33 +127,54 @@ def test_customer_equity_by_hand() -> None:
 
 
 @pytest.mark.parametrize(
-    "call",
+    ("call", "message"),
     [
-        lambda: clv_closed_form(-1.0, 0.5, 0.1),
-        lambda: clv_closed_form(1.0, 1.0, 0.1),
-        lambda: clv_closed_form(1.0, 0.5, float("nan")),
-        lambda: clv_closed_form(1.0, 0.5, 0.1, periods=2.5),
-        lambda: clv_closed_form(1.0, 0.5, 0.1, timing="middle"),  # type: ignore[arg-type]
-        lambda: customer_equity([1.0], weights=[1.0, 2.0]),
-        lambda: customer_equity([1.0], periods=-1),
-        lambda: customer_lifetime_value(
-            Linear(1.0), None, cdnow_sample_summary(), horizon=0.0, discount_rate=0.1
+        (lambda: clv_closed_form(-1.0, 0.5, 0.1), r"^`margin` must be >= 0; 1 of 1 "),
+        (lambda: clv_closed_form(1.0, 1.0, 0.1), r"^`retention` must lie in \[0, 1\); 1 of 1 "),
+        (lambda: clv_closed_form(1.0, 0.5, float("nan")), r"^`discount_rate` must not be NaN"),
+        (
+            lambda: clv_closed_form(1.0, 0.5, 0.1, periods=2.5),
+            r"^`periods` must be a whole number >= 0, got 2\.5$",
         ),
-        lambda: customer_lifetime_value(
-            Linear(1.0), None, cdnow_sample_summary(), horizon=5.0, discount_rate=-0.1
+        (
+            lambda: clv_closed_form(1.0, 0.5, 0.1, timing="middle"),  # type: ignore[arg-type]
+            r"^`timing` must be one of 'end', 'start', got 'middle'$",
         ),
-        lambda: customer_lifetime_value(
-            Linear(1.0), None, cdnow_sample_summary(), horizon=5.0, discount_rate=0.1, margin=2
+        (
+            lambda: customer_equity([1.0], weights=[1.0, 2.0]),
+            r"`weights` must have the same length: .* has 1, `weights` has 2$",
+        ),
+        (
+            lambda: customer_equity([1.0], periods=-1),
+            r"^`periods` must be a whole number >= 0, got -1$",
+        ),
+        (
+            lambda: customer_lifetime_value(
+                Linear(1.0), None, cdnow_sample_summary(), horizon=0.0, discount_rate=0.1
+            ),
+            r"^`horizon` must be > 0, got 0\.0$",
+        ),
+        (
+            lambda: customer_lifetime_value(
+                Linear(1.0), None, cdnow_sample_summary(), horizon=5.0, discount_rate=-0.1
+            ),
+            r"^`discount_rate` must be >= 0, got -0\.1$",
+        ),
+        (
+            lambda: customer_lifetime_value(
+                Linear(1.0), None, cdnow_sample_summary(), horizon=5.0, discount_rate=0.1, margin=2
+            ),
+            r"^`margin` must be <= 1, got 2\.0$",
         ),
     ],
 )
-def test_bad_input_raises(call: Any) -> None:
-    with pytest.raises(ValidationError):
+def test_bad_input_raises(call: Any, message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
         call()
 
 
 def test_wrong_types_raise() -> None:
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"^`margin` must be an array of numbers, got str$"):
         clv_closed_form("100", 0.5, 0.1)  # type: ignore[arg-type]
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"^`summary` must be a CustomerSummary, got list$"):
         customer_lifetime_value(Linear(1.0), None, [1, 2], horizon=1.0, discount_rate=0.0)  # type: ignore[arg-type]

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 import relmark
 from relmark import (
@@ -23,6 +22,7 @@ from relmark import (
     unprofitable_relationships,
 )
 from relmark.datasets import cdnow_sample_summary
+from tests.strategies import amounts, probabilities
 
 
 def test_hand_computed_values() -> None:
@@ -63,11 +63,9 @@ def test_campaign_by_hand() -> None:
     assert nobody.targets.size == 0 and nobody.roi == 0.0
 
 
-probabilities = hnp.arrays(np.float64, 12, elements=st.floats(0.0, 1.0))
-amounts = hnp.arrays(np.float64, 12, elements=st.floats(0.0, 1e4))
-
-
-@given(churn=probabilities, save=probabilities, value=amounts, cost=st.floats(0.0, 100.0))
+@given(
+    churn=probabilities(12), save=probabilities(12), value=amounts(12), cost=st.floats(0.0, 100.0)
+)
 def test_targeting_by_gain_beats_everyone_and_no_one(
     churn: np.ndarray, save: np.ndarray, value: np.ndarray, cost: float
 ) -> None:
@@ -111,20 +109,38 @@ def test_profitability_from_touchpoints() -> None:
 
 
 @pytest.mark.parametrize(
-    "call",
+    ("call", "message"),
     [
-        lambda: amortized_acquisition_cost(100.0, 0.0),
-        lambda: clv_to_cac(100.0, 0.0),
-        lambda: payback_period(100.0, 0.0, 0.5),
-        lambda: retention_lift_value(100.0, 0.97, 0.1, lift=0.05),
-        lambda: retention_campaign([1.5], 0.5, [1.0], 1.0),
-        lambda: retention_campaign([0.5, 0.5], 0.5, [1.0], 1.0),
-        lambda: retention_campaign([0.5], 0.5, [-1.0], 1.0),
-        lambda: relmark.customer_profitability(
-            relmark.TouchpointTable.from_arrays([1], [0.0], ["web"], ["visit"]), margin=1.5
+        (
+            lambda: amortized_acquisition_cost(100.0, 0.0),
+            r"^`expected_tenure` must be > 0; 1 of 1 ",
+        ),
+        (lambda: clv_to_cac(100.0, 0.0), r"^`acquisition_cost` must be > 0; 1 of 1 "),
+        (lambda: payback_period(100.0, 0.0, 0.5), r"^`margin` must be > 0; 1 of 1 "),
+        (
+            lambda: retention_lift_value(100.0, 0.97, 0.1, lift=0.05),
+            r"^`retention \+ lift` must stay < 1; 1 of 1 .*: 1\.02\)$",
+        ),
+        (
+            lambda: retention_campaign([1.5], 0.5, [1.0], 1.0),
+            r"^`churn_probability` must lie in \[0, 1\]; 1 of 1 .*: 1\.5\)$",
+        ),
+        (
+            lambda: retention_campaign([0.5, 0.5], 0.5, [1.0], 1.0),
+            r"same length: `churn_probability` has 2, `remaining_value` has 1$",
+        ),
+        (
+            lambda: retention_campaign([0.5], 0.5, [-1.0], 1.0),
+            r"^`remaining_value` must be >= 0; 1 of 1 .*: -1\.0\)$",
+        ),
+        (
+            lambda: relmark.customer_profitability(
+                relmark.TouchpointTable.from_arrays([1], [0.0], ["web"], ["visit"]), margin=1.5
+            ),
+            r"^`margin` must be <= 1, got 1\.5$",
         ),
     ],
 )
-def test_bad_input_raises(call: Any) -> None:
-    with pytest.raises(ValidationError):
+def test_bad_input_raises(call: Any, message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
         call()

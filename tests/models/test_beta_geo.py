@@ -7,12 +7,12 @@ import warnings
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 import relmark
 from relmark import BetaGeo, CustomerSummary, ValidationError
 from relmark.datasets import cdnow_sample_summary
 from relmark.models.beta_geo import _Histories, _log_likelihood
+from tests.strategies import customer_histories, horizons, models
 
 PAPER = BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426)
 
@@ -121,25 +121,13 @@ def test_simulated_customers_recover_the_parameters() -> None:
         assert fitted.params[name] == pytest.approx(value, rel=0.15), name
 
 
-params = st.floats(1e-3, 1e3)
-
-
 @settings(max_examples=60, deadline=None)
-@given(
-    r=params,
-    alpha=params,
-    a=params,
-    b=params,
-    x=st.floats(0, 1e4).map(np.floor),
-    share=st.floats(0, 1),
-    T=st.floats(1e-3, 1e4),
-    t=st.floats(0, 1e4),
-)
+@given(model=models(BetaGeo), history=customer_histories(), t=horizons())
 def test_predictions_stay_finite_and_bounded(
-    r: float, alpha: float, a: float, b: float, x: float, share: float, T: float, t: float
+    model: BetaGeo, history: tuple[float, float, float], t: float
 ) -> None:
-    model = BetaGeo(r=r, alpha=alpha, a=a, b=b)
-    s = CustomerSummary.from_arrays([x], [share * T if x > 0 else 0.0], [T])
+    x, t_x, T = history
+    s = CustomerSummary.from_arrays([x], [t_x], [T])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         alive = model.probability_alive(s)
@@ -151,29 +139,37 @@ def test_predictions_stay_finite_and_bounded(
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"r": 0.0}, {"alpha": -1.0}, {"a": float("nan")}, {"b": float("inf")}]
+    ("kwargs", "message"),
+    [
+        ({"r": 0.0}, r"^`r` must be > 0, got 0\.0$"),
+        ({"alpha": -1.0}, r"^`alpha` must be > 0, got -1\.0$"),
+        ({"a": float("nan")}, r"^`a` must not be NaN$"),
+        ({"b": float("inf")}, r"^`b` must be finite, got inf$"),
+    ],
 )
-def test_bad_parameters_raise(kwargs: dict[str, float]) -> None:
+def test_bad_parameters_raise(kwargs: dict[str, float], message: str) -> None:
     values = {"r": 1.0, "alpha": 1.0, "a": 1.0, "b": 1.0, **kwargs}
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match=message):
         BetaGeo(**values)
 
 
 def test_bad_arguments_raise() -> None:
     s = cdnow_sample_summary()
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"^`r` must be a real number, got str$"):
         BetaGeo(r="one", alpha=1.0, a=1.0, b=1.0)  # type: ignore[arg-type]
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"^`summary` must be a CustomerSummary, got ndarray$"):
         PAPER.probability_alive(np.zeros(3))  # type: ignore[arg-type]
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match=r"^`t` must be >= 0; 1 of 1 .*: -1\.0\)$"):
         PAPER.expected_purchases(s, -1.0)
-    with pytest.raises(ValidationError):
+    with pytest.raises(
+        ValidationError, match=r"^`t` must be a scalar or one value per customer \(2,357\), got 2"
+    ):
         PAPER.expected_purchases(s, [1.0, 2.0])
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match=r"^`n` must hold whole numbers of purchases$"):
         PAPER.probability_of_purchases(1.5, 2.0)
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match=r"^cannot fit BetaGeo to an empty summary$"):
         BetaGeo.fit(s.subset(np.zeros(len(s), dtype=bool)))
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match=r"^`start\['r'\]` must be > 0, got -1\.0$"):
         BetaGeo.fit(s, start={"r": -1.0, "alpha": 1.0, "a": 1.0, "b": 1.0})
 
 

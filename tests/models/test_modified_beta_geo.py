@@ -7,12 +7,12 @@ import warnings
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 import relmark
 from relmark import CustomerSummary, ModifiedBetaGeo, ValidationError
 from relmark.datasets import cdnow_sample_summary
 from relmark.models.beta_geo import _Histories, _log_likelihood
+from tests.strategies import customer_histories, horizons, models
 
 
 def test_cdnow_fit_matches_lifetimes() -> None:
@@ -98,25 +98,13 @@ def test_simulated_customers_recover_the_parameters() -> None:
         assert fitted.params[name] == pytest.approx(value, rel=0.15), name
 
 
-params = st.floats(1e-3, 1e3)
-
-
 @settings(max_examples=40, deadline=None)
-@given(
-    r=params,
-    alpha=params,
-    a=params,
-    b=params,
-    x=st.floats(0, 1e4).map(np.floor),
-    share=st.floats(0, 1),
-    T=st.floats(1e-3, 1e4),
-    t=st.floats(0, 1e4),
-)
+@given(model=models(ModifiedBetaGeo), history=customer_histories(), t=horizons())
 def test_predictions_stay_finite_and_bounded(
-    r: float, alpha: float, a: float, b: float, x: float, share: float, T: float, t: float
+    model: ModifiedBetaGeo, history: tuple[float, float, float], t: float
 ) -> None:
-    model = ModifiedBetaGeo(r=r, alpha=alpha, a=a, b=b)
-    s = CustomerSummary.from_arrays([x], [share * T if x > 0 else 0.0], [T])
+    x, t_x, T = history
+    s = CustomerSummary.from_arrays([x], [t_x], [T])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         alive = model.probability_alive(s)
@@ -128,7 +116,7 @@ def test_predictions_stay_finite_and_bounded(
 
 
 def test_bad_input_raises() -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match=r"^`alpha` must be > 0, got -1\.0$"):
         ModifiedBetaGeo(r=1.0, alpha=-1.0, a=1.0, b=1.0)
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match=r"^cannot fit ModifiedBetaGeo to an empty summary$"):
         ModifiedBetaGeo.fit(CustomerSummary.from_arrays([], [], []))

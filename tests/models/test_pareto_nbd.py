@@ -7,7 +7,6 @@ import warnings
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 from scipy.integrate import quad
 from scipy.special import hyp2f1
 
@@ -15,6 +14,7 @@ import relmark
 from relmark import CustomerSummary, ParetoNBD, ValidationError
 from relmark.datasets import cdnow_sample_summary
 from relmark.models.pareto_nbd import _Dropout, _log_likelihood
+from tests.strategies import customer_histories, horizons, models
 
 PAPER = ParetoNBD(r=0.553, alpha=10.578, s=0.606, beta=11.669)
 
@@ -140,25 +140,13 @@ def test_weights_equal_repeated_rows() -> None:
     assert PAPER.log_likelihood(summary.compress()) == pytest.approx(PAPER.log_likelihood(summary))
 
 
-params = st.floats(1e-3, 1e3)
-
-
 @settings(max_examples=40, deadline=None)
-@given(
-    r=params,
-    alpha=params,
-    s=params,
-    beta=params,
-    x=st.floats(0, 1e4).map(np.floor),
-    share=st.floats(0, 1),
-    T=st.floats(1e-3, 1e4),
-    t=st.floats(0, 1e4),
-)
+@given(model=models(ParetoNBD), history=customer_histories(), t=horizons())
 def test_predictions_stay_finite_and_bounded(
-    r: float, alpha: float, s: float, beta: float, x: float, share: float, T: float, t: float
+    model: ParetoNBD, history: tuple[float, float, float], t: float
 ) -> None:
-    model = ParetoNBD(r=r, alpha=alpha, s=s, beta=beta)
-    summary = CustomerSummary.from_arrays([x], [share * T if x > 0 else 0.0], [T])
+    x, t_x, T = history
+    summary = CustomerSummary.from_arrays([x], [t_x], [T])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         alive = model.probability_alive(summary)
@@ -171,15 +159,15 @@ def test_predictions_stay_finite_and_bounded(
 
 
 def test_bad_input_raises() -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match=r"^`s` must be > 0, got 0\.0$"):
         ParetoNBD(r=1.0, alpha=1.0, s=0.0, beta=1.0)
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"^`r` must be a real number, got str$"):
         ParetoNBD(r="1", alpha=1.0, s=1.0, beta=1.0)  # type: ignore[arg-type]
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match=r"^cannot fit ParetoNBD to an empty summary$"):
         ParetoNBD.fit(CustomerSummary.from_arrays([], [], []))
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match=r"^`t` must be >= 0; 1 of 1 .*: -1\.0\)$"):
         PAPER.expected_purchases(cdnow_sample_summary(), -1.0)
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match=r"^`n` must hold whole numbers of purchases$"):
         PAPER.probability_of_purchases(0.5, 1.0)
 
 

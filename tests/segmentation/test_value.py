@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 import relmark
 from relmark import ValidationError
+from tests.strategies import amounts
 
-money = hnp.arrays(np.float64, st.integers(1, 80), elements=st.floats(0.0, 1e6))
+money = amounts(st.integers(1, 80), max_value=1e6)
 
 
 def test_gini_by_hand() -> None:
@@ -86,15 +86,17 @@ def test_gini_is_zero_for_equal_values(value: float, n: int) -> None:
 
 def test_bad_inputs() -> None:
     for function in (relmark.gini, relmark.lorenz_curve, relmark.value_tiers):
-        with pytest.raises(ValidationError, match="empty"):
+        with pytest.raises(ValidationError, match=r"^`values` is empty$"):
             function([])
         with pytest.raises(ValidationError, match=r"must be >= 0.*index 1"):
             function([1.0, -2.0])
-        with pytest.raises(ValidationError, match="NaN"):
+        with pytest.raises(
+            ValidationError, match=r"^`values` must not be NaN; 1 of 2 .*index 1\)$"
+        ):
             function([1.0, np.nan])
-        with pytest.raises(ValidationError, match="finite"):
+        with pytest.raises(ValidationError, match=r"^`values` must be finite; 1 of 2 .*: inf\)$"):
             function([1.0, np.inf])
-        with pytest.raises(TypeError):
+        with pytest.raises(TypeError, match=r"^`values` must be an array of numbers, got str$"):
             function("abc")
     for shares in ([0.9, 0.8], [0.0], [0.5, 1.2], []):
         with pytest.raises(ValidationError, match="increase within"):

@@ -19,6 +19,7 @@ from relmark._validation import (
     check_same_length,
     readonly,
 )
+from relmark.data._keys import factorize
 from relmark.data.summary import CustomerSummary
 from relmark.exceptions import ValidationError
 
@@ -489,25 +490,23 @@ class TransactionLog:
         fits in int64, else a lexicographic sort; sums by ``np.bincount``.
         """
         times, tick = self._period_times(period)
-        codes, customers = _customer_codes(self.customer_id)
+        customers, codes = factorize(self.customer_id)
         amount = self.amount if self.amount is not None else np.zeros(codes.size)
         if codes.size == 0:
             return self.customer_id, np.zeros((2, 0)), np.zeros(0), np.zeros((2, 0)), tick
-        transactions = _distinct_transactions(codes, times)
-        owner, when = transactions
+        owner, when = _distinct_transactions(codes, times)
+        # every code 0..k-1 has a transaction: customer j's run is the j-th
         starts = np.flatnonzero(np.diff(owner, prepend=-1))
         ends = np.append(starts[1:], owner.size) - 1
-        present = owner[starts]
-        first_time = np.zeros(customers.size, dtype=when.dtype)
-        first_time[present] = when[starts]
+        first_time = when[starts]
         on_first = times == first_time[codes]
-        totals = np.bincount(codes, weights=amount, minlength=customers.size)[present]
+        totals = np.bincount(codes, weights=amount, minlength=customers.size)
         first_amount = np.bincount(
             codes[on_first], weights=amount[on_first], minlength=customers.size
-        )[present]
+        )
         return (
-            customers[present],
-            np.stack([when[starts], when[ends]]).astype(np.float64),
+            customers,
+            np.stack([first_time, when[ends]]).astype(np.float64),
             (ends - starts + 1).astype(np.float64),
             np.stack([totals, first_amount]),
             tick,
@@ -556,24 +555,6 @@ class TransactionLog:
             amount=None if self.amount is None else self.amount[mask],
             unit=self.unit,
         )
-
-
-def _customer_codes(ids: NDArray[Any]) -> tuple[IntArray, NDArray[Any]]:
-    """Return a dense int64 code per row and the id of each code.
-
-    Integer ids spanning a range not much wider than the number of rows map
-    by subtraction (no sort); anything else goes through ``np.unique``.
-    Codes of absent ids are harmless: callers keep only codes that occur.
-    """
-    if ids.dtype.kind in "iu" and ids.size:
-        low, high = int(ids.min()), int(ids.max())
-        if high - low < 4 * ids.size + 1024:
-            customers = np.arange(low, high + 1, dtype=ids.dtype)
-            if low == 0 and ids.dtype == np.int64:
-                return ids, customers  # already codes: no copy (callers never write to them)
-            return (ids - low).astype(np.int64), customers
-    customers, inverse = np.unique(ids, return_inverse=True)
-    return inverse.astype(np.int64).reshape(-1), customers
 
 
 def _distinct_transactions(

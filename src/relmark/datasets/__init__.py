@@ -15,7 +15,15 @@ from importlib import resources
 
 import numpy as np
 
-from relmark._validation import FloatArray, IntArray, as_count, as_positive, as_rng, readonly
+from relmark._validation import (
+    FloatArray,
+    IntArray,
+    as_count,
+    as_positive,
+    as_rng,
+    check_size,
+    readonly,
+)
 from relmark.data.summary import CustomerSummary
 from relmark.data.transactions import TransactionLog
 from relmark.exceptions import ValidationError
@@ -32,6 +40,10 @@ __all__ = [
 CDNOW_CALIBRATION_END = "1997-09-30"
 #: End of the CDNOW observation period (78 weeks after 1997-01-01, inclusive).
 CDNOW_OBSERVATION_END = "1998-06-30"
+#: Most customers :func:`simulate_transactions` draws in one call (about 100 bytes each).
+MAX_SIMULATED_CUSTOMERS = 100_000_000
+#: Most purchase events it expects to draw in one call (about 50 bytes each while building).
+MAX_SIMULATED_EVENTS = 1_000_000_000
 
 
 def load_cdnow_sample() -> TransactionLog:
@@ -140,6 +152,13 @@ def simulate_transactions(
     TransactionLog
         Calendar timestamps (second resolution), sorted by customer and time.
 
+    Raises
+    ------
+    ValidationError
+        For parameters out of range, more than 100,000,000 customers, or
+        more than 1,000,000,000 expected purchase events (``n_customers x
+        days x r / alpha``, refused before any event is drawn).
+
     Notes
     -----
     Vectorised: the number of Poisson events in each customer's window is
@@ -154,7 +173,13 @@ def simulate_transactions(
     >>> 2000 < len(log) < 4000
     True
     """
-    n = as_count("n_customers", n_customers, minimum=1)
+    n = as_count(
+        "n_customers",
+        n_customers,
+        minimum=1,
+        maximum=MAX_SIMULATED_CUSTOMERS,
+        why="about 100 bytes of memory each; simulate larger logs in parts with different seeds",
+    )
     length = as_positive("days", days)
     window = as_positive("acquisition_days", acquisition_days)
     if window > length:
@@ -167,7 +192,17 @@ def simulate_transactions(
     rate = gen.gamma(r, 1.0 / alpha, n)
     drop = gen.beta(a, b, n)
     horizon = length - first
-    events = gen.poisson(rate * horizon)
+    with np.errstate(over="ignore"):  # an infinite expectation is refused just below
+        expected = rate * horizon
+        total = float(expected.sum())
+    check_size(
+        "the expected purchase events",
+        total,
+        MAX_SIMULATED_EVENTS,
+        unit="events",
+        why="about 50 bytes of memory each; use fewer customers, fewer `days` or a lower rate",
+    )
+    events = gen.poisson(expected)
     alive_for = gen.geometric(drop)  # repeat purchases until (and including) dropout
     repeats = np.minimum(events, alive_for)
     # Poisson event times: uniforms in each customer's window, sorted per customer; the

@@ -27,24 +27,28 @@ class _Parsed(enum.Enum):
     """An enum whose members can be given as themselves or as their string value."""
 
     @classmethod
-    def parse(cls, value: object) -> _Parsed:
+    def parse(cls, value: object, *, name: str | None = None) -> _Parsed:
         """Return the member for ``value``: a member or its string value.
 
         Raises ``TypeError`` for other types and :class:`~relmark.ValidationError`
-        for unknown strings.
+        for unknown strings; ``name``, the argument the value came in, is named
+        in both messages.
         """
         if isinstance(value, cls):
             return value
+        where = f"`{name}`: " if name else ""
         if not isinstance(value, str):
             raise TypeError(
-                f"a {cls.__name__} must be given as a member or a string, got {value!r}"
+                f"`{name}` must be a {cls.__name__} or the string of one, got {value!r}"
+                if name
+                else f"a {cls.__name__} must be given as a member or a string, got {value!r}"
             )
         try:
             return cls(value)
         except ValueError:
             known = ", ".join(repr(member.value) for member in cls)
             raise ValidationError(
-                f"unknown {cls.__name__} {value!r}; expected one of {known}"
+                f"{where}unknown {cls.__name__} {value!r}; expected one of {known}"
             ) from None
 
 

@@ -8,28 +8,28 @@ from typing import Any
 
 import attrs
 
-from relmark.domain import _checks
+from relmark._validation import as_amount, as_customer_id, as_instant, as_mapping
 from relmark.domain.channels import Channel
 
 __all__ = ["Customer"]
 
 
 def _frozen_mapping(value: Mapping[str, Any]) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise TypeError(f"`attributes` must be a mapping, got {type(value).__name__}")
-    return types.MappingProxyType(dict(value))
+    return types.MappingProxyType(dict(as_mapping("attributes", value, of="name to value")))
 
 
 def _optional_channel(value: object) -> Channel | None:
-    return None if value is None else Channel.parse(value)  # type: ignore[return-value]
+    if value is None:
+        return None
+    return Channel.parse(value, name="acquisition_channel")  # type: ignore[return-value]
 
 
 def _acquired_at(value: object) -> Any:
-    return None if value is None else _checks.instant("acquired_at", value)[0]
+    return None if value is None else as_instant("acquired_at", value)[0]
 
 
 def _acquisition_cost(value: object) -> float | None:
-    return _checks.optional_amount("acquisition_cost", value)
+    return as_amount("acquisition_cost", value, optional=True)
 
 
 @attrs.frozen(kw_only=True)
@@ -69,7 +69,7 @@ class Customer:
     (<Channel.SOCIAL: 'social'>, 'north')
     """
 
-    customer_id: str | int = attrs.field(converter=_checks.customer_id)
+    customer_id: str | int = attrs.field(converter=as_customer_id)
     acquired_at: Any = attrs.field(default=None, converter=_acquired_at)
     acquisition_cost: float | None = attrs.field(default=None, converter=_acquisition_cost)
     acquisition_channel: Channel | None = attrs.field(default=None, converter=_optional_channel)

@@ -8,15 +8,14 @@ from typing import Literal
 
 import attrs
 
-from relmark._validation import as_scalar
-from relmark.domain._checks import text
+from relmark._validation import as_choice, as_probability, as_scalar, as_text
 from relmark.exceptions import ValidationError
 
 __all__ = ["LoyaltyProgram", "Tier"]
 
 
 def _name(value: object) -> str:
-    return text("name", value)
+    return as_text("name", value)
 
 
 def _threshold(value: object) -> float:
@@ -42,7 +41,7 @@ def _expiry(value: object) -> float | None:
 
 
 def _breakage(value: object) -> float:
-    return as_scalar("expected_breakage", value, low=0.0, high=1.0, high_open=True)
+    return as_probability("expected_breakage", value, high_open=True)
 
 
 def _window(value: object) -> float:
@@ -111,9 +110,7 @@ def _tiers(value: object) -> tuple[Tier, ...]:
 
 
 def _basis(value: object) -> Literal["points", "spend"]:
-    if value not in ("points", "spend"):
-        raise ValidationError(f"`tier_basis` must be 'points' or 'spend', got {value!r}")
-    return value
+    return as_choice("tier_basis", value, ("spend", "points"))  # type: ignore[return-value]
 
 
 @attrs.frozen(kw_only=True)

@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from relmark._validation import as_scalar, readonly
-from relmark.data.summary import CustomerSummary
 from relmark.exceptions import ValidationError
 
-__all__ = ["Feature", "Rule", "summary_features"]
+__all__ = ["Feature", "Rule", "SummaryColumns", "summary_features"]
 
 Features = Mapping[str, ArrayLike]
 _OPERATORS = {
@@ -31,13 +30,53 @@ _OPERATORS = {
 }
 
 
-def summary_features(summary: CustomerSummary) -> dict[str, NDArray[Any]]:
+@runtime_checkable
+class SummaryColumns(Protocol):
+    """The columns of a customer summary that rules can use as features.
+
+    :class:`relmark.CustomerSummary` has them; so may any object of yours.
+    Rules see a summary only through these attributes, so the domain layer
+    does not depend on the data layer's containers.
+
+    Examples
+    --------
+    >>> import relmark
+    >>> from relmark.domain.rules import SummaryColumns
+    >>> summary = relmark.CustomerSummary.from_arrays([1, 0], [3.0, 0.0], [5.0, 4.0])
+    >>> isinstance(summary, SummaryColumns), isinstance({"frequency": [1]}, SummaryColumns)
+    (True, False)
+    """
+
+    @property
+    def frequency(self) -> NDArray[Any]:
+        """Repeat purchases of each customer."""
+
+    @property
+    def recency(self) -> NDArray[Any]:
+        """Time from each customer's first to last purchase."""
+
+    @property
+    def T(self) -> NDArray[Any]:
+        """Time from each customer's first purchase to the end of observation."""
+
+    @property
+    def monetary_value(self) -> NDArray[Any] | None:
+        """Mean spend per repeat purchase, or None without amounts."""
+
+    @property
+    def customer_id(self) -> NDArray[Any] | None:
+        """Who each row is, or None."""
+
+
+def summary_features(summary: SummaryColumns) -> dict[str, NDArray[Any]]:
     """Return a summary's columns as named features for rules.
 
     Parameters
     ----------
-    summary : CustomerSummary
-        The customers.
+    summary : CustomerSummary or SummaryColumns
+        The customers: a :class:`relmark.CustomerSummary`, or any object with
+        its ``frequency``, ``recency``, ``T``, ``monetary_value`` and
+        ``customer_id`` attributes (see :class:`SummaryColumns`).
 
     Returns
     -------
@@ -53,8 +92,11 @@ def summary_features(summary: CustomerSummary) -> dict[str, NDArray[Any]]:
     >>> sorted(summary_features(s))
     ['T', 'frequency', 'recency']
     """
-    if not isinstance(summary, CustomerSummary):
-        raise TypeError(f"expected a CustomerSummary, got {type(summary).__name__}")
+    if not isinstance(summary, SummaryColumns):
+        raise TypeError(
+            "expected a CustomerSummary (frequency, recency, T, monetary_value and "
+            f"customer_id columns), got {type(summary).__name__}"
+        )
     columns: dict[str, NDArray[Any]] = {
         "frequency": summary.frequency,
         "recency": summary.recency,
@@ -67,8 +109,8 @@ def summary_features(summary: CustomerSummary) -> dict[str, NDArray[Any]]:
     return columns
 
 
-def _as_columns(features: Features | CustomerSummary) -> Mapping[str, ArrayLike]:
-    if isinstance(features, CustomerSummary):
+def _as_columns(features: Features | SummaryColumns) -> Mapping[str, ArrayLike]:
+    if isinstance(features, SummaryColumns):
         return summary_features(features)
     if not isinstance(features, Mapping):
         raise TypeError(
@@ -99,12 +141,12 @@ class Rule:
     [False, True, False]
     """
 
-    def evaluate(self, features: Features | CustomerSummary) -> NDArray[np.bool_]:
+    def evaluate(self, features: Features | SummaryColumns) -> NDArray[np.bool_]:
         """Return a read-only boolean mask: which rows satisfy the rule.
 
         Parameters
         ----------
-        features : CustomerSummary or mapping of str to array_like
+        features : CustomerSummary (or SummaryColumns) or mapping of str to array_like
             Equal-length columns of features.
 
         Returns

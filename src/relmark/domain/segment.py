@@ -8,8 +8,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from relmark.data.summary import CustomerSummary
-from relmark.domain.rules import Features, Rule
+from relmark.domain.rules import Features, Rule, SummaryColumns
 from relmark.exceptions import ValidationError
 
 __all__ = ["Segment"]
@@ -65,7 +64,7 @@ class Segment:
     rule: Rule = attrs.field(converter=_rule)
     description: str = attrs.field(default="", converter=_description)
 
-    def members(self, features: Features | CustomerSummary) -> NDArray[np.bool_]:
+    def members(self, features: Features | SummaryColumns) -> NDArray[np.bool_]:
         """Return which customers belong to the segment, as a boolean mask.
 
         Parameters
@@ -87,7 +86,7 @@ class Segment:
         """
         return self.rule.evaluate(features)
 
-    def size(self, features: Features | CustomerSummary) -> int:
+    def size(self, features: Features | SummaryColumns) -> int:
         """Return the number of customers in the segment.
 
         Examples

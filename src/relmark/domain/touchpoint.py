@@ -6,8 +6,7 @@ from typing import Any
 
 import attrs
 
-from relmark._validation import as_scalar
-from relmark.domain import _checks
+from relmark._validation import as_amount, as_customer_id, as_instant, as_scalar
 from relmark.domain.channels import Channel, TouchpointKind
 from relmark.exceptions import ValidationError
 
@@ -17,11 +16,11 @@ NEEDS_AMOUNT = frozenset({TouchpointKind.PURCHASE, TouchpointKind.RETURN})
 
 
 def _channel(value: object) -> Channel:
-    return Channel.parse(value)  # type: ignore[return-value]
+    return Channel.parse(value, name="channel")  # type: ignore[return-value]
 
 
 def _kind(value: object) -> TouchpointKind:
-    return TouchpointKind.parse(value)  # type: ignore[return-value]
+    return TouchpointKind.parse(value, name="kind")  # type: ignore[return-value]
 
 
 def _score(value: object) -> float | None:
@@ -29,7 +28,7 @@ def _score(value: object) -> float | None:
 
 
 def _amount(value: object) -> float | None:
-    return _checks.optional_amount("amount", value)
+    return as_amount("amount", value, optional=True)
 
 
 def _cost(value: object) -> float:
@@ -82,7 +81,7 @@ class Touchpoint:
     relmark.exceptions.ValidationError: `score` is required for a survey_response touchpoint
     """
 
-    customer_id: str | int = attrs.field(converter=_checks.customer_id)
+    customer_id: str | int = attrs.field(converter=as_customer_id)
     timestamp: Any
     channel: Channel = attrs.field(converter=_channel)
     kind: TouchpointKind = attrs.field(converter=_kind)
@@ -92,7 +91,7 @@ class Touchpoint:
     timezone_aware: bool | None = attrs.field(init=False, eq=False, repr=False, default=None)
 
     def __attrs_post_init__(self) -> None:
-        when, aware = _checks.instant("timestamp", self.timestamp)
+        when, aware = as_instant("timestamp", self.timestamp)
         object.__setattr__(self, "timestamp", when)
         object.__setattr__(self, "timezone_aware", aware)
         if self.kind in NEEDS_AMOUNT and self.amount is None:

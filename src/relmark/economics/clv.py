@@ -3,17 +3,32 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from relmark._validation import FloatArray, as_scalar
+from relmark._validation import (
+    MAX_STEPS,
+    FloatArray,
+    as_broadcastable,
+    as_choice,
+    as_float_array,
+    as_instance,
+    as_model,
+    as_periods,
+    as_scalar,
+    check_broadcast,
+    check_same_length,
+    check_size,
+    check_whole,
+    float_or_array,
+)
 from relmark.data.summary import CustomerSummary
-from relmark.economics._checks import result, values
-from relmark.exceptions import ValidationError
+from relmark.models.contracts import ContractModel, PurchaseModel, SpendModel
 
 __all__ = [
+    "ContractModel",
     "ContractualModel",
     "PurchaseModel",
     "SpendModel",
@@ -23,31 +38,8 @@ __all__ = [
     "subscriber_lifetime_value",
 ]
 
-
-class PurchaseModel(Protocol):
-    """A model of how many purchases each customer makes (BG/NBD, Pareto/NBD, ...)."""
-
-    def expected_purchases(self, summary: CustomerSummary, t: Any) -> FloatArray:
-        """Return the expected purchases of each customer in the next ``t``."""
-        ...
-
-
-class SpendModel(Protocol):
-    """A model of what each customer spends per purchase (Gamma-Gamma)."""
-
-    def expected_spend(self, summary: CustomerSummary) -> FloatArray:
-        """Return the expected spend per purchase of each customer."""
-        ...
-
-
-class ContractualModel(Protocol):
-    """A contractual retention model (sBG) with discounted expected residual lifetimes."""
-
-    def expected_residual_lifetime(
-        self, periods_survived: Any = 0, discount_rate: float = 0.0
-    ) -> Any:
-        """Return the discounted expected residual lifetime."""
-        ...
+#: The former name of :class:`~relmark.models.ContractModel`.
+ContractualModel = ContractModel
 
 
 def customer_lifetime_value(
@@ -64,9 +56,10 @@ def customer_lifetime_value(
 
     Parameters
     ----------
-    transaction_model : BetaGeo, ModifiedBetaGeo, ParetoNBD, ...
-        Fitted on ``summary`` (same time unit).
-    spend_model : GammaGamma or None
+    transaction_model : PurchaseModel
+        BetaGeo, ModifiedBetaGeo, ParetoNBD, ... fitted on ``summary`` (same
+        time unit); any object with ``expected_purchases(summary, t)`` will do.
+    spend_model : SpendModel or None
         Expected spend per purchase; None values purchases at 1 (CLV in
         purchases).
     summary : CustomerSummary
@@ -85,6 +78,17 @@ def customer_lifetime_value(
     -------
     ndarray, shape (n,)
         In the currency of the spend model.
+
+    Raises
+    ------
+    TypeError
+        If ``transaction_model`` has no ``expected_purchases``, ``spend_model``
+        is not a :class:`~relmark.models.SpendModel` (or None), ``summary``
+        is not a :class:`~relmark.CustomerSummary`.
+    ValidationError
+        For values out of range, and for more than 100,000 discounting
+        periods (``horizon / step``): each is a pass of the model over all
+        customers.
 
     Notes
     -----
@@ -118,26 +122,55 @@ def customer_lifetime_value(
     >>> clv.shape, round(float(clv.sum()))
     ((2357,), 21326)
     """
-    if not isinstance(summary, CustomerSummary):
-        raise TypeError(f"`summary` must be a CustomerSummary, got {type(summary).__name__}")
+    as_model("transaction_model", transaction_model, PurchaseModel, uses=["expected_purchases"])
+    if spend_model is not None:
+        as_model("spend_model", spend_model, SpendModel)
+    as_instance("summary", summary, CustomerSummary)
     length = as_scalar("horizon", horizon, low=0.0, low_open=True)
     rate = as_scalar("discount_rate", discount_rate, low=0.0)
     keep = as_scalar("margin", margin, low=0.0, high=1.0)
     period = as_scalar("step", step, low=0.0, low_open=True)
+    check_size(
+        "`horizon` / `step`",
+        length / period,
+        MAX_STEPS,
+        unit="steps",
+        why="each step is one pass of the model over all customers; use a longer `step`",
+    )
     steps = math.ceil(length / period - 1e-12)
+    return _discounted_margin(
+        transaction_model, spend_model, summary, length, rate, keep, period, steps
+    )
+
+
+def _discounted_margin(
+    transaction_model: PurchaseModel,
+    spend_model: SpendModel | None,
+    summary: CustomerSummary,
+    length: float,
+    rate: float,
+    keep: float,
+    period: float,
+    steps: int,
+) -> FloatArray:
+    """Sum the discounted margin per period: the kernel of :func:`customer_lifetime_value`."""
+    spend = 1.0 if spend_model is None else spend_model.expected_spend(summary)  # fails first
+    k = np.arange(1, steps + 1)
+    ends = np.minimum(k * period, length)
+    discount = np.exp(-k * math.log1p(rate))  # (1 + d)^-k, no overflow for long horizons
     total = np.zeros(len(summary))
     before = np.zeros(len(summary))
-    for k in range(1, steps + 1):  # a loop over discounting periods, not customers
-        after = transaction_model.expected_purchases(summary, min(k * period, length))
-        total += (after - before) / (1.0 + rate) ** k
+    for end, factor in zip(ends.tolist(), discount.tolist(), strict=True):
+        # a loop over discounting periods, not customers
+        after = transaction_model.expected_purchases(summary, end)
+        total += (after - before) * factor
         before = after
-    spend = 1.0 if spend_model is None else spend_model.expected_spend(summary)
     clv: FloatArray = keep * spend * total
     return clv
 
 
 def subscriber_lifetime_value(
-    model: ContractualModel,
+    model: ContractModel,
     *,
     margin: ArrayLike,
     discount_rate: float,
@@ -147,8 +180,9 @@ def subscriber_lifetime_value(
 
     Parameters
     ----------
-    model : ShiftedBetaGeo
-        Retention model, periods as its unit.
+    model : ContractModel
+        Retention model (ShiftedBetaGeo), periods as its unit; any object
+        with ``expected_residual_lifetime(periods_survived, discount_rate)``.
     margin : float or array_like
         Margin per period paid (>= 0), paid at the start of each period.
     discount_rate : float
@@ -156,12 +190,20 @@ def subscriber_lifetime_value(
         be > 0 for a finite value).
     renewals : int or array_like, optional
         None: a new subscriber at acquisition, first payment included (DEL).
-        Otherwise the renewals made so far: the customer's residual value
+        Otherwise the renewals made so far (whole numbers >= 0): the customer's residual value
         just before the next renewal decision (DERL).
 
     Returns
     -------
     float or ndarray
+
+    Raises
+    ------
+    TypeError
+        If ``model`` has no ``expected_residual_lifetime``.
+    ValidationError
+        For negative margins or rates, ``renewals`` not whole numbers >= 0,
+        ``margin`` and ``renewals`` that do not broadcast together.
 
     Notes
     -----
@@ -187,13 +229,17 @@ def subscriber_lifetime_value(
     ... ).round(1).tolist()
     [541.5, 689.7]
     """
-    paid = values("margin", margin, low=0.0)
+    as_model("model", model, ContractModel, uses=["expected_residual_lifetime"])
+    paid = as_broadcastable("margin", margin, low=0.0)
     rate = as_scalar("discount_rate", discount_rate, low=0.0)
     if renewals is None:
         lifetime = 1.0 + np.asarray(model.expected_residual_lifetime(0, rate)) / (1.0 + rate)
     else:
-        lifetime = np.asarray(model.expected_residual_lifetime(renewals, rate))
-    return result(paid * lifetime)
+        done = as_broadcastable("renewals", renewals, low=0.0)
+        check_whole("renewals", done, noun="values")
+        check_broadcast({"margin": paid, "renewals": done})
+        lifetime = np.asarray(model.expected_residual_lifetime(done, rate))
+    return float_or_array(paid * lifetime)
 
 
 def clv_closed_form(
@@ -214,8 +260,9 @@ def clv_closed_form(
         Probability of staying each period, in [0, 1).
     discount_rate : float or array_like
         Discount rate per period (>= 0).
-    periods : float, optional
-        Finite horizon in periods (whole number); default infinite.
+    periods : int or float, optional
+        Finite horizon: a whole number of periods (>= 0; ``3`` or ``3.0``);
+        default infinite.
     timing : {"end", "start"}
         ``"end"``: a customer just acquired pays at the end of each period
         they survive into, :math:`m r / (1 + d - r)`; ``"start"``: they also
@@ -225,6 +272,14 @@ def clv_closed_form(
     -------
     float or ndarray
         Broadcast over the inputs.
+
+    Raises
+    ------
+    TypeError
+        For non-numbers, booleans as ``periods``, a non-string ``timing``.
+    ValidationError
+        For values out of range, arrays that do not broadcast together
+        (naming them), ``periods`` not a whole number >= 0.
 
     Notes
     -----
@@ -248,21 +303,24 @@ def clv_closed_form(
     >>> clv_closed_form(100.0, [0.5, 0.9], 0.1, periods=3).round(2).tolist()
     [75.51, 203.53]
     """
-    m = values("margin", margin, low=0.0)
-    r = values("retention", retention, low=0.0, high=1.0, high_open=True)
-    d = values("discount_rate", discount_rate, low=0.0)
-    if timing not in ("end", "start"):
-        raise ValidationError(f"`timing` must be 'end' or 'start', got {timing!r}")
-    q = r / (1.0 + d)
-    if periods is None:
-        tail = np.ones_like(q)
-    else:
-        count = as_scalar("periods", periods, low=0.0)
-        if count != math.floor(count):
-            raise ValidationError(f"`periods` must be a whole number, got {periods!r}")
-        tail = 1.0 - q**count
+    m = as_broadcastable("margin", margin, low=0.0)
+    r = as_broadcastable("retention", retention, low=0.0, high=1.0, high_open=True)
+    d = as_broadcastable("discount_rate", discount_rate, low=0.0)
+    check_broadcast({"margin": m, "retention": r, "discount_rate": d})
+    when = as_choice("timing", timing, ("end", "start"))
+    count = None if periods is None else as_periods("periods", periods)
+    return float_or_array(closed_form(m, r, d, count, when))
+
+
+def closed_form(
+    m: ArrayLike, r: ArrayLike, d: ArrayLike, count: int | None, timing: str = "end"
+) -> FloatArray:
+    """Return the closed-form CLV on checked, broadcastable inputs (:func:`clv_closed_form`)."""
+    q = np.asarray(r, dtype=np.float64) / (1.0 + np.asarray(d, dtype=np.float64))
+    tail = np.ones_like(q) if count is None else 1.0 - q ** float(count)
     first = q if timing == "end" else np.ones_like(q)
-    return result(m * first * tail / (1.0 - q))
+    value: FloatArray = np.asarray(m, dtype=np.float64) * first * tail / (1.0 - q)
+    return value
 
 
 def customer_equity(
@@ -289,14 +347,23 @@ def customer_equity(
         CLV of a newly acquired customer, at acquisition.
     acquisition_cost : float, default 0
         Cost of acquiring one (>= 0).
-    periods : int, default 0
-        Future cohorts counted.
+    periods : int or float, default 0
+        Future cohorts counted: a whole number (>= 0; ``3`` or ``3.0``), as in
+        :func:`clv_closed_form`.  Any number costs the same (a closed-form sum).
     discount_rate : float, default 0
         Discount rate per period (>= 0).
 
     Returns
     -------
     float
+
+    Raises
+    ------
+    TypeError
+        For non-numbers, booleans as ``periods``.
+    ValidationError
+        For negative weights, counts or costs, ``weights`` of another length
+        than ``values_per_customer``, ``periods`` not a whole number >= 0.
 
     Notes
     -----
@@ -319,19 +386,22 @@ def customer_equity(
     ...                       acquisition_cost=30, periods=2, discount_rate=0.1), 2)
     967.77
     """
-    current = values("values_per_customer", values_per_customer).reshape(-1)
+    current = as_float_array(
+        "values_per_customer", values_per_customer, any_shape=True, noun="customers"
+    ).reshape(-1)
     counts = (
         np.ones_like(current)
         if weights is None
-        else values("weights", weights, low=0.0).reshape(-1)
+        else as_float_array("weights", weights, low=0.0, any_shape=True, noun="customers").reshape(
+            -1
+        )
     )
-    if counts.shape != current.shape:
-        raise ValidationError("`weights` must have one entry per value")
+    check_same_length({"values_per_customer": current, "weights": counts})
     arrivals = as_scalar("new_customers_per_period", new_customers_per_period, low=0.0)
     worth = as_scalar("new_customer_value", new_customer_value)
     cost = as_scalar("acquisition_cost", acquisition_cost, low=0.0)
+    count = as_periods("periods", periods)
     rate = as_scalar("discount_rate", discount_rate, low=0.0)
-    if isinstance(periods, bool) or not isinstance(periods, int) or periods < 0:
-        raise ValidationError(f"`periods` must be a whole number >= 0, got {periods!r}")
-    discount = (1.0 + rate) ** -np.arange(1, periods + 1)
-    return float(counts @ current + arrivals * (worth - cost) * discount.sum())
+    # sum over k = 1..K of (1 + d)^-k in closed form: constant work for any K
+    annuity = float(count) if rate == 0 else -math.expm1(-count * math.log1p(rate)) / rate
+    return float(counts @ current + arrivals * (worth - cost) * annuity)

@@ -9,11 +9,22 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import brentq
 
-from relmark._validation import FloatArray, as_float_array, as_scalar, check_same_length, readonly
+from relmark._validation import (
+    FloatArray,
+    as_broadcastable,
+    as_float_array,
+    as_instance,
+    as_instant,
+    as_probability,
+    as_scalar,
+    check_length,
+    fail_rows,
+    float_or_array,
+    readonly,
+)
 from relmark.data.transactions import UNIT_SECONDS, TransactionLog
 from relmark.domain.loyalty import LoyaltyProgram
-from relmark.economics._checks import result, values
-from relmark.economics.clv import clv_closed_form
+from relmark.economics.clv import closed_form
 from relmark.exceptions import ValidationError
 
 __all__ = [
@@ -30,18 +41,31 @@ __all__ = [
 
 
 def _program(program: object) -> LoyaltyProgram:
-    if not isinstance(program, LoyaltyProgram):
-        raise TypeError(f"`program` must be a LoyaltyProgram, got {type(program).__name__}")
-    return program
+    return as_instance("program", program, LoyaltyProgram)
 
 
-def _days_before(log: TransactionLog, as_of: Any) -> tuple[FloatArray, Any]:
-    """Return each purchase's age in days at ``as_of`` (negative: after it) and ``as_of``."""
-    if not log.is_calendar:
+def _purchases(log: object, as_of: Any) -> tuple[TransactionLog, np.datetime64]:
+    """Return the checked log (calendar times, amounts) and the balance date ``as_of``."""
+    checked = as_instance("log", log, TransactionLog)
+    if not checked.is_calendar:
         raise ValidationError("loyalty economics need a log with calendar timestamps")
-    end = log.timestamp.max() if as_of is None else np.datetime64(as_of, "us")
+    if checked.amount is None:
+        raise ValidationError("the log needs purchase amounts")
+    if as_of is None:
+        return checked, checked.timestamp.max()
+    end, _ = as_instant("as_of", as_of)
+    if not isinstance(end, np.datetime64):
+        raise TypeError(
+            f"`as_of` must be a date or datetime for a log with calendar timestamps, "
+            f"got {type(as_of).__name__}"
+        )
+    return checked, end
+
+
+def _days_before(log: TransactionLog, end: np.datetime64) -> FloatArray:
+    """Return each purchase's age in days at ``end`` (negative: after it)."""
     age = (end - log.timestamp) / np.timedelta64(1, "s") / UNIT_SECONDS["D"]
-    return np.asarray(age, dtype=np.float64), end
+    return np.asarray(age, dtype=np.float64)
 
 
 def qualifying_totals(
@@ -84,9 +108,16 @@ def qualifying_totals(
     (['a', 'b'], [20.0, 5.0])
     """
     club = _program(program)
-    if log.amount is None:
-        raise ValidationError("the log needs purchase amounts")
-    age, _ = _days_before(log, as_of)
+    purchases, end = _purchases(log, as_of)
+    customers, totals = _qualifying(club, purchases, _days_before(purchases, end))
+    return customers, readonly(totals)
+
+
+def _qualifying(
+    club: LoyaltyProgram, log: TransactionLog, age: FloatArray
+) -> tuple[NDArray[Any], FloatArray]:
+    """Total each customer's qualifying spend, given purchase ages in days (the kernel)."""
+    assert log.amount is not None  # checked by the caller
     inside = (age >= 0) & (age < club.qualifying_window)
     customers, owner = np.unique(log.customer_id, return_inverse=True)
     totals: FloatArray = np.bincount(
@@ -94,7 +125,7 @@ def qualifying_totals(
     ).astype(np.float64)
     if club.tier_basis == "points":
         totals = totals * club.points_per_unit
-    return customers, readonly(totals)
+    return customers, totals
 
 
 def assign_tiers(program: LoyaltyProgram, qualifying: ArrayLike) -> NDArray[np.int64]:
@@ -129,7 +160,11 @@ def assign_tiers(program: LoyaltyProgram, qualifying: ArrayLike) -> NDArray[np.i
     ['Member', 'Silver', 'Gold']
     """
     club = _program(program)
-    totals = values("qualifying", qualifying, low=0.0)
+    return _tiers(club, as_broadcastable("qualifying", qualifying, low=0.0))
+
+
+def _tiers(club: LoyaltyProgram, totals: FloatArray) -> NDArray[np.int64]:
+    """Return the tier positions for checked totals (the kernel of :func:`assign_tiers`)."""
     thresholds = np.array([tier.threshold for tier in club.tiers])
     tiers: NDArray[np.int64] = np.searchsorted(thresholds, totals, side="right").astype(np.int64)
     return tiers - 1
@@ -208,26 +243,28 @@ def points_balance(
     ([70.0], [40.0])
     """
     club = _program(program)
-    if log.amount is None:
-        raise ValidationError("the log needs purchase amounts")
-    age, end = _days_before(log, as_of)
-    customers, totals = qualifying_totals(club, log, as_of=end)
-    multipliers = np.array([tier.multiplier for tier in club.tiers])[assign_tiers(club, totals)]
-    owner = np.searchsorted(customers, log.customer_id)
-    points = np.where(age >= 0, log.amount * club.points_per_unit * multipliers[owner], 0.0)
-    earned = np.bincount(owner, weights=points, minlength=customers.size)
+    purchases, end = _purchases(log, as_of)
+    assert purchases.amount is not None  # checked by _purchases
+    age = _days_before(purchases, end)
+    customers, totals = _qualifying(club, purchases, age)
     spent = (
         np.zeros(customers.size)
         if redeemed is None
-        else as_float_array("redeemed", redeemed, nonnegative=True)
+        else as_float_array("redeemed", redeemed, nonnegative=True, noun="customers")
     )
-    check_same_length({"customers": customers, "redeemed": spent})
-    if np.any(spent > earned + 1e-9):
-        first = int(np.argmax(spent > earned + 1e-9))
-        raise ValidationError(
-            f"`redeemed` exceeds the points earned for customer {customers[first]!r} "
-            f"({spent[first]:g} > {earned[first]:g})"
-        )
+    check_length("redeemed", spent, customers.size, per="distinct customer of `log`")
+    multipliers = np.array([tier.multiplier for tier in club.tiers])[_tiers(club, totals)]
+    owner = np.searchsorted(customers, purchases.customer_id)
+    points = np.where(age >= 0, purchases.amount * club.points_per_unit * multipliers[owner], 0.0)
+    earned = np.bincount(owner, weights=points, minlength=customers.size)
+    fail_rows(
+        "redeemed",
+        "must not exceed the points earned",
+        spent > earned + 1e-9,
+        spent,
+        versus=(">", earned),
+        noun="customers",
+    )
     expiry = np.inf if club.points_expire_after is None else club.points_expire_after
     old = np.bincount(owner, weights=np.where(age > expiry, points, 0.0), minlength=customers.size)
     expired = np.maximum(old - spent, 0.0)
@@ -271,8 +308,8 @@ def points_liability(program: LoyaltyProgram, outstanding_points: ArrayLike) -> 
     80.0
     """
     club = _program(program)
-    points = values("outstanding_points", outstanding_points, low=0.0)
-    return result(points * (1.0 - club.expected_breakage) * club.point_value)
+    points = as_broadcastable("outstanding_points", outstanding_points, low=0.0)
+    return float_or_array(points * (1.0 - club.expected_breakage) * club.point_value)
 
 
 def reward_cost_rate(program: LoyaltyProgram) -> float:
@@ -325,16 +362,44 @@ class LoyaltyProgramValue:
     roi: float
 
 
-def _program_value(
-    rate: float, spend: float, margin: float, retention: float, lift: float, spend_lift: float,
-    discount_rate: float, operating_cost: float,
-) -> tuple[float, float]:  # fmt: skip
-    members_spend = spend * (1.0 + spend_lift)
-    kept = retention + lift
-    gain = clv_closed_form(margin * members_spend, kept, discount_rate) - clv_closed_form(
-        margin * spend, retention, discount_rate
+@attrs.frozen
+class _Terms:
+    """The checked terms of a loyalty program's value, per member and period."""
+
+    rate: float
+    spend: float
+    margin: float
+    retention: float
+    spend_lift: float
+    discount_rate: float
+    operating_cost: float
+
+
+def _terms(
+    program: object, spend: object, margin: object, retention: object, spend_lift: object,
+    discount_rate: object, operating_cost: object,
+) -> _Terms:  # fmt: skip
+    """Check the arguments :func:`loyalty_program_value` and its break-even share."""
+    return _Terms(
+        rate=reward_cost_rate(_program(program)),
+        spend=as_scalar("spend", spend, low=0.0, low_open=True),
+        margin=as_probability("margin", margin),
+        retention=as_probability("retention", retention, high_open=True),
+        spend_lift=as_scalar("spend_lift", spend_lift, low=-1.0),
+        discount_rate=as_scalar("discount_rate", discount_rate, low=0.0),
+        operating_cost=as_scalar("operating_cost", operating_cost, low=0.0),
     )
-    cost = clv_closed_form(rate * members_spend + operating_cost, kept, discount_rate)
+
+
+def _program_value(terms: _Terms, lift: float) -> tuple[float, float]:
+    """Return the incremental margin and cost per member (the kernel)."""
+    members_spend = terms.spend * (1.0 + terms.spend_lift)
+    kept = terms.retention + lift
+    d = terms.discount_rate
+    gain = closed_form(terms.margin * members_spend, kept, d, None) - closed_form(
+        terms.margin * terms.spend, terms.retention, d, None
+    )
+    cost = closed_form(terms.rate * members_spend + terms.operating_cost, kept, d, None)
     return float(gain), float(cost)
 
 
@@ -396,15 +461,11 @@ def loyalty_program_value(
     >>> round(v.incremental_margin, 2), round(v.cost, 2)
     (23.57, 4.29)
     """
-    rate = reward_cost_rate(program)
-    base = as_scalar("spend", spend, low=0.0, low_open=True)
-    keep = as_scalar("margin", margin, low=0.0, high=1.0)
-    r = as_scalar("retention", retention, low=0.0, high=1.0, high_open=True)
-    lift = as_scalar("retention_lift", retention_lift, low=0.0, high=1.0 - r, high_open=True)
-    more = as_scalar("spend_lift", spend_lift, low=-1.0)
-    d = as_scalar("discount_rate", discount_rate, low=0.0)
-    running = as_scalar("operating_cost", operating_cost, low=0.0)
-    gain, cost = _program_value(rate, base, keep, r, lift, more, d, running)
+    terms = _terms(program, spend, margin, retention, spend_lift, discount_rate, operating_cost)
+    lift = as_scalar(
+        "retention_lift", retention_lift, low=0.0, high=1.0 - terms.retention, high_open=True
+    )
+    gain, cost = _program_value(terms, lift)
     return LoyaltyProgramValue(
         incremental_margin=gain, cost=cost, roi=(gain - cost) / cost if cost > 0 else np.inf
     )
@@ -446,20 +507,13 @@ def break_even_retention_lift(
     ...                                         discount_rate=0.1, operating_cost=2.0), 4)
     0.0174
     """
-    arguments = {
-        "spend": spend,
-        "margin": margin,
-        "retention": retention,
-        "spend_lift": spend_lift,
-        "discount_rate": discount_rate,
-        "operating_cost": operating_cost,
-    }
+    terms = _terms(program, spend, margin, retention, spend_lift, discount_rate, operating_cost)
 
     def net(lift: float) -> float:
-        value = loyalty_program_value(program, retention_lift=lift, **arguments)
-        return value.incremental_margin - value.cost
+        gain, cost = _program_value(terms, lift)
+        return gain - cost
 
-    top = (1.0 - as_scalar("retention", retention, low=0.0, high=1.0, high_open=True)) * (1 - 1e-9)
+    top = (1.0 - terms.retention) * (1 - 1e-9)
     if net(0.0) >= 0:
         return 0.0
     if net(top) < 0:

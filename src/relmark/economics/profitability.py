@@ -8,10 +8,16 @@ import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from relmark._validation import FloatArray, as_scalar, readonly
+from relmark._validation import (
+    FloatArray,
+    as_broadcastable,
+    as_instance,
+    as_scalar,
+    check_broadcast,
+    readonly,
+)
 from relmark.data.touchpoints import KINDS, TouchpointTable
 from relmark.domain.channels import TouchpointKind
-from relmark.economics._checks import values
 
 __all__ = ["CustomerProfitability", "customer_profitability", "unprofitable_relationships"]
 
@@ -88,10 +94,7 @@ def customer_profitability(
     >>> relmark.customer_profitability(table).revenue.tolist()
     [30.0]
     """
-    if not isinstance(touchpoints, TouchpointTable):
-        raise TypeError(
-            f"`touchpoints` must be a TouchpointTable, got {type(touchpoints).__name__}"
-        )
+    as_instance("touchpoints", touchpoints, TouchpointTable)
     keep = as_scalar("margin", margin, low=0.0, high=1.0)
     customers, owner = np.unique(touchpoints.customer_id, return_inverse=True)
     sign = np.where(touchpoints.kind == _PURCHASE, 1.0, 0.0) - (touchpoints.kind == _RETURN)
@@ -140,8 +143,9 @@ def unprofitable_relationships(
     >>> unprofitable_relationships([100.0, 300.0], [50.0, 50.0], margin=0.25).tolist()
     [True, False]
     """
-    revenue = values("expected_revenue", expected_revenue, low=0.0)
-    cost = values("expected_cost_to_serve", expected_cost_to_serve, low=0.0)
+    revenue = as_broadcastable("expected_revenue", expected_revenue, low=0.0)
+    cost = as_broadcastable("expected_cost_to_serve", expected_cost_to_serve, low=0.0)
     keep = as_scalar("margin", margin, low=0.0, high=1.0)
+    check_broadcast({"expected_revenue": revenue, "expected_cost_to_serve": cost})
     losing = keep * revenue < cost
     return losing if losing.ndim else bool(losing)

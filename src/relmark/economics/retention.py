@@ -8,10 +8,17 @@ import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from relmark._validation import FloatArray, check_same_length, readonly
-from relmark.economics._checks import result, values
-from relmark.economics.clv import clv_closed_form
-from relmark.exceptions import ValidationError
+from relmark._validation import (
+    FloatArray,
+    as_broadcastable,
+    as_float_array,
+    check_broadcast,
+    check_same_length,
+    fail_rows,
+    float_or_array,
+    readonly,
+)
+from relmark.economics.clv import closed_form
 
 __all__ = [
     "RetentionCampaign",
@@ -51,9 +58,10 @@ def amortized_acquisition_cost(acquisition_cost: ArrayLike, expected_tenure: Arr
     >>> amortized_acquisition_cost(120.0, [2.0, 12.0]).tolist()   # short vs long relationships
     [60.0, 10.0]
     """
-    cost = values("acquisition_cost", acquisition_cost, low=0.0)
-    tenure = values("expected_tenure", expected_tenure, positive=True)
-    return result(cost / tenure)
+    cost = as_broadcastable("acquisition_cost", acquisition_cost, low=0.0)
+    tenure = as_broadcastable("expected_tenure", expected_tenure, positive=True)
+    check_broadcast({"acquisition_cost": cost, "expected_tenure": tenure})
+    return float_or_array(cost / tenure)
 
 
 def payback_period(
@@ -95,17 +103,18 @@ def payback_period(
     >>> payback_period(1000.0, 50.0, 0.5)   # the relationship never pays back
     inf
     """
-    cost = values("acquisition_cost", acquisition_cost, low=0.0)
-    m = values("margin", margin, positive=True)
-    r = values("retention", retention, low=0.0, high=1.0, high_open=True)
-    d = values("discount_rate", discount_rate, low=0.0)
+    cost = as_broadcastable("acquisition_cost", acquisition_cost, low=0.0)
+    m = as_broadcastable("margin", margin, positive=True)
+    r = as_broadcastable("retention", retention, low=0.0, high=1.0, high_open=True)
+    d = as_broadcastable("discount_rate", discount_rate, low=0.0)
+    check_broadcast({"acquisition_cost": cost, "margin": m, "retention": r, "discount_rate": d})
     q = r / (1.0 + d)
     with np.errstate(divide="ignore", invalid="ignore"):
         remaining = 1.0 - cost * (1.0 - q) / (m * q)
         periods = np.where(
             cost == 0, 0.0, np.where(remaining > 0, np.log(remaining) / np.log(q), np.inf)
         )
-    return result(periods)
+    return float_or_array(periods)
 
 
 def clv_to_cac(clv: ArrayLike, acquisition_cost: ArrayLike) -> Any:
@@ -133,9 +142,10 @@ def clv_to_cac(clv: ArrayLike, acquisition_cost: ArrayLike) -> Any:
     >>> clv_to_cac(300.0, 100.0)
     3.0
     """
-    value = values("clv", clv)
-    cost = values("acquisition_cost", acquisition_cost, positive=True)
-    return result(value / cost)
+    value = as_broadcastable("clv", clv)
+    cost = as_broadcastable("acquisition_cost", acquisition_cost, positive=True)
+    check_broadcast({"clv": value, "acquisition_cost": cost})
+    return float_or_array(value / cost)
 
 
 def acquisition_retention_ratio(acquisition_cost: ArrayLike, retention_cost: ArrayLike) -> Any:
@@ -163,9 +173,10 @@ def acquisition_retention_ratio(acquisition_cost: ArrayLike, retention_cost: Arr
     >>> acquisition_retention_ratio(250.0, 50.0)
     5.0
     """
-    acquire = values("acquisition_cost", acquisition_cost, low=0.0)
-    keep = values("retention_cost", retention_cost, positive=True)
-    return result(acquire / keep)
+    acquire = as_broadcastable("acquisition_cost", acquisition_cost, low=0.0)
+    keep = as_broadcastable("retention_cost", retention_cost, positive=True)
+    check_broadcast({"acquisition_cost": acquire, "retention_cost": keep})
+    return float_or_array(acquire / keep)
 
 
 def retention_lift_value(
@@ -209,13 +220,14 @@ def retention_lift_value(
     >>> retention_lift_value(100.0, [0.6, 0.8], 0.1, lift=0.05).round(2).tolist()
     [24.44, 73.33]
     """
-    r = values("retention", retention, low=0.0, high=1.0, high_open=True)
-    raised = values("lift", lift, low=0.0) + r
-    if np.any(raised >= 1.0):
-        raise ValidationError("`retention + lift` must stay < 1")
-    after = clv_closed_form(margin, raised, discount_rate)
-    before = clv_closed_form(margin, r, discount_rate)
-    return result(np.asarray(after) - np.asarray(before))
+    m = as_broadcastable("margin", margin, low=0.0)
+    r = as_broadcastable("retention", retention, low=0.0, high=1.0, high_open=True)
+    d = as_broadcastable("discount_rate", discount_rate, low=0.0)
+    gained = as_broadcastable("lift", lift, low=0.0)
+    check_broadcast({"margin": m, "retention": r, "discount_rate": d, "lift": gained})
+    raised = r + gained
+    fail_rows("retention + lift", "must stay < 1", raised >= 1.0, raised, noun="values")
+    return float_or_array(closed_form(m, raised, d, None) - closed_form(m, r, d, None))
 
 
 @attrs.frozen(kw_only=True)
@@ -297,12 +309,17 @@ def retention_campaign(
     >>> plan.expected_gain.tolist(), plan.targets.tolist()
     ([75.0, -10.0], [0])
     """
-    churn = values("churn_probability", churn_probability, low=0.0, high=1.0).reshape(-1)
+    churn = as_float_array(
+        "churn_probability", churn_probability, low=0.0, high=1.0, noun="customers"
+    )
     n = churn.size
-    save = np.broadcast_to(values("save_probability", save_probability, low=0.0, high=1.0), n)
-    worth = values("remaining_value", remaining_value, low=0.0).reshape(-1)
-    cost = np.broadcast_to(values("contact_cost", contact_cost, low=0.0), n)
+    save = as_float_array("save_probability", save_probability, low=0.0, high=1.0)
+    worth = as_float_array("remaining_value", remaining_value, low=0.0, noun="customers")
+    cost = as_float_array("contact_cost", contact_cost, low=0.0)
     check_same_length({"churn_probability": churn, "remaining_value": worth})
+    check_broadcast({"churn_probability": churn, "save_probability": save})
+    check_broadcast({"churn_probability": churn, "contact_cost": cost})
+    save, cost = np.broadcast_to(save, n), np.broadcast_to(cost, n)
     saved = churn * save * worth
     gain = saved - cost
     order = np.argsort(-gain, kind="stable")

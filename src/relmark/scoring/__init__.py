@@ -1,7 +1,7 @@
 """Scores per customer: RFM, engagement from touchpoints, satisfaction (NPS, CSAT, CES)."""
 
 from relmark.scoring.engagement import DEFAULT_KIND_WEIGHTS, Engagement, engagement
-from relmark.scoring.rfm import RFMScores, quantile_scores, rfm_scores
+from relmark.scoring.rfm import RFMScores, fm_score, quantile_scores, rfm_scores
 from relmark.scoring.satisfaction import Score, ces, csat, latest_answers, nps, nps_by_group
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "ces",
     "csat",
     "engagement",
+    "fm_score",
     "latest_answers",
     "nps",
     "nps_by_group",

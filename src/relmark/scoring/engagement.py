@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from relmark._validation import FloatArray, as_scalar, readonly
+from relmark.data._keys import factorize
 from relmark.data.touchpoints import CHANNELS, KINDS, TouchpointTable
 from relmark.data.transactions import UNIT_SECONDS
 from relmark.domain.channels import Channel, Office, TouchpointKind
@@ -163,7 +164,7 @@ def engagement(
     channel_w = _weights(channel_weights, CHANNELS, {})
     kind_w = _weights(kind_weights, KINDS, DEFAULT_KIND_WEIGHTS)
     seen = times <= now
-    customers, owner = np.unique(touchpoints.customer_id, return_inverse=True)
+    customers, owner = factorize(touchpoints.customer_id)
     n = customers.size
     decay = np.exp2(-(now - times) / life)
     weight = np.where(seen, channel_w[touchpoints.channel] * kind_w[touchpoints.kind] * decay, 0.0)

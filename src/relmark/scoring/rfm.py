@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import numpy as np
@@ -14,9 +14,10 @@ from relmark.data.summary import CustomerSummary
 from relmark.data.transactions import TransactionLog
 from relmark.exceptions import ValidationError
 
-__all__ = ["RFMScores", "quantile_scores", "rfm_scores"]
+__all__ = ["RFMScores", "fm_score", "quantile_scores", "rfm_scores"]
 
 Scores = NDArray[np.int8]
+_Int = TypeVar("_Int", bound=np.integer[Any])
 
 
 def quantile_scores(values: FloatArray, k: int) -> Scores:
@@ -54,6 +55,33 @@ def quantile_scores(values: FloatArray, k: int) -> Scores:
     return scores
 
 
+def fm_score(frequency_score: NDArray[_Int], monetary_score: NDArray[_Int]) -> NDArray[_Int]:
+    """Return the combined frequency-monetary score: the mean of F and M, halves rounded up.
+
+    The one definition of the FM score that RFM grids (such as
+    :data:`relmark.RFM_SEGMENTS`) are drawn on.
+
+    Parameters
+    ----------
+    frequency_score, monetary_score : ndarray of int, shape (n,)
+        Scores ``1..k``, in the same integer dtype.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        ``(F + M + 1) // 2``, in ``1..k`` and in the scores' dtype.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relmark.scoring import fm_score
+    >>> fm_score(np.array([4, 1, 5]), np.array([3, 2, 5])).tolist()
+    [4, 2, 5]
+    """
+    combined = (frequency_score + monetary_score + 1) // 2
+    return combined.astype(frequency_score.dtype, copy=False)
+
+
 @attrs.frozen(kw_only=True)
 class RFMScores:
     """RFM scores of each customer, 1 (worst) to ``k`` (best) on each dimension.
@@ -85,9 +113,8 @@ class RFMScores:
 
     @property
     def fm_score(self) -> Scores:
-        """Frequency and monetary combined: ``(F + M + 1) // 2`` (the mean, halves up)."""
-        combined: Scores = ((self.frequency_score + self.monetary_score + 1) // 2).astype(np.int8)
-        return combined
+        """Frequency and monetary combined: ``(F + M + 1) // 2`` (see :func:`fm_score`)."""
+        return fm_score(self.frequency_score, self.monetary_score)
 
     @property
     def total(self) -> NDArray[np.int16]:

@@ -10,7 +10,15 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.stats import norm
 
-from relmark._validation import FloatArray, as_count, as_float_array, as_scalar, check_same_length
+from relmark._validation import (
+    FloatArray,
+    IntArray,
+    as_count,
+    as_float_array,
+    as_scalar,
+    check_same_length,
+)
+from relmark.data._keys import factorize
 from relmark.data.touchpoints import KINDS, TouchpointTable
 from relmark.domain.channels import TouchpointKind
 from relmark.exceptions import ValidationError
@@ -85,9 +93,12 @@ def nps(answers: ArrayLike, *, confidence: float = 0.95) -> Score:
 
     Notes
     -----
-    With shares :math:`p_P, p_D`, the variance of the score is
-    :math:`100^2\,[p_P + p_D - (p_P - p_D)^2]/n` (a difference of two
-    multinomial shares); the interval is normal, clipped to [-100, 100].
+    With :math:`P` promoters and :math:`D` detractors among :math:`n`
+    answers, the score is :math:`100\,(P - D)/n` (computed from the counts,
+    so rounded once).  With shares :math:`p_P = P/n, p_D = D/n`, the
+    variance of the score is :math:`100^2\,[p_P + p_D - (p_P - p_D)^2]/n` (a
+    difference of two multinomial shares); the interval is normal, clipped
+    to [-100, 100].
 
     References
     ----------
@@ -102,23 +113,8 @@ def nps(answers: ArrayLike, *, confidence: float = 0.95) -> Score:
     (20.0, {'promoters': 0.5, 'passives': 0.2, 'detractors': 0.3}, (-34.0, 74.0))
     """
     values = _answers("answers", answers, 0, 10)
-    n = values.size
-    promoters = float(np.mean(values >= 9))
-    detractors = float(np.mean(values <= 6))
-    score = 100.0 * (promoters - detractors)
-    spread = 100.0 * np.sqrt(max(promoters + detractors - (promoters - detractors) ** 2, 0.0) / n)
     z = _z(confidence)
-    return Score(
-        value=score,
-        low=float(max(-100.0, score - z * spread)),
-        high=float(min(100.0, score + z * spread)),
-        n=n,
-        shares={
-            "promoters": promoters,
-            "passives": 1.0 - promoters - detractors,
-            "detractors": detractors,
-        },
-    )
+    return _nps_scores(*nps_counts(values, np.zeros(values.size, dtype=np.int64), 1), z)[0]
 
 
 def nps_by_group(
@@ -138,7 +134,14 @@ def nps_by_group(
     Returns
     -------
     dict
-        Group label to :class:`Score`, in sorted label order.
+        Group label to :class:`Score`, in sorted label order; each score is
+        the one :func:`nps` gives for that group's answers.
+
+    Notes
+    -----
+    Linear in the number of answers: the groups are coded once and each
+    group's promoters, detractors and answers counted by ``np.bincount``
+    (a million groups take seconds, most of it building the scores).
 
     Examples
     --------
@@ -149,13 +152,98 @@ def nps_by_group(
     values = _answers("answers", answers, 0, 10)
     labels = np.asarray(groups).reshape(-1)
     check_same_length({"answers": values, "groups": labels})
-    distinct, of = np.unique(labels, return_inverse=True)
-    return {
-        label.item() if hasattr(label, "item") else label: nps(
-            values[of == i], confidence=confidence
+    z = _z(confidence)
+    distinct, of = factorize(labels)
+    scores = _nps_scores(*nps_counts(values, of, distinct.size), z)
+    keys = distinct.tolist()  # Python scalars, as ``.item()`` gives
+    if distinct.dtype.kind == "O":
+        keys = [key.item() if hasattr(key, "item") else key for key in keys]
+    return dict(zip(keys, scores, strict=True))
+
+
+def nps_counts(
+    answers: FloatArray, codes: IntArray, k: int
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Count the promoters (9-10), detractors (0-6) and answers of each group.
+
+    Parameters
+    ----------
+    answers : ndarray, shape (n,)
+        Checked 0-10 answers.
+    codes : ndarray of int64, shape (n,)
+        Each answer's group, ``0..k-1``.
+    k : int
+        Number of groups.
+
+    Returns
+    -------
+    promoters, detractors, answered : ndarray of float64, shape (k,)
+        Exact whole counts (sums of ones by ``np.bincount``: linear in ``n``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relmark.scoring.satisfaction import nps_counts
+    >>> counts = nps_counts(np.array([10.0, 3.0, 8.0, 9.0]), np.array([0, 0, 1, 1]), 2)
+    >>> [c.tolist() for c in counts]
+    [[1.0, 1.0], [1.0, 0.0], [2.0, 2.0]]
+    """
+    promoters: FloatArray = np.bincount(codes, weights=answers >= 9, minlength=k)  # type: ignore[assignment]
+    detractors: FloatArray = np.bincount(codes, weights=answers <= 6, minlength=k)  # type: ignore[assignment]
+    answered = np.bincount(codes, minlength=k).astype(np.float64)
+    return promoters, detractors, answered
+
+
+def nps_values(promoters: FloatArray, detractors: FloatArray, answered: FloatArray) -> FloatArray:
+    r"""Return the Net Promoter Score of each group from its counts; NaN without answers.
+
+    :math:`100\,(P - D)/n`, one rounding from whole counts.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relmark.scoring.satisfaction import nps_values
+    >>> nps_values(np.array([2.0, 0.0]), np.array([1.0, 0.0]), np.array([4.0, 0.0])).tolist()
+    [25.0, nan]
+    """
+    value: FloatArray = np.divide(
+        100.0 * (promoters - detractors),
+        answered,
+        out=np.full(answered.shape, np.nan),
+        where=answered > 0,
+    )
+    return value
+
+
+def _nps_scores(
+    promoters: FloatArray, detractors: FloatArray, answered: FloatArray, z: float
+) -> list[Score]:
+    """Return each group's :class:`Score` from its counts (every group has answers)."""
+    value = nps_values(promoters, detractors, answered)
+    p, d = promoters / answered, detractors / answered
+    spread = 100.0 * np.sqrt(np.maximum(p + d - (p - d) ** 2, 0.0) / answered)
+    low = np.maximum(-100.0, value - z * spread)
+    high = np.minimum(100.0, value + z * spread)
+    passives = 1.0 - p - d
+    return [
+        Score(
+            value=v,
+            low=lo,
+            high=hi,
+            n=int(count),
+            shares={"promoters": pp, "passives": pa, "detractors": dd},
         )
-        for i, label in enumerate(distinct)  # a loop over groups, not answers
-    }
+        for v, lo, hi, count, pp, pa, dd in zip(
+            value.tolist(),
+            low.tolist(),
+            high.tolist(),
+            answered.tolist(),
+            p.tolist(),
+            passives.tolist(),
+            d.tolist(),
+            strict=True,
+        )
+    ]
 
 
 def csat(answers: ArrayLike, *, scale: int = 5, confidence: float = 0.95) -> Score:
@@ -257,7 +345,8 @@ def latest_answers(
     Returns
     -------
     customer_id : ndarray
-        Sorted customers with at least one answer.
+        Sorted customers with at least one answer (none without survey
+        responses).
     answer : ndarray
 
     Examples
@@ -276,10 +365,10 @@ def latest_answers(
     survey = touchpoints.kind == _SURVEY
     ids = touchpoints.customer_id[survey]
     scores = touchpoints.score[survey]
-    customers, owner = np.unique(ids, return_inverse=True)
+    customers, owner = factorize(ids)
     if how == "mean":
         totals = np.bincount(owner, weights=scores, minlength=customers.size)
         return customers, totals / np.bincount(owner, minlength=customers.size)
     order = np.lexsort((touchpoints.timestamp[survey], owner))
-    last = np.flatnonzero(np.append(owner[order][1:] != owner[order][:-1], True))
+    last = np.flatnonzero(np.append(owner[order][1:] != owner[order][:-1], owner.size > 0))
     return customers, scores[order][last]

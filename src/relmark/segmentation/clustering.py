@@ -9,11 +9,14 @@ import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.cluster.vq import ClusterError, kmeans2
+from scipy.spatial.distance import cdist
 
 from relmark._validation import (
     FloatArray,
     as_count,
+    as_flag,
     as_float_array,
+    as_mapping,
     as_rng,
     check_same_length,
     readonly,
@@ -128,18 +131,20 @@ def kmeans_segments(
     ... )
     True
     """
-    if not isinstance(features, Mapping):
-        raise TypeError(f"`features` must be a mapping of name to array, got {features!r}")
+    as_mapping("features", features)
     if not features:
         raise ValidationError("`features` must hold at least one column")
+    on_logs = as_flag("log", log)
     columns = {
-        name: as_float_array(name, value, nonnegative=log) for name, value in features.items()
+        name: as_float_array(name, value, nonnegative=on_logs, noun="customers")
+        for name, value in features.items()
     }
     n = check_same_length(columns)
     clusters = as_count("k", k, minimum=1)
+    generator = as_rng(rng)
     if clusters > n:
         raise ValidationError(f"`k` ({clusters}) must not exceed the number of customers ({n})")
-    data = np.column_stack([np.log1p(v) if log else v for v in columns.values()])
+    data = np.column_stack([np.log1p(v) if on_logs else v for v in columns.values()])
     spread = data.std(axis=0)
     scaled = (data - data.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
     distinct = np.unique(scaled, axis=0).shape[0]
@@ -148,9 +153,9 @@ def kmeans_segments(
             f"`k` ({clusters}) must not exceed the number of distinct feature rows ({distinct}): "
             "k-means++ cannot seed more centres than there are different customers"
         )
-    generator = as_rng(rng)
     try:
-        _, raw = kmeans2(scaled, clusters, minit="++", seed=generator, missing="raise")
+        _, raw = kmeans2(scaled, _seed_centres(scaled, clusters, generator), minit="matrix",
+                         missing="raise")  # fmt: skip
     except ClusterError as error:
         raise ConvergenceError(
             f"k-means left a cluster empty with k = {clusters}; try another seed or a smaller k"
@@ -182,6 +187,25 @@ def kmeans_segments(
         centres=MappingProxyType({name: readonly(c) for name, c in centres.items()}),
         segments=segments,
     )
+
+
+def _seed_centres(data: FloatArray, k: int, rng: np.random.Generator) -> FloatArray:
+    """Pick ``k`` starting centres by k-means++ in O(n k) work.
+
+    The same draws, and so the same centres, as ``scipy.cluster.vq.kmeans2``'s
+    ``minit="++"``, which recomputes every point's distance to all centres so
+    far at each step (O(n k^2): minutes for k in the thousands); here each
+    point's distance to its nearest centre is updated with the newest centre
+    only.
+    """
+    centres = np.empty((k, data.shape[1]))
+    centres[0] = data[rng.integers(data.shape[0])]
+    nearest = np.full(data.shape[0], np.inf)
+    for i in range(1, k):
+        np.minimum(nearest, cdist(centres[i - 1 : i], data, metric="sqeuclidean")[0], out=nearest)
+        cumulative = (nearest / nearest.sum()).cumsum()
+        centres[i] = data[int(np.searchsorted(cumulative, rng.uniform()))]
+    return centres
 
 
 def _level(value: float, mean: float) -> str:

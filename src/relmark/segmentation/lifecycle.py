@@ -8,7 +8,17 @@ import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from relmark._validation import FloatArray, as_float_array, as_scalar, check_same_length, readonly
+from relmark._validation import (
+    FloatArray,
+    as_bool_array,
+    as_float_array,
+    as_instance,
+    as_probability,
+    as_scalar,
+    check_same_length,
+    check_whole,
+    readonly,
+)
 from relmark.data.summary import CustomerSummary
 from relmark.exceptions import ValidationError
 
@@ -71,29 +81,31 @@ def lifecycle_stages(
     >>> relmark.lifecycle_stages(s).tolist()
     ['new', 'active', 'at risk', 'active']
     """
-    if not isinstance(summary, CustomerSummary):
-        raise TypeError(f"`summary` must be a CustomerSummary, got {type(summary).__name__}")
+    as_instance("summary", summary, CustomerSummary)
+    x, t_x, T = summary.frequency, summary.recency, summary.T
     risk = as_scalar("at_risk_after", at_risk_after, low=0.0, low_open=True)
     lapse = as_scalar("lapsed_after", lapsed_after, low=risk)
-    x, t_x, T = summary.frequency, summary.recency, summary.T
+    below = as_probability("churned_below", churned_below)
+    within = None if new_within is None else as_scalar("new_within", new_within, low=0.0)
+    alive = None
+    if probability_alive is not None:
+        alive = as_float_array(
+            "probability_alive", probability_alive, low=0.0, high=1.0, noun="customers"
+        )
+        check_same_length({"summary": x, "probability_alive": alive})
+    pause = None
+    if longest_pause is not None:
+        pause = as_float_array("longest_pause", longest_pause, nonnegative=True, noun="customers")
+        check_same_length({"summary": x, "longest_pause": pause})
     own = np.divide(t_x, x, out=np.zeros_like(t_x), where=x > 0)
     # a rhythm needs a measurable gap; vanishing ones (all purchases at once) borrow the typical
     measured = own > 1e-9 * max(float(T.max(initial=1.0)), 1.0)
     typical = float(np.median(own[measured])) if measured.any() else 1.0
     rhythm = np.where(measured, own, typical)
     silence = (T - t_x) / rhythm
-    recent = as_scalar("new_within", typical if new_within is None else new_within, low=0.0)
-    if probability_alive is None:
-        churned = silence > 2.0 * lapse
-    else:
-        alive = as_float_array("probability_alive", probability_alive)
-        check_same_length({"summary": x, "probability_alive": alive})
-        churned = alive < as_scalar("churned_below", churned_below, low=0.0, high=1.0)
-    came_back = np.zeros(x.size, dtype=bool)
-    if longest_pause is not None:
-        pause = as_float_array("longest_pause", longest_pause, nonnegative=True)
-        check_same_length({"summary": x, "longest_pause": pause})
-        came_back = pause / rhythm > lapse
+    recent = typical if within is None else within
+    churned = silence > 2.0 * lapse if alive is None else alive < below
+    came_back = np.zeros(x.size, dtype=bool) if pause is None else pause / rhythm > lapse
     choices = [recent >= T, churned, silence > lapse, silence > risk, came_back]
     stages: NDArray[np.object_] = np.select(
         choices, np.array(STAGES[:-1], dtype=object), default=STAGES[-1]
@@ -141,16 +153,31 @@ def loyalty_ladder(
     ...                referrals=[0, 2, 0, 0, 1]).tolist()
     ['prospect', 'customer', 'client', 'supporter', 'advocate']
     """
-    count = as_float_array("purchases", purchases, nonnegative=True)
+    count = as_float_array("purchases", purchases, nonnegative=True, noun="customers")
+    check_whole("purchases", count, noun="customers")
     n = count.size
-    score = np.zeros(n) if satisfaction is None else as_float_array("satisfaction", satisfaction)
-    referred = np.zeros(n) if referrals is None else as_float_array("referrals", referrals)
-    partners = np.zeros(n, bool) if partner is None else np.asarray(partner, dtype=bool).reshape(-1)
+    score = (
+        np.zeros(n)
+        if satisfaction is None
+        else as_float_array("satisfaction", satisfaction, noun="customers")
+    )
+    referred = np.zeros(n)
+    if referrals is not None:
+        referred = as_float_array("referrals", referrals, nonnegative=True, noun="customers")
+        check_whole("referrals", referred, noun="customers")
+    partners = np.zeros(n, bool) if partner is None else as_bool_array("partner", partner)
+    threshold = as_scalar("satisfied_from", satisfied_from)
+    given = {"satisfaction": satisfaction, "referrals": referrals, "partner": partner}
     check_same_length(
-        {"purchases": count, "satisfaction": score, "referrals": referred, "partner": partners}
+        {"purchases": count}
+        | {
+            name: column
+            for name, column in zip(given, (score, referred, partners), strict=True)
+            if given[name] is not None
+        }
     )
     rung = np.where(count >= 1, 1, 0) + (count >= 2)
-    supporter = (rung == 2) & (score >= satisfied_from)
+    supporter = (rung == 2) & (score >= threshold)
     advocate = supporter & (referred > 0)
     rung = rung + supporter + advocate + (advocate & partners)
     ladder: NDArray[np.object_] = np.array(LADDER, dtype=object)[rung]
@@ -205,7 +232,12 @@ def funnel(stages: ArrayLike, order: Sequence[str]) -> Funnel:
     >>> funnel(rungs, LADDER).reached.tolist()[:4]
     [4, 3, 2, 1]
     """
+    if isinstance(order, (str, bytes)) or not isinstance(order, Sequence | np.ndarray):
+        raise TypeError(f"`order` must be a sequence of stage names, got {order!r}")
     steps = tuple(order)
+    for step in steps:
+        if not isinstance(step, str):
+            raise TypeError(f"`order` must hold stage names (strings), got {step!r}")
     if len(set(steps)) != len(steps) or not steps:
         raise ValidationError(f"`order` must list distinct stages, got {list(order)}")
     labels = np.asarray(stages, dtype=object).reshape(-1)

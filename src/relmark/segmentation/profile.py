@@ -12,13 +12,16 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from relmark._validation import (
+    IntArray,
     as_float_array,
     check_same_length,
     check_whole,
     fail_rows,
     readonly,
 )
+from relmark.data._keys import factorize
 from relmark.exceptions import ValidationError
+from relmark.scoring.satisfaction import nps_counts, nps_values
 
 __all__ = ["SegmentProfile", "segment_profile"]
 
@@ -178,26 +181,16 @@ def _clip(text: str) -> str:
     return text if len(text) <= _NAME_WIDTH else text[: _NAME_WIDTH - 3] + "..."
 
 
-def _factorize(names: NDArray[Any]) -> tuple[NDArray[np.object_], NDArray[np.intp]]:
+def _factorize(names: NDArray[Any]) -> tuple[NDArray[np.object_], IntArray]:
     """Return the distinct labels as sorted strings and each row's index into them.
 
     Numeric labels sort as numbers; others are keyed by ``str`` in one
     dictionary pass (sorting a million strings is ten times slower).
     """
     if names.dtype.kind in "biuf":
-        distinct, of = np.unique(names, return_inverse=True)
-        return np.array([str(x) for x in distinct.tolist()], dtype=object), of.reshape(-1)
-    index: dict[str, int] = {}
-    codes = np.fromiter(
-        (index.setdefault(str(x), len(index)) for x in names.tolist()),
-        dtype=np.intp,
-        count=names.size,
-    )
-    keys = np.array(list(index), dtype=object)
-    order = np.argsort(keys.astype(str), kind="stable")
-    rank = np.empty(order.size, dtype=np.intp)
-    rank[order] = np.arange(order.size)
-    return keys[order], rank[codes]
+        distinct, of = factorize(names)
+        return np.array([str(x) for x in distinct.tolist()], dtype=object), of
+    return factorize(names, key=str)
 
 
 def segment_profile(
@@ -317,16 +310,9 @@ def segment_profile(
             repr(float(valid[np.argmax(outside)])) if outside.any() else None,
             noun="answers",
         )
-        count = np.bincount(of[answered], minlength=segments.size)
-        promoters = np.bincount(of[answered], weights=valid >= 9, minlength=segments.size)
-        detractors = np.bincount(of[answered], weights=valid <= 6, minlength=segments.size)
+        promoters, detractors, count = nps_counts(valid, of[answered], segments.size)
         columns["nps_responses"] = count.astype(np.int64)
-        columns["nps"] = np.divide(
-            100.0 * (promoters - detractors),
-            count,
-            out=np.full(segments.size, np.nan),
-            where=count > 0,
-        )
+        columns["nps"] = nps_values(promoters, detractors, count)
     if engagement is not None:
         columns["mean_engagement"] = mean("engagement", engagement)
     for name, value in extra.items():

@@ -15,13 +15,23 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from relmark._validation import as_count, as_float_array, check_same_length, check_whole, fail_rows
+from relmark._validation import (
+    as_count,
+    as_float_array,
+    check_same_length,
+    check_whole,
+    fail_rows,
+)
 from relmark.data.summary import CustomerSummary
-from relmark.domain.rules import Feature, Features
+from relmark.domain.rules import Feature, Features, SummaryColumns
 from relmark.domain.segment import Segment
 from relmark.exceptions import ValidationError
+from relmark.scoring.rfm import fm_score
 
 __all__ = ["RFM_SEGMENTS", "assign_segments", "check_partition", "rfm_segments"]
+
+#: Most scores per dimension :func:`check_partition` checks: 100**3 = 10**6 cells.
+MAX_GRID_SCORES = 100
 
 #: The score columns an RFM grid may use; ``fm_score`` and ``rfm_total`` are derived.
 SCORE_FEATURES = ("recency_score", "frequency_score", "monetary_score", "fm_score", "rfm_total")
@@ -140,21 +150,26 @@ def score_features(
         array = as_float_array(name, value, noun="customers")
         check_whole(name, array, noun="customers")
         outside = (array < 1) | (array > top)
-        fail_rows(
-            name,
-            f"must lie in 1..{top}",
-            outside,
-            repr(float(array[np.argmax(outside)])) if outside.any() else None,
-            noun="customers",
-        )
+        fail_rows(name, f"must lie in 1..{top}", outside, array, noun="customers")
         columns[name] = array.astype(np.int64)
     check_same_length(columns)
+    return _with_derived(columns)
+
+
+def _with_derived(columns: dict[str, NDArray[np.int64]]) -> dict[str, NDArray[np.int64]]:
+    """Add ``fm_score`` and ``rfm_total`` to checked R, F and M scores; all read-only."""
     r, f, m = (columns[name] for name in SCORE_FEATURES[:3])
-    columns["fm_score"] = (f + m + 1) // 2
+    columns["fm_score"] = fm_score(f, m)
     columns["rfm_total"] = r + f + m
     for column in columns.values():
         column.flags.writeable = False
     return columns
+
+
+def _check_default(default: object) -> str | None:
+    if default is not None and not isinstance(default, str):
+        raise TypeError(f"`default` must be a string or None, got {type(default).__name__}")
+    return default
 
 
 def assign_segments(
@@ -198,10 +213,21 @@ def assign_segments(
     ['Other', 'Big']
     """
     checked = _check_segments(segments)
-    if default is not None and not isinstance(default, str):
-        raise TypeError(f"`default` must be a string or None, got {type(default).__name__}")
+    name = _check_default(default)
     if not isinstance(features, (Mapping, CustomerSummary)) and _has_scores(features):
         features = score_features(features)
+    elif not isinstance(features, (Mapping, SummaryColumns)):
+        raise TypeError(
+            "`features` must be a CustomerSummary, a mapping of name to array or RFM scores, "
+            f"got {type(features).__name__}"
+        )
+    return _assign(features, checked, name)
+
+
+def _assign(
+    features: Features | SummaryColumns, checked: tuple[Segment, ...], default: str | None
+) -> NDArray[np.object_]:
+    """Name each customer's first matching segment (the kernel of :func:`assign_segments`)."""
     masks = np.array([segment.members(features) for segment in checked], dtype=bool)
     matched = masks.any(axis=0)
     if default is None and not matched.all():
@@ -233,7 +259,8 @@ def check_partition(
         Rules over ``recency_score``, ``frequency_score``,
         ``monetary_score``, ``fm_score`` and ``rfm_total`` only.
     k : int, default 5
-        Number of scores per dimension.
+        Number of scores per dimension, 1 to 100 (all ``k**3`` cells are
+        evaluated).
 
     Returns
     -------
@@ -244,7 +271,7 @@ def check_partition(
     ------
     ValidationError
         Listing the uncovered and the overlapping cells (up to ten of each),
-        or naming a rule's feature that is not a score.
+        naming a rule's feature that is not a score, or for ``k > 100``.
 
     Examples
     --------
@@ -260,7 +287,13 @@ def check_partition(
     relmark.exceptions.ValidationError: the segments leave 25 of 125 ... uncovered: recency_score=3
     """
     checked = _check_segments(segments)
-    top = as_count("k", k, minimum=1)
+    top = as_count(
+        "k",
+        k,
+        minimum=1,
+        maximum=MAX_GRID_SCORES,
+        why="k**3 (R, F, M) cells are each checked against every segment",
+    )
     used = frozenset().union(*(segment.rule.features for segment in checked))
     unknown = sorted(used - set(SCORE_FEATURES))
     if unknown:
@@ -269,7 +302,7 @@ def check_partition(
             f"the segments also use {', '.join(unknown)}"
         )
     cells = np.array(list(itertools.product(range(1, top + 1), repeat=3)), dtype=np.int64)
-    features = score_features(dict(zip(SCORE_FEATURES[:3], cells.T, strict=True)), k=top)
+    features = _with_derived(dict(zip(SCORE_FEATURES[:3], cells.T, strict=True)))
     masks = np.array([segment.members(features) for segment in checked], dtype=bool)
     hits = masks.sum(axis=0)
     shown = [name for name in SCORE_FEATURES if name in used]
@@ -368,4 +401,4 @@ def rfm_segments(
     top = getattr(scores, "k", 5) if k is None else k
     if segments is RFM_SEGMENTS and top != 5:
         raise ValidationError(f"the standard RFM segments need k = 5 scores, got k = {top}")
-    return assign_segments(features, segments, default=default)
+    return _assign(features, _check_segments(segments), _check_default(default))

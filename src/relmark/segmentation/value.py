@@ -15,7 +15,7 @@ __all__ = ["gini", "lorenz_curve", "value_tiers"]
 
 def _values(value: ArrayLike) -> FloatArray:
     """Return checked values scaled by their maximum (no overflow in sums; all zero stays 0)."""
-    values = as_float_array("values", value, nonnegative=True)
+    values = as_float_array("values", value, nonnegative=True, noun="customers")
     if values.size == 0:
         raise ValidationError("`values` is empty")
     top = values.max()
