@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -133,3 +134,20 @@ def test_score_columns_match_the_api() -> None:
     np.testing.assert_allclose(columns["clv"], clv)
     labels = relmark.rfm_segments(relmark.rfm_scores(summary))
     assert np.array_equal(columns["segment"], labels)
+
+
+def test_the_command_line_uses_public_modules_only() -> None:
+    # the command line is a client of the library: no ``relmark.<...>._private`` imports
+    import relmark.__main__ as cli
+
+    tree = ast.parse(Path(cli.__file__).read_text())
+    imported = [
+        node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+    ] + [
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    ]
+    private = [name for name in imported if any(part.startswith("_") for part in name.split("."))]
+    assert private == ["__future__"]

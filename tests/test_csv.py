@@ -76,8 +76,38 @@ def test_write_columns_is_atomic(tmp_path: Path) -> None:
     out = tmp_path / "out.csv"
     write_columns(out, {"id": np.array(["a", "b,c"]), "value": np.array([1.5, 2.0])})
     assert out.read_text().splitlines() == ["id,value", "a,1.5", '"b,c",2.0']
-    # unequal columns are not checked with a message of their own: zip(strict=True) raises
-    with pytest.raises(ValueError, match=r"^zip\(\) argument 2 is longer than argument 1$"):
+    # unequal columns are refused at entry, naming each column and its length
+    with pytest.raises(
+        ValidationError,
+        match=r"^`columns\['id'\]` and `columns\['value'\]` must have the same length: "
+        r"`columns\['id'\]` has 1, `columns\['value'\]` has 2$",
+    ):
         write_columns(out, {"id": np.array(["a"]), "value": np.array([1.0, 2.0])})
     assert out.read_text().splitlines()[0] == "id,value"  # the old file is intact
     assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]  # no temporary left behind
+
+
+def test_write_columns_checks_its_columns_before_writing(tmp_path: Path) -> None:
+    out = tmp_path / "out.csv"
+    with pytest.raises(
+        TypeError, match=r"^`columns` must be a mapping of name to array, got list$"
+    ):
+        write_columns(out, [np.array([1.0])])  # type: ignore[arg-type]
+    with pytest.raises(
+        ValidationError, match=r"^`columns\['value'\]` must be one-dimensional, got shape \(2, 1\)$"
+    ):
+        write_columns(out, {"value": np.zeros((2, 1))})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_write_columns_leaves_the_old_file_when_writing_fails(tmp_path: Path) -> None:
+    class Unprintable:
+        def __str__(self) -> str:
+            raise RuntimeError("cannot print")
+
+    out = tmp_path / "out.csv"
+    write_columns(out, {"id": np.array(["a"])})
+    with pytest.raises(RuntimeError, match=r"^cannot print$"):
+        write_columns(out, {"id": np.array(["a", Unprintable()], dtype=object)})
+    assert out.read_text().splitlines() == ["id", "a"]
+    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]

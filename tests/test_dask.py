@@ -192,7 +192,9 @@ def test_bad_input(purchases: Any, dsummary: Any) -> None:
         )
     with pytest.raises(ValidationError, match="'nobody' is not in the frame"):
         rdask.summarize(purchases, customer_id="nobody", timestamp="when", observation_end=END)
-    with pytest.raises(ValidationError, match=r"^`unit` must be one of s, min, h, D, W .*got 'M'$"):
+    with pytest.raises(
+        ValidationError, match=r"^`unit` must be one of 's', 'min', 'h', 'D', 'W' .*got 'M'$"
+    ):
         rdask.summarize(
             purchases, customer_id="who", timestamp="when", observation_end=END, unit="M"
         )

@@ -477,6 +477,42 @@ def test_retention_observed_points_are_period_on_period_ratios(counts: list[int]
         assert np.all((observed > 0) & (observed <= 1))
 
 
+def test_retention_rate_of_a_cohort_that_dies_out_is_drawn_where_defined() -> None:
+    # 10 -> 5 -> 0 -> 0: rates 5/10 and 0/5; 0/0 after the cohort is gone is undefined
+    with drawn(plotting.plot_retention_rate, SBG, periods=3, observed=[10, 5, 0, 0]) as ax:
+        t, observed = lines(ax)["observed"]
+        assert t.tolist() == [1.0, 2.0]
+        assert observed.tolist() == [0.5, 0.0]
+    with drawn(plotting.plot_retention_rate, SBG, periods=3, observed=[10, 0]) as ax:
+        assert [v.tolist() for v in lines(ax)["observed"]] == [[1.0], [0.0]]
+
+
+@settings(max_examples=25)
+@given(counts=survivor_counts(max_periods=15))
+def test_retention_observed_points_stop_where_the_cohort_is_gone(counts: list[int]) -> None:
+    with drawn(plotting.plot_retention_rate, SBG, periods=5, observed=counts) as ax:
+        t, observed = lines(ax)["observed"]
+        defined = [i for i in range(1, len(counts)) if counts[i - 1] > 0]
+        assert t.tolist() == defined
+        assert observed.tolist() == [counts[i] / counts[i - 1] for i in defined]
+
+
+@pytest.mark.parametrize("plot", [plotting.plot_survival, plotting.plot_retention_rate])
+def test_rising_survivor_counts_are_refused_before_drawing(plot: Callable[..., Axes]) -> None:
+    figures = plt.get_fignums()
+    with pytest.raises(
+        ValidationError,
+        match=r"^`observed` must not increase over time \(customers cannot come back in a "
+        r"cohort\); 1 of 3 periods violate this \(first at index 1: 12\.0 > 10\.0\)$",
+    ):
+        plot(SBG, periods=3, observed=[10, 12, 11.5])
+    with pytest.raises(
+        ValidationError, match=r"; 2 of 4 periods violate this \(first at index 2: 6\.0 > 5\.0\)$"
+    ):
+        plot(SBG, periods=3, observed=[10, 5, 6, 7])
+    assert plt.get_fignums() == figures  # checked at entry: no figure was made
+
+
 # -- value concentration and segments ---------------------------------------------------------
 
 
@@ -668,18 +704,24 @@ PROFILE = relmark.segment_profile(["a", "b", "a", "c"], revenue=[1.0, 2.0, 3.0, 
             lambda: plotting.plot_cumulative_purchases(
                 BG, tracking_log(), calibration_end=8.0, unit="fortnight"
             ),
-            r"^`unit` must be one of s, min, h, D, W, got 'fortnight'$",
+            r"^`unit` must be one of 's', 'min', 'h', 'D', 'W' \(fixed-length time units\), "
+            r"got 'fortnight'$",
         ),
         (
             lambda: plotting.plot_incremental_purchases(
                 BG, tracking_log(), calibration_end=8.0, unit="M"
             ),
-            r"^`unit` must be one of s, min, h, D, W, got 'M'$",
+            r"^`unit` must be one of 's', 'min', 'h', 'D', 'W' \(fixed-length time units\), "
+            r"got 'M'$",
         ),
         (lambda: plotting.plot_survival(SBG, periods=0), r"^`periods` must be >= 1, got 0$"),
         (
             lambda: plotting.plot_survival(SBG, periods=3, observed=[0, 1]),
-            r"^`observed` must start with the cohort size \(> 0\)$",
+            r"^`observed\[0\]` \(the cohort size\) must be > 0, got 0$",
+        ),
+        (
+            lambda: plotting.plot_survival(SBG, periods=3, observed=[]),
+            r"^`observed` needs the cohort size, got 0 value\(s\)$",
         ),
         (
             lambda: plotting.plot_survival(SBG, periods=3, observed=[10, -1]),
@@ -687,7 +729,11 @@ PROFILE = relmark.segment_profile(["a", "b", "a", "c"], revenue=[1.0, 2.0, 3.0, 
         ),
         (
             lambda: plotting.plot_retention_rate(SBG, periods=3, observed=[10]),
-            r"^`observed` needs at least two positive survivor counts$",
+            r"^`observed` needs the cohort size and at least one later count, got 1 value\(s\)$",
+        ),
+        (
+            lambda: plotting.plot_retention_rate(SBG, periods=3, observed=[0, 0]),
+            r"^`observed\[0\]` \(the cohort size\) must be > 0, got 0$",
         ),
         (
             lambda: plotting.plot_rfm_heatmap([0, 1], [1, 1]),

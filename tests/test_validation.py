@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import attrs
@@ -40,6 +42,7 @@ from relmark._validation import (
     as_probability,
     as_rng,
     as_scalar,
+    as_survivor_counts,
     as_text,
     as_timestamps,
     as_unit,
@@ -169,12 +172,11 @@ def test_check_length() -> None:
         check_length("redeemed", [1.0, 2.0], 3)
 
 
-@given(n=st.integers(2, 9), m=st.integers(2, 9))
-def test_check_broadcast_names_the_arguments_that_clash(n: int, m: int) -> None:
+@given(lengths=st.lists(st.integers(2, 9), min_size=2, max_size=2, unique=True))
+def test_check_broadcast_names_the_arguments_that_clash(lengths: list[int]) -> None:
+    n, m = lengths  # two different lengths
     assert check_broadcast({"a": np.ones(n), "b": 1.0, "c": np.ones(1)}) == (n,)
-    if n == m:
-        assert check_broadcast({"a": np.ones(n), "b": np.ones(m)}) == (n,)
-        return
+    assert check_broadcast({"a": np.ones(n), "b": np.ones(n)}) == (n,)
     with pytest.raises(
         ValidationError,
         match=re.escape(
@@ -233,12 +235,52 @@ def test_as_float_array_reports_count_and_first_index(
         (None, "`x` must be an array of numbers, got None"),
         ([True, False], "`x` must hold numbers, got dtype bool"),
         (["a", "b"], "`x` must hold numbers, got dtype <U1"),
-        (np.array([1, "a"], dtype=object), "`x` must hold numbers only, got dtype object"),
+        (
+            np.array([1, "a"], dtype=object),
+            "`x` must hold numbers only; 1 of 2 rows are not (first at index 1: 'a')",
+        ),
+        # None in a list is not read as NaN, nor a string that parses as a number
+        ([None], "`x` must hold numbers only; 1 of 1 rows are not (first at index 0: None)"),
+        (
+            [1.0, None, 3.0, None],
+            "`x` must hold numbers only; 2 of 4 rows are not (first at index 1: None)",
+        ),
+        (
+            np.array([1.5, "2.5"], dtype=object),
+            "`x` must hold numbers only; 1 of 2 rows are not (first at index 1: '2.5')",
+        ),
+        (
+            np.array([np.bool_(True), 1.0], dtype=object),
+            "`x` must hold numbers only; 1 of 2 rows are not (first at index 0: True)",
+        ),
+        (
+            np.array([1.0, dict.fromkeys(range(30))], dtype=object),
+            "`x` must hold numbers only; 1 of 2 rows are not (first at index 1: a dict)",
+        ),
     ],
 )
 def test_as_float_array_wrong_types(value: Any, message: str) -> None:
-    with pytest.raises(TypeError, match=re.escape(message)):
+    with pytest.raises(TypeError, match=f"^{re.escape(message)}$"):
         as_float_array("x", value)
+
+
+def test_as_float_array_reads_object_arrays_of_numbers() -> None:
+    numbers = np.array(
+        [1, np.float64(2.5), Fraction(1, 4), Decimal("0.5"), np.int8(3)], dtype=object
+    )
+    assert as_float_array("x", numbers).tolist() == [1.0, 2.5, 0.25, 0.5, 3.0]
+    # NaN is a number, so a bad value, not a wrong kind
+    with pytest.raises(
+        ValidationError,
+        match=r"^`x` must not be NaN; 1 of 2 rows violate this \(first at index 1\)$",
+    ):
+        as_float_array("x", np.array([1.0, float("nan")], dtype=object))
+    assert np.isnan(as_float_array("x", np.array([float("nan")], dtype=object), allow_nan=True)[0])
+    with pytest.raises(
+        ValidationError,
+        match=r"^`x` must be finite; 1 of 2 rows violate this \(first at index 1: ~1e\+400\)$",
+    ):
+        as_float_array("x", np.array([1, 10**400], dtype=object))
 
 
 def test_as_float_array_options() -> None:
@@ -257,6 +299,11 @@ def test_as_float_array_options() -> None:
     with pytest.raises(ValidationError, match=re.escape("`x` must lie in [0, 1]; 1 of 2 rows")):
         as_float_array("x", [1.0, 2.0], low=0.0, high=1.0)
     assert as_float_array("x", np.array([1, 2], dtype=object)).tolist() == [1.0, 2.0]
+    with pytest.raises(
+        ValidationError,
+        match=r"^`x` must be a one-dimensional array of numbers, got a ragged sequence$",
+    ):
+        as_float_array("x", [1.0, [2.0, 3.0]])
 
 
 def test_as_broadcastable_keeps_the_shape() -> None:
@@ -287,6 +334,37 @@ def test_as_bool_array() -> None:
         as_bool_array("churned", ["yes", "no"])
     with pytest.raises(TypeError, match="`churned` must be an array of True/False, got NoneType"):
         as_bool_array("churned", None)  # type: ignore[arg-type]
+    # True/False objects (a pandas object column) are flags; None among them is not
+    assert as_bool_array("churned", np.array([True, 0, 1.0], dtype=object)).tolist() == [
+        True,
+        False,
+        True,
+    ]
+    with pytest.raises(
+        TypeError,
+        match=r"^`churned` must hold numbers only; 1 of 2 rows are not \(first at index 1: None\)$",
+    ):
+        as_bool_array("churned", [True, None])
+
+
+def test_as_survivor_counts() -> None:
+    assert as_survivor_counts("alive", [10, 5, 5, 0]).tolist() == [10.0, 5.0, 5.0, 0.0]
+    assert as_survivor_counts("alive", [3]).tolist() == [3.0]
+    cases = [
+        ([10, 12, 11.5], {}, "`alive` must not increase over time (customers cannot come back "
+         "in a cohort); 1 of 3 periods violate this (first at index 1: 12.0 > 10.0)"),
+        ([], {}, "`alive` needs the cohort size, got 0 value(s)"),
+        ([10], {"minimum": 2}, "`alive` needs the cohort size and at least one later count, "
+         "got 1 value(s)"),
+        ([10, 5], {"minimum": 3}, "`alive` needs the cohort size and at least 2 later counts, "
+         "got 2 value(s)"),
+        ([0, 0], {}, "`alive[0]` (the cohort size) must be > 0, got 0"),
+        ([10, -1], {}, "`alive` must be >= 0; 1 of 2 periods violate this "
+         "(first at index 1: -1.0)"),
+    ]  # fmt: skip
+    for counts, options, message in cases:
+        with pytest.raises(ValidationError, match=f"^{re.escape(message)}$"):
+            as_survivor_counts("alive", counts, **options)
 
 
 def test_as_timestamps() -> None:
@@ -393,9 +471,20 @@ def test_as_flag_and_as_choice_and_as_unit() -> None:
         as_choice("timing", 1, ("end", "start"))
     assert as_unit("unit", "W", {"D": 86400.0, "W": 604800.0}) == "W"
     with pytest.raises(
-        ValidationError, match=re.escape("`unit` must be one of 'D', 'W' (time units), got 'M'")
+        ValidationError,
+        match=re.escape("`unit` must be one of 'D', 'W' (fixed-length time units), got 'M'"),
     ):
         as_unit("unit", "M", {"D": 86400.0, "W": 604800.0})
+    with pytest.raises(
+        TypeError,
+        match=re.escape("`unit` must be one of 'D', 'W' (fixed-length time units), got int"),
+    ):
+        as_unit("unit", 7, {"D": 86400.0, "W": 604800.0})
+    # numpy strings are quoted as plain ones
+    with pytest.raises(
+        ValidationError, match=r"^`timing` must be one of 'end', 'start', got 'mid'$"
+    ):
+        as_choice("timing", np.str_("mid"), ("end", "start"))
 
 
 def test_text_ids_instants_and_amounts() -> None:

@@ -20,7 +20,6 @@ from relmark.economics import customer_lifetime_value, retention_campaign, reten
 from relmark.exceptions import RelmarkError
 from relmark.io import read_transactions, write_columns
 from relmark.models import BetaGeo, GammaGamma, ShiftedBetaGeo
-from relmark.models._base import Model
 from relmark.scoring import rfm_scores
 from relmark.segmentation import gini, rfm_segments, segment_profile, value_tiers
 
@@ -61,7 +60,7 @@ def describe_data(log: TransactionLog, summary: CustomerSummary) -> list[str]:
     return lines
 
 
-def _parameters(model: Model) -> list[str]:
+def _parameters(model: BetaGeo | GammaGamma | ShiftedBetaGeo) -> list[str]:
     """Return one line per parameter: estimate and standard error."""
     info = model.fit_info
     lines = []

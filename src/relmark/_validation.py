@@ -14,7 +14,8 @@ One helper per rule:
   itself), :func:`check_range`, :func:`check_whole`,
   :func:`check_same_length`, :func:`check_length`, :func:`check_broadcast`;
 - arrays: :func:`as_float_array` (1-D), :func:`as_broadcastable` (any
-  shape, for broadcasting), :func:`as_bool_array`, :func:`as_timestamps`;
+  shape, for broadcasting), :func:`as_bool_array`, :func:`as_timestamps`,
+  :func:`as_survivor_counts` (a cohort's counts, never rising);
 - scalars: :func:`as_scalar`, :func:`as_positive`, :func:`as_probability`,
   :func:`as_count`, :func:`as_periods`, :func:`as_flag`, :func:`as_choice`,
   :func:`as_unit`, :func:`as_text`, :func:`as_customer_id`,
@@ -31,6 +32,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Collection, Mapping, Sequence, Sized
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import numpy as np
@@ -314,12 +316,14 @@ def as_float_array(
         raise TypeError(f"`{name}` must be an array of numbers, got {type(value).__name__}")
     if value is None:
         raise TypeError(f"`{name}` must be an array of numbers, got None")
-    raw = np.asarray(value)
+    try:
+        raw = np.asarray(value)
+    except ValueError:  # nested sequences of different lengths
+        raise ValidationError(
+            f"`{name}` must be a one-dimensional array of numbers, got a ragged sequence"
+        ) from None
     if raw.dtype.kind == "O":
-        try:
-            raw = raw.astype(np.float64)
-        except (TypeError, ValueError):
-            raise TypeError(f"`{name}` must hold numbers only, got dtype {raw.dtype}") from None
+        raw = _object_numbers(name, raw, noun)
     elif raw.dtype.kind not in "iuf":
         raise TypeError(f"`{name}` must hold numbers, got dtype {raw.dtype}")
     if raw.ndim > 1 and not any_shape:
@@ -337,6 +341,43 @@ def as_float_array(
     # NaN compares false, so a range never flags it (it was refused above unless allowed)
     check_range(name, flat, low=low, high=high, low_open=low_open, high_open=high_open, noun=noun)
     return readonly(array if any_shape else flat)
+
+
+def _is_number(item: object) -> bool:
+    """Whether one entry of an object array is a real number (booleans are not)."""
+    return isinstance(item, (numbers.Real, Decimal)) and not isinstance(item, (bool, np.bool_))
+
+
+def _object_numbers(name: str, raw: NDArray[Any], noun: str) -> FloatArray:
+    """Return an object array of numbers as float64; ``TypeError`` naming the first non-number.
+
+    ``None``, strings (even ``"1.5"``), booleans and other objects are not numbers:
+    ``astype(float)`` would turn ``None`` into NaN and parse strings.
+    """
+    items = raw.reshape(-1).tolist()
+    bad = np.fromiter((not _is_number(item) for item in items), dtype=bool, count=len(items))
+    if bad.any():
+        first = int(np.argmax(bad))
+        shown = describe(items[first])
+        shown = shown if len(shown) <= 40 else f"a {type(items[first]).__name__}"
+        raise TypeError(
+            f"`{name}` must hold numbers only; {int(bad.sum()):,} of {bad.size:,} {noun} "
+            f"are not (first at index {first}: {shown})"
+        )
+    try:
+        return raw.astype(np.float64)
+    except OverflowError:  # an int beyond the float range
+        big = np.fromiter(map(_overflows, items), dtype=bool, count=len(items))
+        fail_rows(name, "must be finite", big, np.array(items, dtype=object), noun=noun)
+        raise
+
+
+def _overflows(item: Any) -> bool:
+    try:
+        float(item)
+    except OverflowError:
+        return True
+    return False
 
 
 def as_bool_array(name: str, value: ArrayLike, *, noun: str = "rows") -> BoolArray:
@@ -361,10 +402,49 @@ def as_bool_array(name: str, value: ArrayLike, *, noun: str = "rows") -> BoolArr
         return readonly(np.array(raw, dtype=bool, copy=True).reshape(-1))
     if raw.dtype.kind not in "iufO":
         raise TypeError(f"`{name}` must hold True/False (or 1/0), got dtype {raw.dtype}")
+    if raw.dtype.kind == "O":  # True/False objects (a pandas object column) count as 1/0
+        flags = [int(v) if isinstance(v, (bool, np.bool_)) else v for v in raw.reshape(-1).tolist()]
+        raw = np.array(flags, dtype=object).reshape(raw.shape)
     numbers_ = as_float_array(name, raw, noun=noun)
     fail_rows(name, "must be True/False or 1/0", (numbers_ != 0) & (numbers_ != 1), numbers_,
               noun=noun)  # fmt: skip
     return readonly(numbers_ == 1)
+
+
+def as_survivor_counts(name: str, value: ArrayLike, *, minimum: int = 1) -> FloatArray:
+    """Return a cohort's survivor counts, checked: its size, then counts that never rise.
+
+    ``value[0]`` is the cohort size (> 0) and ``value[t]`` the customers still
+    there after ``t`` periods: numbers >= 0, at least ``minimum`` of them, none
+    above the one before (customers cannot come back in a cohort).  The rules
+    of :meth:`~relmark.ShiftedBetaGeo.fit_survival`.
+
+    Examples
+    --------
+    >>> from relmark._validation import as_survivor_counts
+    >>> as_survivor_counts("observed", [10, 5, 0]).tolist()
+    [10.0, 5.0, 0.0]
+    >>> as_survivor_counts("observed", [10, 12, 11.5])
+    Traceback (most recent call last):
+    ...
+    relmark.exceptions.ValidationError: `observed` must not increase ... (... index 1: 12.0 > 10.0)
+    """
+    counts = as_float_array(name, value, nonnegative=True, noun="periods")
+    if counts.size < minimum:
+        later = "one later count" if minimum == 2 else f"{minimum - 1} later counts"
+        needs = "the cohort size" + (f" and at least {later}" if minimum > 1 else "")
+        raise ValidationError(f"`{name}` needs {needs}, got {counts.size} value(s)")
+    if counts.size and counts[0] <= 0:
+        raise ValidationError(f"`{name}[0]` (the cohort size) must be > 0, got {counts[0]:g}")
+    fail_rows(
+        name,
+        "must not increase over time (customers cannot come back in a cohort)",
+        np.r_[False, counts[1:] > counts[:-1]],
+        counts,
+        versus=(">", np.r_[np.nan, counts[:-1]]),
+        noun="periods",
+    )
+    return counts
 
 
 def as_broadcastable(
@@ -469,7 +549,7 @@ def as_timestamps(name: str, values: ArrayLike, *, noun: str = "rows") -> TimeAr
                 return as_float_array(name, np.array(sample, dtype=np.float64), noun=noun)
             raise TypeError(
                 f"`{name}` must hold datetimes, ISO-8601 strings or numbers; "
-                f"index {first} holds {type(sample[first]).__name__}: {sample[first]!r}"
+                f"index {first} holds {type(sample[first]).__name__}: {describe(sample[first])}"
             )
         out = _datetimes_to_utc(name, raw)
     else:
@@ -669,12 +749,15 @@ def as_choice(name: str, value: object, choices: Collection[str], *, what: str =
     if not isinstance(value, str):
         raise TypeError(f"`{name}` must be one of {listing}, got {type(value).__name__}")
     if value not in choices:
-        raise ValidationError(f"`{name}` must be one of {listing}, got {value!r}")
+        raise ValidationError(f"`{name}` must be one of {listing}, got {describe(value)}")
     return value
 
 
 def as_unit(name: str, value: object, units: Collection[str]) -> str:
     """Return a time unit, one of ``units`` (e.g. the keys of a unit-to-seconds table).
+
+    The one check of a time unit: a string (else ``TypeError``) among
+    ``units``, which are of fixed length (months and years are not).
 
     Examples
     --------
@@ -684,7 +767,7 @@ def as_unit(name: str, value: object, units: Collection[str]) -> str:
     ...
     relmark.exceptions.ValidationError: `unit` must be one of 's', 'min', 'h', 'D', 'W' ..., got 'M'
     """
-    return as_choice(name, value, tuple(units), what="time units")
+    return as_choice(name, value, tuple(units), what="fixed-length time units")
 
 
 def as_text(name: str, value: object) -> str:
@@ -692,7 +775,7 @@ def as_text(name: str, value: object) -> str:
     if not isinstance(value, str):
         raise TypeError(f"`{name}` must be a string, got {type(value).__name__}")
     if not value.strip():
-        raise ValidationError(f"`{name}` must not be empty, got {value!r}")
+        raise ValidationError(f"`{name}` must not be empty, got {describe(value)}")
     return value
 
 
@@ -725,7 +808,7 @@ def as_instant(name: str, value: object) -> tuple[Any, bool | None]:
     except ValidationError:
         raise ValidationError(
             f"`{name}` must be a time (an ISO-8601 string, a datetime, a numpy.datetime64) "
-            f"or a number, got {value!r}"
+            f"or a number, got {describe(value)}"
         ) from None
     single = parsed[0]
     return (float(single) if parsed.dtype.kind == "f" else single), aware

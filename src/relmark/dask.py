@@ -27,7 +27,7 @@ import dask.dataframe as dd
 import numpy as np
 import pandas as pd
 
-from relmark._validation import readonly
+from relmark._validation import describe, readonly
 from relmark.data.summary import CustomerSummary
 from relmark.data.transactions import TransactionLog
 from relmark.exceptions import ValidationError
@@ -477,7 +477,7 @@ def score(dsummary: Any, model: Any, *, spend_model: Any = None, horizon: float)
     if isinstance(horizon, bool) or not isinstance(horizon, (int, float, np.number)):
         raise TypeError(f"`horizon` must be a number, got {type(horizon).__name__}")
     if not np.isfinite(horizon) or horizon < 0:
-        raise ValidationError(f"`horizon` must be finite and >= 0, got {horizon!r}")
+        raise ValidationError(f"`horizon` must be finite and >= 0, got {describe(horizon)}")
     needed = [*_SUMMARY_COLUMNS, *(["monetary_value"] if spend_model is not None else [])]
     columns = [str(c) for c in dsummary.columns]
     missing = [key for key in needed if key not in columns]

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from relmark._validation import as_mapping, check_same_length, describe
 from relmark.data.transactions import TransactionLog
 from relmark.exceptions import ValidationError
 
@@ -151,14 +152,46 @@ def read_transactions(
 
 
 def write_columns(path: str | os.PathLike[str], columns: Mapping[str, NDArray[Any]]) -> None:
-    """Write equal-length columns to a CSV file atomically: all of it or nothing."""
+    """Write equal-length columns to a CSV file atomically: all of it or nothing.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write (replaced whole, or left as it was on any error).
+    columns : mapping of str to 1-D array_like
+        The header names and their columns, all of one length.
+
+    Raises
+    ------
+    TypeError
+        If ``columns`` is not a mapping.
+    ValidationError
+        If a column is not one-dimensional or the columns differ in length
+        (checked before anything is written).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relmark.io import write_columns
+    >>> write_columns("out.csv", {"id": np.array(["a"]), "value": np.array([1.0, 2.0])})
+    Traceback (most recent call last):
+    ...
+    relmark.exceptions.ValidationError: `columns['id']` and `columns['value']` must have the ...
+    """
+    arrays = {name: np.asarray(column) for name, column in as_mapping("columns", columns).items()}
+    for name, array in arrays.items():
+        if array.ndim != 1:
+            raise ValidationError(
+                f"`columns[{describe(name)}]` must be one-dimensional, got shape {array.shape}"
+            )
+    check_same_length({f"columns[{describe(name)}]": array for name, array in arrays.items()})
     target = Path(path)
     handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
     try:
         with os.fdopen(handle, "w", newline="") as out:
             writer = csv.writer(out)
-            writer.writerow(list(columns))
-            writer.writerows(zip(*(column.tolist() for column in columns.values()), strict=True))
+            writer.writerow(list(arrays))
+            writer.writerows(zip(*(array.tolist() for array in arrays.values()), strict=True))
         os.replace(temporary, target)
     except BaseException:
         os.unlink(temporary)

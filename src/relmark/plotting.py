@@ -18,6 +18,8 @@ from relmark._validation import (
     as_count,
     as_float_array,
     as_scalar,
+    as_survivor_counts,
+    as_unit,
     check_same_length,
     check_whole,
 )
@@ -280,8 +282,7 @@ def _tracking(
     same time, the group size times E[X(age)].  Returns the step ends, the
     two cumulative curves and the calibration end.
     """
-    if unit not in UNIT_SECONDS:
-        raise ValidationError(f"`unit` must be one of {', '.join(UNIT_SECONDS)}, got {unit!r}")
+    as_unit("unit", unit, UNIT_SECONDS)
     calibration = log.summarize(calibration_end, unit=unit)
     cohort_ids = np.asarray(calibration.customer_id)
     final = log.summarize(observation_end, unit=unit)
@@ -453,7 +454,8 @@ def plot_survival(
     periods : int
         Periods to show (0 to ``periods``).
     observed : array_like, optional
-        Survivor counts of a cohort, ``observed[0]`` its size.
+        Survivor counts of a cohort: ``observed[0]`` its size (> 0), then the
+        customers left after each period, never rising.
     ax : matplotlib.axes.Axes, optional
         Where to draw.
 
@@ -472,12 +474,10 @@ def plot_survival(
     'share still customers'
     """
     t = np.arange(as_count("periods", periods, minimum=1) + 1.0)
+    alive = None if observed is None else as_survivor_counts("observed", observed)
     ax = _axes(ax)
     ax.plot(t, np.asarray(model.survival(t)), "-", label="model")
-    if observed is not None:
-        alive = as_float_array("observed", observed, nonnegative=True)
-        if alive.size == 0 or alive[0] <= 0:
-            raise ValidationError("`observed` must start with the cohort size (> 0)")
+    if alive is not None:
         ax.plot(np.arange(alive.size), alive / alive[0], "o", label="observed")
     ax.set_ylim(0.0, 1.05)
     ax.set_xlabel("period")
@@ -506,7 +506,10 @@ def plot_retention_rate(
     periods : int
         Periods to show (1 to ``periods``).
     observed : array_like, optional
-        Survivor counts of a cohort, ``observed[0]`` its size.
+        Survivor counts of a cohort: ``observed[0]`` its size (> 0), then the
+        customers left after each period, never rising (at least one).  The
+        observed rate ``observed[t] / observed[t - 1]`` is drawn where it is
+        defined: a cohort that dies out has none after its count reaches 0.
     ax : matplotlib.axes.Axes, optional
         Where to draw.
 
@@ -525,13 +528,17 @@ def plot_retention_rate(
     'retention rate'
     """
     t = np.arange(1.0, as_count("periods", periods, minimum=1) + 1.0)
+    alive = None if observed is None else as_survivor_counts("observed", observed, minimum=2)
     ax = _axes(ax)
     ax.plot(t, np.asarray(model.retention_rate(t)), "-", label="model")
-    if observed is not None:
-        alive = as_float_array("observed", observed, nonnegative=True)
-        if alive.size < 2 or np.any(alive[:-1] <= 0):
-            raise ValidationError("`observed` needs at least two positive survivor counts")
-        ax.plot(np.arange(1, alive.size), alive[1:] / alive[:-1], "o", label="observed")
+    if alive is not None:
+        defined = alive[:-1] > 0  # a prefix: the counts never rise, and the first is > 0
+        ax.plot(
+            np.arange(1, alive.size)[defined],
+            alive[1:][defined] / alive[:-1][defined],
+            "o",
+            label="observed",
+        )
     ax.set_xlabel("period")
     ax.set_ylabel("retention rate")
     ax.set_title("Retention rate by tenure")

@@ -52,14 +52,49 @@ def test_message_counts_rows_and_names_first_index() -> None:
         CustomerSummary.from_arrays([1, 1, 1], [1.0, 5.0, 6.0], [2.0, 2.0, 2.0])
 
 
+def test_recency_of_non_repeaters_message_quotes_the_value() -> None:
+    message = (
+        r"^`recency` must be 0 where `frequency` is 0; 1 of 3 rows violate this "
+        r"\(first at index 2: 1\.5\)$"
+    )
+    with pytest.raises(ValidationError, match=message):
+        CustomerSummary.from_arrays([1, 0, 0], [1.0, 0.0, 1.5], [2.0, 2.0, 2.0])
+
+
 @pytest.mark.parametrize(
     ("bad", "error", "message"),
     [
         ("abc", TypeError, r"^`frequency` must be an array of numbers, got str$"),
         ([["x"]], TypeError, r"^`frequency` must hold numbers, got dtype <U1$"),
-        ([object()], TypeError, r"^`frequency` must hold numbers only, got dtype object$"),
-        # None is read as NaN (a ValidationError about NaN, not a TypeError)
-        ([None], ValidationError, r"^`frequency` must not be NaN; 1 of 1 rows"),
+        (
+            [1.0, object()],
+            TypeError,
+            r"^`frequency` must hold numbers only; 1 of 2 rows are not "
+            r"\(first at index 1: <object object at 0x[0-9a-f]+>\)$",
+        ),
+        # None is not a number (a TypeError, not read as NaN) ...
+        (
+            [None],
+            TypeError,
+            r"^`frequency` must hold numbers only; 1 of 1 rows are not \(first at index 0: None\)$",
+        ),
+        # ... nor a string inside an object array, even one that parses, nor a bool
+        (
+            np.array([1, "2", None], dtype=object),
+            TypeError,
+            r"^`frequency` must hold numbers only; 2 of 3 rows are not \(first at index 1: '2'\)$",
+        ),
+        (
+            np.array([1, True], dtype=object),
+            TypeError,
+            r"^`frequency` must hold numbers only; 1 of 2 rows are not \(first at index 1: True\)$",
+        ),
+        # NaN itself is a number, and a bad value
+        (
+            np.array([np.nan], dtype=object),
+            ValidationError,
+            r"^`frequency` must not be NaN; 1 of 1 rows violate this \(first at index 0\)$",
+        ),
     ],
 )
 def test_wrong_types_raise_type_error(bad: object, error: type[Exception], message: str) -> None:

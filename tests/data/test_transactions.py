@@ -145,12 +145,24 @@ def test_mixed_naive_and_aware_datetimes_are_rejected() -> None:
 
 
 def test_units_are_checked() -> None:
-    with pytest.raises(ValidationError, match="fixed-length units"):
+    with pytest.raises(
+        ValidationError,
+        match=r"^`unit` must be one of 's', 'min', 'h', 'D', 'W' \(fixed-length time units\), "
+        r"got 'M'$",
+    ):
         TransactionLog.from_arrays([1], [0.0], unit="M")
+    with pytest.raises(
+        TypeError,
+        match=r"^`unit` must be one of 's', 'min', 'h', 'D', 'W' \(fixed-length time units\), "
+        r"got int$",
+    ):
+        TransactionLog.from_arrays([1], [0.0], unit=7)  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="only for numeric"):
         TransactionLog.from_arrays([1], ["2024-01-01"], unit="D")
     log = TransactionLog.from_arrays([1, 1], ["2024-01-01", "2024-01-08"])
-    with pytest.raises(ValidationError, match="`unit`"):
+    with pytest.raises(
+        ValidationError, match=r"^`unit` must be one of 's', .* time units\), got 'fortnight'$"
+    ):
         log.summarize(unit="fortnight")
     with pytest.raises(
         TypeError, match=r"^`observation_end` must be a date or datetime for a calendar log$"

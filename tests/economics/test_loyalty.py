@@ -57,6 +57,22 @@ def test_points_tiers_and_expiry_by_hand() -> None:
     assert points_liability(CLUB, balance.outstanding).tolist() == pytest.approx([1.44, 9.6, 0.08])
 
 
+def test_points_follow_each_customer_with_unsorted_integer_ids() -> None:
+    purchases = TransactionLog.from_arrays(
+        [30, 10, 30, 50, 10],
+        ["2022-01-10", "2024-01-10", "2024-02-01", "2024-02-20", "2024-02-25"],
+        [300.0, 120.0, 60.0, 10.0, 5.0],
+    )
+    ids, totals = qualifying_totals(CLUB, purchases, as_of="2024-03-01")
+    assert ids.tolist() == [10, 30, 50] and totals.tolist() == [125.0, 60.0, 10.0]
+    balance = points_balance(CLUB, purchases, as_of="2024-03-01")
+    assert balance.customer_id.tolist() == [10, 30, 50]
+    # 10: Silver, (120 + 5) * 1.5; 30: Member, its 300 points of 2022 expired
+    assert balance.earned.tolist() == [187.5, 360.0, 10.0]
+    assert balance.expired.tolist() == [0.0, 300.0, 0.0]
+    assert balance.outstanding.tolist() == [187.5, 60.0, 10.0]
+
+
 def test_liability_change_over_time() -> None:
     dates = ["2024-01-15", "2024-02-15", "2024-03-15"]
     liabilities = [points_liability(CLUB, points_balance(CLUB, log(), as_of=d).outstanding).sum()

@@ -108,6 +108,22 @@ def test_profitability_from_touchpoints() -> None:
     assert result.profit.tolist() == pytest.approx([13.0, 4.0])
 
 
+def test_profitability_of_unsorted_integer_ids_is_by_customer_in_sorted_order() -> None:
+    table = relmark.TouchpointTable.from_arrays(
+        [30, 10, 30, 50, 10],
+        [0.0, 1.0, 2.0, 3.0, 4.0],
+        ["store"] * 5,
+        ["purchase", "purchase", "return", "support_request", "purchase"],
+        amount=[50.0, 20.0, 10.0, 0.0, 5.0],
+        cost=[1.0, 2.0, 3.0, 4.0, 0.0],
+    )
+    result = relmark.customer_profitability(table, margin=0.5)
+    assert result.customer_id.tolist() == [10, 30, 50]
+    assert result.revenue.tolist() == [25.0, 40.0, 0.0]
+    assert result.cost_to_serve.tolist() == [2.0, 4.0, 4.0]
+    assert result.profit.tolist() == [10.5, 16.0, -4.0]
+
+
 @pytest.mark.parametrize(
     ("call", "message"),
     [

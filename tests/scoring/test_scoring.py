@@ -166,6 +166,20 @@ def test_weights_can_be_overridden_and_answers_read() -> None:
         relmark.engagement(table, as_of=1.0, half_life=1.0, kind_weights={"click": -1})
 
 
+def test_engagement_checks_the_unit_of_calendar_touchpoints() -> None:
+    table = TouchpointTable.from_arrays(["a"], ["2024-01-01"], ["web"], ["visit"])
+    week = relmark.engagement(table, as_of="2024-01-08", half_life=1.0, unit="W")
+    assert week.score.tolist() == [0.5]  # one half-life (a week) old: half a visit's weight
+    with pytest.raises(
+        ValidationError,
+        match=r"^`unit` must be one of 's', 'min', 'h', 'D', 'W' \(fixed-length time units\), "
+        r"got 'M'$",
+    ):
+        relmark.engagement(table, as_of="2024-02-01", half_life=1.0, unit="M")
+    with pytest.raises(TypeError, match=r"^`unit` must be one of 's', .*, got NoneType$"):
+        relmark.engagement(table, as_of="2024-02-01", half_life=1.0, unit=None)  # type: ignore[arg-type]
+
+
 # -- one implementation of each computation: NPS, the FM score ---------------------------
 
 

@@ -55,3 +55,18 @@ def test_ladder_and_funnel() -> None:
     assert result.conversion.tolist() == [5 / 6, 4 / 5, 3 / 4, 2 / 3, 1 / 2]  # ratios of counts
     with pytest.raises(ValidationError, match="not in `order`"):
         relmark.funnel(["vip"], relmark.LADDER)
+
+
+def test_funnel_groups_stages_by_their_text() -> None:
+    # 1 and "1" are one stage, "1"; numpy strings are plain ones
+    labels = np.array(["b", 1, "a", "1", np.str_("b")], dtype=object)
+    result = relmark.funnel(labels, np.array(["a", "b", "1"]))  # type: ignore[arg-type]
+    assert result.stages == ("a", "b", "1")
+    assert all(type(stage) is str for stage in result.stages)
+    assert result.reached.tolist() == [5, 4, 2]
+    assert result.conversion.tolist() == [0.8, 0.5]
+    with pytest.raises(
+        ValidationError,
+        match=r"^stages \['2', 'c'\] are not in `order` \['a', 'b', '1'\]$",
+    ):
+        relmark.funnel(np.array(["c", 2, "a"], dtype=object), ["a", "b", "1"])

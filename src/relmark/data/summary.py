@@ -137,19 +137,8 @@ class CustomerSummary:
             ids = arrays["customer_id"] = readonly(np.array(customer_id, copy=True).reshape(-1))
         n = check_same_length(arrays)
         check_whole("frequency", f)
-        bad = r > t
-        if bad.any():
-            first = int(np.argmax(bad))
-            fail_rows(
-                "recency", "must be <= `T`", bad, f"{float(r[first])!r} > {float(t[first])!r}"
-            )
-        bad = (f == 0) & (r != 0)
-        fail_rows(
-            "recency",
-            "must be 0 where `frequency` is 0",
-            bad,
-            repr(float(r[int(np.argmax(bad))])) if bad.any() else None,
-        )
+        fail_rows("recency", "must be <= `T`", r > t, r, versus=(">", t))
+        fail_rows("recency", "must be 0 where `frequency` is 0", (f == 0) & (r != 0), r)
         if w is None:
             w = readonly(np.ones(n))
         return cls(

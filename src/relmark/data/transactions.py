@@ -16,7 +16,9 @@ from relmark._validation import (
     as_float_array,
     as_scalar,
     as_timestamps,
+    as_unit,
     check_same_length,
+    describe,
     readonly,
 )
 from relmark.data._keys import factorize
@@ -32,16 +34,6 @@ __all__ = ["CalibrationHoldout", "TransactionLog"]
 # Fixed-length time units, in seconds: months and years are ambiguous, so absent.
 UNIT_SECONDS = {"s": 1.0, "min": 60.0, "h": 3600.0, "D": 86400.0, "W": 604800.0}
 _NUMPY_UNIT = {"s": "s", "min": "m", "h": "h", "D": "D", "W": "W"}
-
-
-def _check_unit(name: str, unit: object) -> str:
-    if not isinstance(unit, str):
-        raise TypeError(f"`{name}` must be a string, got {type(unit).__name__}")
-    if unit not in UNIT_SECONDS:
-        raise ValidationError(
-            f"`{name}` must be one of {', '.join(UNIT_SECONDS)} (fixed-length units), got {unit!r}"
-        )
-    return unit
 
 
 def _column(frame: Any, name: str, argument: str) -> Any:
@@ -194,7 +186,7 @@ class TransactionLog:
                     "`unit` is only for numeric timestamps; calendar timestamps carry their own"
                 )
         elif unit is not None:
-            _check_unit("unit", unit)
+            as_unit("unit", unit, UNIT_SECONDS)
         return cls(customer_id=readonly(ids), timestamp=times, amount=values, unit=unit)
 
     @classmethod
@@ -445,7 +437,7 @@ class TransactionLog:
     def _resolve_unit(self, unit: str | None) -> tuple[str | None, float]:
         """Return the summary unit and the factor turning log times into it."""
         if unit is not None:
-            _check_unit("unit", unit)
+            as_unit("unit", unit, UNIT_SECONDS)
         if self.is_calendar:
             chosen = unit or "D"
             return chosen, 1.0 / UNIT_SECONDS[chosen]  # times are measured in seconds
@@ -468,7 +460,7 @@ class TransactionLog:
             if not isinstance(period, str) or period not in _NUMPY_UNIT:
                 raise ValidationError(
                     f"`period` must be one of {', '.join(_NUMPY_UNIT)} or None for a calendar "
-                    f"log, got {period!r}"
+                    f"log, got {describe(period)}"
                 )
             tick = UNIT_SECONDS[period]
             return micros // int(tick * 1_000_000), tick

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 
+from relmark._validation import describe
 from relmark.exceptions import ValidationError
 
 __all__ = ["Channel", "Office", "TouchpointKind"]
@@ -38,17 +39,18 @@ class _Parsed(enum.Enum):
             return value
         where = f"`{name}`: " if name else ""
         if not isinstance(value, str):
+            shown = describe(value)
             raise TypeError(
-                f"`{name}` must be a {cls.__name__} or the string of one, got {value!r}"
+                f"`{name}` must be a {cls.__name__} or the string of one, got {shown}"
                 if name
-                else f"a {cls.__name__} must be given as a member or a string, got {value!r}"
+                else f"a {cls.__name__} must be given as a member or a string, got {shown}"
             )
         try:
             return cls(value)
         except ValueError:
             known = ", ".join(repr(member.value) for member in cls)
             raise ValidationError(
-                f"{where}unknown {cls.__name__} {value!r}; expected one of {known}"
+                f"{where}unknown {cls.__name__} {describe(value)}; expected one of {known}"
             ) from None
 
 

@@ -8,7 +8,7 @@ from typing import Literal
 
 import attrs
 
-from relmark._validation import as_choice, as_probability, as_scalar, as_text
+from relmark._validation import as_choice, as_probability, as_scalar, as_text, describe
 from relmark.exceptions import ValidationError
 
 __all__ = ["LoyaltyProgram", "Tier"]
@@ -50,9 +50,9 @@ def _window(value: object) -> float:
 
 def _benefits(value: object) -> tuple[str, ...]:
     if isinstance(value, str) or not isinstance(value, Sequence):
-        raise TypeError(f"`benefits` must be a sequence of strings, got {value!r}")
+        raise TypeError(f"`benefits` must be a sequence of strings, got {describe(value)}")
     if not all(isinstance(item, str) for item in value):
-        raise TypeError(f"`benefits` must hold strings, got {value!r}")
+        raise TypeError(f"`benefits` must hold strings, got {describe(value)}")
     return tuple(value)
 
 
@@ -86,13 +86,13 @@ class Tier:
 
 def _tiers(value: object) -> tuple[Tier, ...]:
     if isinstance(value, (str, Tier)) or not isinstance(value, Sequence):
-        raise TypeError(f"`tiers` must be a sequence of Tier, got {value!r}")
+        raise TypeError(f"`tiers` must be a sequence of Tier, got {describe(value)}")
     tiers = tuple(value)
     if not tiers:
         raise ValidationError("`tiers` must hold at least one Tier")
     for tier in tiers:
         if not isinstance(tier, Tier):
-            raise TypeError(f"`tiers` must hold Tier objects, got {tier!r}")
+            raise TypeError(f"`tiers` must hold Tier objects, got {describe(tier)}")
     if tiers[0].threshold != 0.0:
         raise ValidationError(
             f"`tiers` must start with an entry tier at threshold 0, got {tiers[0].threshold!r}"

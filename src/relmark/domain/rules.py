@@ -14,7 +14,7 @@ import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from relmark._validation import as_scalar, readonly
+from relmark._validation import as_scalar, describe, readonly
 from relmark.exceptions import ValidationError
 
 __all__ = ["Feature", "Rule", "SummaryColumns", "summary_features"]
@@ -121,10 +121,12 @@ def _as_columns(features: Features | SummaryColumns) -> Mapping[str, ArrayLike]:
 
 
 def _check_value(value: object) -> object:
+    if isinstance(value, np.generic):  # numpy scalars compare, show and print as Python ones
+        value = value.item()
     if isinstance(value, bool) or not isinstance(value, (numbers.Real, str)):
-        raise TypeError(f"a rule compares with a number or a string, got {value!r}")
+        raise TypeError(f"a rule compares with a number or a string, got {describe(value)}")
     if isinstance(value, numbers.Real) and not np.isfinite(float(value)):
-        raise ValidationError(f"a rule compares with a finite number, got {value!r}")
+        raise ValidationError(f"a rule compares with a finite number, got {describe(value)}")
     return value
 
 

@@ -8,6 +8,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from relmark._validation import describe
 from relmark.domain.rules import Features, Rule, SummaryColumns
 from relmark.exceptions import ValidationError
 
@@ -18,7 +19,7 @@ def _name(value: object) -> str:
     if not isinstance(value, str):
         raise TypeError(f"`name` must be a string, got {type(value).__name__}")
     if not value.strip():
-        raise ValidationError(f"`name` must not be empty, got {value!r}")
+        raise ValidationError(f"`name` must not be empty, got {describe(value)}")
     return value
 
 
@@ -30,7 +31,7 @@ def _description(value: object) -> str:
 
 def _rule(value: object) -> Rule:
     if not isinstance(value, Rule):
-        raise TypeError(f"`rule` must be a Rule (e.g. Feature('x') > 1), got {value!r}")
+        raise TypeError(f"`rule` must be a Rule (e.g. Feature('x') > 1), got {describe(value)}")
     return value
 
 

@@ -11,6 +11,7 @@ from scipy.optimize import brentq
 
 from relmark._validation import (
     FloatArray,
+    IntArray,
     as_broadcastable,
     as_float_array,
     as_instance,
@@ -22,6 +23,7 @@ from relmark._validation import (
     float_or_array,
     readonly,
 )
+from relmark.data._keys import factorize
 from relmark.data.transactions import UNIT_SECONDS, TransactionLog
 from relmark.domain.loyalty import LoyaltyProgram
 from relmark.economics.clv import closed_form
@@ -109,23 +111,26 @@ def qualifying_totals(
     """
     club = _program(program)
     purchases, end = _purchases(log, as_of)
-    customers, totals = _qualifying(club, purchases, _days_before(purchases, end))
+    customers, _, totals = _qualifying(club, purchases, _days_before(purchases, end))
     return customers, readonly(totals)
 
 
 def _qualifying(
     club: LoyaltyProgram, log: TransactionLog, age: FloatArray
-) -> tuple[NDArray[Any], FloatArray]:
-    """Total each customer's qualifying spend, given purchase ages in days (the kernel)."""
+) -> tuple[NDArray[Any], IntArray, FloatArray]:
+    """Total each customer's qualifying spend, given purchase ages in days (the kernel).
+
+    Returns the distinct customers (sorted), each purchase's code into them, and the totals.
+    """
     assert log.amount is not None  # checked by the caller
     inside = (age >= 0) & (age < club.qualifying_window)
-    customers, owner = np.unique(log.customer_id, return_inverse=True)
+    customers, owner = factorize(log.customer_id)
     totals: FloatArray = np.bincount(
         owner, weights=np.where(inside, log.amount, 0.0), minlength=customers.size
     ).astype(np.float64)
     if club.tier_basis == "points":
         totals = totals * club.points_per_unit
-    return customers, totals
+    return customers, owner, totals
 
 
 def assign_tiers(program: LoyaltyProgram, qualifying: ArrayLike) -> NDArray[np.int64]:
@@ -246,7 +251,7 @@ def points_balance(
     purchases, end = _purchases(log, as_of)
     assert purchases.amount is not None  # checked by _purchases
     age = _days_before(purchases, end)
-    customers, totals = _qualifying(club, purchases, age)
+    customers, owner, totals = _qualifying(club, purchases, age)
     spent = (
         np.zeros(customers.size)
         if redeemed is None
@@ -254,7 +259,6 @@ def points_balance(
     )
     check_length("redeemed", spent, customers.size, per="distinct customer of `log`")
     multipliers = np.array([tier.multiplier for tier in club.tiers])[_tiers(club, totals)]
-    owner = np.searchsorted(customers, purchases.customer_id)
     points = np.where(age >= 0, purchases.amount * club.points_per_unit * multipliers[owner], 0.0)
     earned = np.bincount(owner, weights=points, minlength=customers.size)
     fail_rows(

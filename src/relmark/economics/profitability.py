@@ -16,6 +16,7 @@ from relmark._validation import (
     check_broadcast,
     readonly,
 )
+from relmark.data._keys import factorize
 from relmark.data.touchpoints import KINDS, TouchpointTable
 from relmark.domain.channels import TouchpointKind
 
@@ -78,7 +79,7 @@ def customer_profitability(
     Notes
     -----
     :math:`\pi_i = m(\sum \text{purchases} - \sum \text{returns}) - \sum \text{cost}`,
-    one ``np.unique`` and two ``np.bincount`` over the table.
+    one factorisation of the customer ids and two ``np.bincount`` over the table.
 
     References
     ----------
@@ -96,7 +97,7 @@ def customer_profitability(
     """
     as_instance("touchpoints", touchpoints, TouchpointTable)
     keep = as_scalar("margin", margin, low=0.0, high=1.0)
-    customers, owner = np.unique(touchpoints.customer_id, return_inverse=True)
+    customers, owner = factorize(touchpoints.customer_id)
     sign = np.where(touchpoints.kind == _PURCHASE, 1.0, 0.0) - (touchpoints.kind == _RETURN)
     revenue = np.bincount(owner, weights=sign * touchpoints.amount, minlength=customers.size)
     cost = np.bincount(owner, weights=touchpoints.cost, minlength=customers.size)

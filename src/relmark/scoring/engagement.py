@@ -9,12 +9,11 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from relmark._validation import FloatArray, as_scalar, readonly
+from relmark._validation import FloatArray, as_scalar, as_unit, readonly
 from relmark.data._keys import factorize
 from relmark.data.touchpoints import CHANNELS, KINDS, TouchpointTable
 from relmark.data.transactions import UNIT_SECONDS
 from relmark.domain.channels import Channel, Office, TouchpointKind
-from relmark.exceptions import ValidationError
 
 __all__ = ["DEFAULT_KIND_WEIGHTS", "Engagement", "engagement"]
 
@@ -153,9 +152,7 @@ def engagement(
         )
     life = as_scalar("half_life", half_life, low=0.0, low_open=True)
     if touchpoints.is_calendar:
-        if unit not in UNIT_SECONDS:
-            raise ValidationError(f"`unit` must be one of {', '.join(UNIT_SECONDS)}, got {unit!r}")
-        scale = 1e6 * UNIT_SECONDS[unit]
+        scale = 1e6 * UNIT_SECONDS[as_unit("unit", unit, UNIT_SECONDS)]
         times = touchpoints.timestamp.view(np.int64) / scale
         now = float(np.datetime64(as_of, "us").astype(np.int64)) / scale
     else:

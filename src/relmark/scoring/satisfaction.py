@@ -17,6 +17,7 @@ from relmark._validation import (
     as_float_array,
     as_scalar,
     check_same_length,
+    describe,
 )
 from relmark.data._keys import factorize
 from relmark.data.touchpoints import KINDS, TouchpointTable
@@ -66,7 +67,7 @@ def _answers(name: str, answers: ArrayLike, low: float, high: float) -> FloatArr
         first = int(np.argmax(bad))
         raise ValidationError(
             f"`{name}` must hold whole answers from {low:g} to {high:g}; {int(bad.sum()):,} of "
-            f"{values.size:,} do not (first at index {first}: {values[first]!r})"
+            f"{values.size:,} do not (first at index {first}: {describe(values[first])})"
         )
     return values
 

@@ -17,8 +17,10 @@ from relmark._validation import (
     as_scalar,
     check_same_length,
     check_whole,
+    describe,
     readonly,
 )
+from relmark.data._keys import factorize
 from relmark.data.summary import CustomerSummary
 from relmark.exceptions import ValidationError
 
@@ -233,16 +235,17 @@ def funnel(stages: ArrayLike, order: Sequence[str]) -> Funnel:
     [4, 3, 2, 1]
     """
     if isinstance(order, (str, bytes)) or not isinstance(order, Sequence | np.ndarray):
-        raise TypeError(f"`order` must be a sequence of stage names, got {order!r}")
+        raise TypeError(f"`order` must be a sequence of stage names, got {describe(order)}")
     steps = tuple(order)
     for step in steps:
         if not isinstance(step, str):
-            raise TypeError(f"`order` must hold stage names (strings), got {step!r}")
+            raise TypeError(f"`order` must hold stage names (strings), got {describe(step)}")
+    steps = tuple(str(step) for step in steps)  # numpy strings shown and kept as plain ones
     if len(set(steps)) != len(steps) or not steps:
-        raise ValidationError(f"`order` must list distinct stages, got {list(order)}")
+        raise ValidationError(f"`order` must list distinct stages, got {list(steps)}")
     labels = np.asarray(stages, dtype=object).reshape(-1)
     position = {stage: i for i, stage in enumerate(steps)}
-    distinct, of = np.unique(labels.astype(str), return_inverse=True)
+    distinct, of = factorize(labels, key=str)
     unknown = [stage for stage in distinct.tolist() if stage not in position]
     if unknown:
         raise ValidationError(f"stages {unknown} are not in `order` {list(steps)}")

@@ -15,7 +15,7 @@ from relmark._validation import (
     IntArray,
     as_float_array,
     check_same_length,
-    check_whole,
+    describe,
     fail_rows,
     readonly,
 )
@@ -33,7 +33,9 @@ _NAME_WIDTH = 24
 
 def _frozen_columns(value: Mapping[str, ArrayLike]) -> Mapping[str, NDArray[Any]]:
     if not isinstance(value, Mapping):
-        raise TypeError(f"`columns` must be a mapping of column name to array, got {value!r}")
+        raise TypeError(
+            f"`columns` must be a mapping of column name to array, got {describe(value)}"
+        )
     columns = {str(name): readonly(np.array(array)) for name, array in value.items()}
     if "segment" not in columns:
         raise ValidationError("`columns` must include a `segment` column")
@@ -288,28 +290,19 @@ def segment_profile(
     if probability_alive is not None:
         alive = per_customer("probability_alive", probability_alive)
         outside = (alive < 0) | (alive > 1)
-        fail_rows(
-            "probability_alive",
-            "must lie in [0, 1]",
-            outside,
-            repr(float(alive[np.argmax(outside)])) if outside.any() else None,
-            noun="customers",
-        )
+        fail_rows("probability_alive", "must lie in [0, 1]", outside, alive, noun="customers")
         columns["mean_p_alive"] = mean("probability_alive", alive)
     if nps_answers is not None:
         answers = as_float_array("nps_answers", nps_answers, allow_nan=True, noun="customers")
         check_same_length({"labels": names, "nps_answers": answers})
         answered = ~np.isnan(answers)
+        # checked on all rows (NaN compares false), so indices are the customers'
+        fractional = answered & (answers != np.floor(answers))
+        fail_rows("nps_answers", "must be whole numbers", fractional, answers, noun="customers")
+        outside = (answers < 0) | (answers > 10)
+        rule = "must be 0-10 answers (NaN for no answer)"
+        fail_rows("nps_answers", rule, outside, answers, noun="customers")
         valid = answers[answered]
-        check_whole("nps_answers", valid, noun="answers")
-        outside = (valid < 0) | (valid > 10)
-        fail_rows(
-            "nps_answers",
-            "must be 0-10 answers (NaN for no answer)",
-            outside,
-            repr(float(valid[np.argmax(outside)])) if outside.any() else None,
-            noun="answers",
-        )
         promoters, detractors, count = nps_counts(valid, of[answered], segments.size)
         columns["nps_responses"] = count.astype(np.int64)
         columns["nps"] = nps_values(promoters, detractors, count)

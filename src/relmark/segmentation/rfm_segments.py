@@ -20,6 +20,7 @@ from relmark._validation import (
     as_float_array,
     check_same_length,
     check_whole,
+    describe,
     fail_rows,
 )
 from relmark.data.summary import CustomerSummary
@@ -86,7 +87,7 @@ def _check_segments(segments: Sequence[Segment]) -> tuple[Segment, ...]:
         raise ValidationError("`segments` must hold at least one Segment")
     for segment in checked:
         if not isinstance(segment, Segment):
-            raise TypeError(f"`segments` must hold Segment objects, got {segment!r}")
+            raise TypeError(f"`segments` must hold Segment objects, got {describe(segment)}")
     return checked
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from relmark._validation import FloatArray, as_float_array, readonly
+from relmark._validation import FloatArray, as_float_array, describe, readonly
 from relmark.exceptions import ValidationError
 
 __all__ = ["gini", "lorenz_curve", "value_tiers"]
@@ -151,7 +151,7 @@ def value_tiers(values: ArrayLike, *, shares: Sequence[float] = (0.8, 0.95)) -> 
     """
     amounts = _values(values)
     if isinstance(shares, (str, bytes)) or not isinstance(shares, Sequence | np.ndarray):
-        raise TypeError(f"`shares` must be a sequence of numbers, got {shares!r}")
+        raise TypeError(f"`shares` must be a sequence of numbers, got {describe(shares)}")
     cuts = as_float_array("shares", shares)
     if cuts.size == 0 or np.any(np.diff(cuts) <= 0) or cuts[0] <= 0 or cuts[-1] > 1:
         raise ValidationError(f"`shares` must increase within (0, 1], got {cuts.tolist()}")
