@@ -63,7 +63,8 @@ def _clv(**change: Any) -> Any:
     return relmark.customer_lifetime_value(**arguments, horizon=4.0, discount_rate=0.01)
 
 
-#: (argument, call with the object in that place, the kinds of object it accepts)
+#: (argument, call with the object in that place, the kinds of object it does not refuse
+#: as the wrong kind)
 SLOTS: list[tuple[str, Callable[[Any], Any], tuple[type, ...]]] = [
     ("transaction_model", lambda o: _clv(transaction_model=o), (relmark.BetaGeo,)),
     ("spend_model", lambda o: _clv(spend_model=o), (relmark.GammaGamma, type(None))),
@@ -89,32 +90,37 @@ SLOTS: list[tuple[str, Callable[[Any], Any], tuple[type, ...]]] = [
     ("timing", lambda o: relmark.clv_closed_form(1.0, 0.5, 0.1, timing=o), (str,)),
     ("k", lambda o: relmark.kmeans_segments({"a": [1.0, 2.0]}, k=o), ()),
     ("log", lambda o: relmark.kmeans_segments({"a": [1.0, 2.0]}, k=1, log=o), (bool,)),
+    # a bool or a number is the right kind of entry (1/0): its wrong values are tested below
     ("partner", lambda o: relmark.loyalty_ladder(purchases=[1, 2], partner=o),
-     (list, type(None))),
+     (list, type(None), bool, float)),
     ("n_customers", lambda o: simulate_transactions(o), ()),
     ("order", lambda o: relmark.funnel(["a"], o), ()),
 ]  # fmt: skip
 
 
 @pytest.mark.parametrize(("name", "call", "kinds"), SLOTS, ids=[slot[0] for slot in SLOTS])
-@given(wrong=st.sampled_from([*WRONG_OBJECTS, True]))
+@given(data=st.data())
 def test_the_wrong_kind_of_object_is_a_type_error_naming_the_argument(
-    name: str, call: Callable[[Any], Any], kinds: tuple[type, ...], wrong: Any
+    name: str, call: Callable[[Any], Any], kinds: tuple[type, ...], data: st.DataObject
 ) -> None:
-    if isinstance(wrong, kinds):
-        return  # the right kind: nothing to refuse
-    if name == "partner" and wrong is True:
-        # a bool is the right kind of entry; as a scalar it is one flag for two customers
-        with pytest.raises(ValidationError, match="`purchases` and `partner` must have the same"):
-            call(wrong)
-        return
-    if name == "partner" and isinstance(wrong, float):
-        # a number is the right kind of entry (1/0), 3.0 the wrong value
-        with pytest.raises(ValidationError, match=r"^`partner` must be True/False or 1/0"):
-            call(wrong)
-        return
+    # only objects of the wrong kind for this slot are drawn
+    wrong = data.draw(
+        st.sampled_from([o for o in [*WRONG_OBJECTS, True] if not isinstance(o, kinds)]),
+        label="wrong",
+    )
     with pytest.raises(TypeError, match=f"`{name}`"):
         call(wrong)
+
+
+def test_a_flag_or_number_for_an_array_of_flags_is_a_wrong_value() -> None:
+    # a bool is the right kind of entry; as a scalar it is one flag for two customers
+    with pytest.raises(
+        ValidationError, match=r"^`purchases` and `partner` must have the same length: "
+    ):
+        relmark.loyalty_ladder(purchases=[1, 2], partner=True)
+    # a number is the right kind of entry (1/0), 3.0 the wrong value
+    with pytest.raises(ValidationError, match=r"^`partner` must be True/False or 1/0"):
+        relmark.loyalty_ladder(purchases=[1, 2], partner=3.0)
 
 
 def test_the_reported_wrong_kinds() -> None:
@@ -347,3 +353,69 @@ def test_kmeans_seeding_is_scipys_in_linear_work(seed: int, k: int) -> None:
     ours = kmeans2(data, seeds, iter=1, minit="matrix")
     theirs = kmeans2(data, k, iter=1, minit="++", rng=np.random.default_rng(seed))
     assert np.array_equal(ours[0], theirs[0]) and np.array_equal(ours[1], theirs[1])
+
+
+# ------------------------------------------------------------------------------ plain numbers
+
+#: (call with numpy scalars or arrays as input, error, the message: plain numbers and strings)
+NUMPY_VALUES: list[tuple[Callable[[], Any], type[Exception], str]] = [
+    (lambda: relmark.ShiftedBetaGeo.fit_survival([0, 0, 0]), ValidationError,
+     r"^`alive\[0\]` \(the cohort size\) must be > 0, got 0$"),
+    (lambda: relmark.ShiftedBetaGeo.fit_survival([10, 5, 6]), ValidationError,
+     r"^`alive` must not increase .*; 1 of 3 periods violate this \(first at index 2: 6\.0\)$"),
+    (lambda: relmark.scoring.nps([11]), ValidationError,
+     r"^`answers` must hold whole answers from 0 to 10; 1 of 1 do not "
+     r"\(first at index 0: 11\.0\)$"),
+    (lambda: relmark.Feature("x") > np.float64(np.inf), ValidationError,
+     r"^a rule compares with a finite number, got inf$"),
+    (lambda: relmark.Feature("x") > np.True_, TypeError,
+     r"^a rule compares with a number or a string, got True$"),
+    (lambda: relmark.Channel.parse(np.int64(3), name="channel"), TypeError,
+     r"^`channel` must be a Channel or the string of one, got 3$"),
+    (lambda: relmark.Channel.parse(np.str_("fax"), name="channel"), ValidationError,
+     r"^`channel`: unknown Channel 'fax'; expected one of 'email', "),
+    (lambda: relmark.value_tiers([1.0], shares=np.float64(0.5)), TypeError,
+     r"^`shares` must be a sequence of numbers, got 0\.5$"),
+    (lambda: relmark.funnel(["a"], np.array(["a", "a"])), ValidationError,  # type: ignore[arg-type]
+     r"^`order` must list distinct stages, got \['a', 'a'\]$"),
+    (lambda: relmark.funnel(["z"], np.array(["a", "b"])), ValidationError,  # type: ignore[arg-type]
+     r"^stages \['z'\] are not in `order` \['a', 'b'\]$"),
+    (lambda: LOG.summarize(period=np.float64(2.0)), ValidationError,
+     r"^`period` must be one of s, min, h, D, W or None for a calendar log, got 2\.0$"),
+    (lambda: relmark.Segment(name=np.str_(" "), rule=relmark.Feature("x") > 1), ValidationError,
+     r"^`name` must not be empty, got ' '$"),
+    (lambda: relmark.clv_closed_form(1.0, 0.5, 0.1, timing=np.str_("mid")), ValidationError,
+     r"^`timing` must be one of 'end', 'start', got 'mid'$"),
+    (lambda: relmark.BetaGeoBetaBinom.fit(CustomerSummary.from_arrays([3], [2], [5])),
+     ValidationError,
+     r"^`recency` must be >= `frequency` for discrete opportunities \(each purchase takes one\); "
+     r"1 of 1 customers violate this \(first at index 0: 2\.0 < 3\.0\)$"),
+    (lambda: relmark.GammaGamma.fit(
+        CustomerSummary.from_arrays([1, 2], [1, 2], [3, 3], monetary_value=[5, 0])),
+     ValidationError,
+     r"^`monetary_value` must be > 0 where `frequency` > 0; 1 of 2 customers violate this "
+     r"\(first at index 1: 0\.0\)$"),
+    (lambda: relmark.segment_profile(["a", "b"], nps_answers=np.array([np.nan, 11.0])),
+     ValidationError,
+     r"^`nps_answers` must be 0-10 answers \(NaN for no answer\); 1 of 2 customers violate "
+     r"this \(first at index 1: 11\.0\)$"),
+    (lambda: relmark.segment_profile(["a", "b", "c"], probability_alive=[0.5, 1.5, 0.0]),
+     ValidationError,
+     r"^`probability_alive` must lie in \[0, 1\]; 1 of 3 customers violate this "
+     r"\(first at index 1: 1\.5\)$"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("call", "error", "message"), NUMPY_VALUES)
+def test_messages_quote_plain_numbers_not_numpy_reprs(
+    call: Callable[[], Any], error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message) as raised:
+        call()
+    assert "np." not in str(raised.value)
+
+
+def test_rules_show_numpy_values_as_plain_ones() -> None:
+    assert str(relmark.Feature("x").isin([np.int64(1), np.str_("a")])) == "x in [1, 'a']"
+    assert str(relmark.Feature("x") == np.str_("gold")) == "x == 'gold'"
+    assert str(relmark.Feature("x") > np.float64(2.5)) == "x > 2.5"

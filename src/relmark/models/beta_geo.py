@@ -6,8 +6,10 @@ from typing import Any, ClassVar
 
 import attrs
 import numpy as np
+from numpy.polynomial.laguerre import laggauss
+from numpy.polynomial.legendre import leggauss
 from numpy.typing import ArrayLike
-from scipy.special import betainc, betaln, digamma, expit, gammaln, hyp2f1, xlogy
+from scipy.special import betainc, betaln, digamma, gammaln, xlogy
 
 from relmark._validation import (
     FloatArray,
@@ -29,8 +31,6 @@ from relmark.models._fitting import FitInfo, NegLogLikelihood
 
 __all__ = ["BetaGeo"]
 
-_A_NEAR_ONE = 1e-7  # |a - 1| below which expectations use the symmetric limit
-_A_STEP = 1e-5
 _FEW_ROWS = 10_000  # below this, predictions skip the search for distinct rows
 
 
@@ -216,33 +216,14 @@ class BetaGeo(SummaryModel):
         return alive
 
     def _purchases_if_alive(self, x: FloatArray, T: FloatArray, t: FloatArray) -> FloatArray:
-        r"""E[X(T, T+t)] for a customer alive at ``T`` after ``x`` repeat purchases.
+        r"""E[X(T, T+t) | alive at T] after ``x`` repeat purchases (``x``, ``T``, ``t`` broadcast).
 
-        Uses Euler's transformation
-        :math:`(1-z)^{r+x}\,{}_2F_1(r+x, b+x; c; z) = (1-z)^{a-1}\,{}_2F_1(a+b-1-r, a-1; c; z)`
-        with :math:`c = a+b+x-1`, :math:`z = t/(\alpha+T+t)`, whose series
-        converges faster as ``x`` grows; where scipy's ``hyp2f1`` cannot
-        evaluate it (large integer :math:`c-a-b`), the original form is used.
+        See :func:`_expected_if_alive`: the expected number of purchases
+        before dropping out, a sum of positive terms.
         """
-        if abs(self.a - 1.0) < _A_NEAR_ONE:
-            # c / (a - 1) * [...] is smooth in a but cancels at a = 1: average a = 1 -+ h.
-            pair = [attrs.evolve(self, a=1.0 + step) for step in (-_A_STEP, _A_STEP)]
-            return 0.5 * (
-                pair[0]._purchases_if_alive(x, T, t) + pair[1]._purchases_if_alive(x, T, t)
-            )
-        k = x + self._shift  # dropout opportunities so far
-        c = self.a + self.b + k - 1.0
-        if np.any(np.abs(c) < _A_NEAR_ONE):
-            # c = 0 (x = 0 and a + b = 1) is a removable pole: average b = 1 - a -+ h.
-            pair = [attrs.evolve(self, b=self.b + step) for step in (-_A_STEP, _A_STEP)]
-            return 0.5 * (
-                pair[0]._purchases_if_alive(x, T, t) + pair[1]._purchases_if_alive(x, T, t)
-            )
-        log_keep = np.log(self.alpha + T) - np.log(self.alpha + T + t)  # log(1 - z)
-        z = -np.expm1(log_keep)
-        kept = _kept_fraction(self.r + x, self.b + k, self.a, c, z, log_keep)
-        expected: FloatArray = np.where(t > 0, c / (self.a - 1.0) * (1.0 - kept), 0.0)
-        return np.maximum(expected, 0.0)
+        return _expected_if_alive(
+            self.r, self.a, self.b + self._shift, x, t, np.asarray(self.alpha + T, dtype=np.float64)
+        )
 
     def expected_purchases(self, summary: CustomerSummary, t: ArrayLike) -> FloatArray:
         r"""Return the purchases each customer is expected to make in the next ``t``.
@@ -260,12 +241,41 @@ class BetaGeo(SummaryModel):
 
         Notes
         -----
+        The reference's closed form (eq. 10) is
+
         .. math::
 
             E[Y(t) \mid x, t_x, T] = \frac{a+b+x-1}{a-1}
             \Big[1 - \Big(\frac{\alpha+T}{\alpha+T+t}\Big)^{r+x}
             {}_2F_1\Big(r+x, b+x; a+b+x-1; \frac{t}{\alpha+T+t}\Big)\Big]
-            P(\text{alive} \mid x, t_x, T)
+            P(\text{alive} \mid x, t_x, T).
+
+        Its bracket cancels to nothing when few dropouts are expected (and
+        at :math:`a = 1`), and the hypergeometric function overflows for
+        large parameters, so relmark computes the same expectation as the
+        mean number of purchases made before dropping out.  A customer alive
+        at ``T`` who never left would make :math:`N \sim \mathrm{NBD}(r+x,
+        \alpha+T)` purchases in ``t``; after each they leave with
+        probability :math:`p \sim \mathrm{Beta}(a, b+x)` (the model's
+        assumptions, updated by the history).  With
+        :math:`m_n = B(a, b+x+n) / B(a, b+x)`, the probability of surviving
+        ``n`` dropout chances, and :math:`s = t / (\alpha + T)`,
+
+        .. math::
+
+            E[Y(t) \mid \text{alive}] = \sum_{N \ge 1} P(N) \sum_{n < N} m_n
+            = E_p\Big[\frac{1 - (1 + s p)^{-(r+x)}}{p}\Big],
+
+        both sums of positive terms, with no singularity at :math:`a = 1`
+        or :math:`a + b + x = 1`.  Rows whose series is short sum the first
+        form by Horner's rule (coefficients shared by the rows of one ``x``,
+        the omitted tail bounded below 1e-16 of the sum); the others
+        integrate the second by Gauss-Legendre quadrature in the log-odds of
+        ``p`` with incomplete-beta tails (``_beta_quadrature``).  Against
+        50-digit mpmath references for parameters in :math:`10^{-3}..10^3`
+        and ``x``, ``T``, ``t`` up to :math:`10^4`, the largest relative
+        errors measured are 2e-13 (series) and 2e-14 (quadrature).  For
+        MBG/NBD, ``b + x`` becomes ``b + x + 1`` throughout.
 
         References
         ----------
@@ -280,8 +290,8 @@ class BetaGeo(SummaryModel):
         1.226
         """
         x, _, T = history(summary)
-        horizon, scalar = aligned_horizon("t", t, x.size), True
-        if scalar and x.size > _FEW_ROWS:
+        horizon = aligned_horizon("t", t, x.size)
+        if horizon.size == 1 and x.size > _FEW_ROWS:
             # E[X | alive] depends on (x, T) only: evaluate it once per distinct pair.
             pairs, row_of = _distinct_pairs(x, T)
             if len(pairs[0]) < x.size // 2:
@@ -308,6 +318,13 @@ class BetaGeo(SummaryModel):
 
             E[X(t)] = \frac{a+b-1}{a-1}\Big[1 - \Big(\frac{\alpha}{\alpha+t}\Big)^r
             {}_2F_1\Big(r, b; a+b-1; \frac{t}{\alpha+t}\Big)\Big]
+            = E_p\Big[\frac{1 - (1 + p\,t/\alpha)^{-r}}{p}\Big],
+            \quad p \sim \mathrm{Beta}(a, b),
+
+        computed as in :meth:`expected_purchases` with ``x = 0`` and
+        ``T = 0`` (sums of positive terms, no cancellation).  Under MBG/NBD
+        a new customer is alive after the first purchase with probability
+        :math:`b / (a + b)` and then expects the same with ``b + 1`` for ``b``.
 
         References
         ----------
@@ -321,11 +338,10 @@ class BetaGeo(SummaryModel):
         1.197
         """
         horizon, scalar = as_horizon("t", t)
-        zeros = np.zeros(horizon.shape)
         # alive at 0 for sure under BG/NBD; with probability b / (a + b) under MBG/NBD
-        alive_at_start = expit(-self._log_odds_dead(zeros, zeros, zeros))
-        expected = self._purchases_if_alive(zeros, zeros, horizon) * alive_at_start
-        expected = expected.reshape(np.shape(t))
+        alive_at_start = self.b / (self.a + self.b) if self._shift else 1.0
+        expected = self._purchases_if_alive(np.zeros(1), np.zeros(1), horizon.ravel())
+        expected = (expected * alive_at_start).reshape(np.shape(t))
         return float(expected) if scalar else expected
 
     def probability_of_purchases(self, n: ArrayLike, t: ArrayLike) -> Any:
@@ -380,7 +396,7 @@ class BetaGeo(SummaryModel):
             + gammaln(r + count)
             - gammaln(r)
             - gammaln(count + 1.0)
-            + r * np.log(alpha / (alpha + horizon))
+            - r * np.log1p(horizon / alpha)
             + xlogy(count, share)
         )
         opportunities = count + self._shift  # dropout chances: after each purchase (+ at 0)
@@ -445,52 +461,390 @@ class BetaGeo(SummaryModel):
         return CustomerSummary.from_arrays(x, recency, ages, unit=None)
 
 
-def _kept_fraction(
-    r_x: FloatArray, b_x: FloatArray, a: float, c: FloatArray, z: FloatArray, log_keep: FloatArray
-) -> FloatArray:
-    r"""Return :math:`(1-z)^{r+x}\,{}_2F_1(r+x, b+x; c; z)`, cross-checked.
+# -- E[X(T, T+t) | alive]: a power series of positive terms, or a quadrature over p -------
 
-    Evaluated both directly and in Euler's transformed form
-    :math:`(1-z)^{a-1}\,{}_2F_1(c-r-x, a-1; c; z)`.  scipy's ``hyp2f1`` is
-    unreliable when :math:`c - A - B` is a large integer; where the two
-    forms are not finite or disagree, the transformed Gauss series is summed
-    term by term (such rows have a large ``c``, where it converges quickly).
+_FIRST_TERM_ONLY = 1e-150  # horizons s = t / (alpha + T) below this: E = (r + x) s
+_SERIES_MAX_TERMS = 8192  # longest power series summed; rows that need more take the quadrature
+_SERIES_TOLERANCE = 1e-16  # bound on the omitted tail of a series, relative to its sum
+_LOG_SMALLEST_START = -640.0  # (1 - z)^(r+x) >= e^-640 keeps the scaled coefficients finite
+_TABLE_ENTRIES = 1 << 22  # coefficient-table entries (x values x terms) built at once
+# a cost model (seconds, measured) to split a batch of rows between the two methods
+_COST_TERM_PASS = 4e-6  # one Horner step over the rows still summing, fixed part
+_COST_TERM = 2e-9  # one Horner step of one row
+_COST_TABLE_ENTRY = 3e-8  # one coefficient of one x value
+_COST_QUADRATURE_CALL = 3e-4
+_COST_QUADRATURE_ROW = 3e-5
+
+_PANEL = 2.0  # longest quadrature panel, in log-odds of p and in the beta's own scale
+_NEGLIGIBLE = 50.0  # panels where the integrand stays below e^-50 of its peak are dropped
+_QUADRATURE_ROWS = 20_000  # rows per quadrature pass
+# B_{2k} / (2k (2k - 1)), k = 1..8: Stirling's series for log Gamma
+_STIRLING = (
+    1.0 / 12.0,
+    -1.0 / 360.0,
+    1.0 / 1260.0,
+    -1.0 / 1680.0,
+    1.0 / 1188.0,
+    -691.0 / 360360.0,
+    1.0 / 156.0,
+    -3617.0 / 122400.0,
+)
+_GL_NODES, _GL_WEIGHTS = leggauss(12)
+_LAGUERRE_NODES, _LAGUERRE_WEIGHTS = laggauss(32)
+_LAGUERRE_WEIGHTS_E = _LAGUERRE_WEIGHTS * np.exp(_LAGUERRE_NODES)  # for integrands f(v), not e^-v f
+
+
+def _expected_if_alive(
+    r: float, a: float, b_k: float, x: FloatArray, t: FloatArray, span: FloatArray
+) -> FloatArray:
+    r"""Return :math:`E[X(T, T+t) \mid \text{alive at } T]` after ``x`` repeat purchases.
+
+    ``b_k`` is ``b`` plus the dropout chances a customer has before their
+    first repeat purchase (0 for BG/NBD, 1 for MBG/NBD), so the posterior of
+    the dropout probability is :math:`\mathrm{Beta}(a, b_k + x)`; ``span`` is
+    :math:`\alpha + T`.  ``x``, ``t`` and ``span`` broadcast (1-D).
+
+    Each row takes the power series (:func:`_power_series`) when its terms
+    are few and cannot overflow, else the quadrature
+    (:func:`_beta_quadrature`), whichever the cost model finds cheaper for
+    the batch; rows whose series is not provably converged take the
+    quadrature as well.  Both are sums of positive terms: no cancellation.
     """
-    with np.errstate(all="ignore"):  # overflow in one form is caught by the cross-check
-        euler = np.exp((a - 1.0) * log_keep) * hyp2f1(c - r_x, a - 1.0, c, z)
-        direct = np.exp(r_x * log_keep) * hyp2f1(r_x, b_x, c, z)
-    kept: FloatArray = np.where(np.isfinite(euler), euler, direct)
-    both = np.isfinite(euler) & np.isfinite(direct)
-    doubtful = ~np.isfinite(kept) | (both & ~np.isclose(euler, direct, rtol=1e-8, atol=1e-12))
-    if doubtful.any():
-        # Sum the form with the smaller parameters: its terms shrink from the start.
-        rx, bx, cc = r_x[doubtful], b_x[doubtful], c[doubtful]
-        direct_form = rx + bx < (cc - rx) + (a - 1.0)
-        first = np.where(direct_form, rx, cc - rx)
-        second = np.where(direct_form, bx, a - 1.0)
-        power = np.where(direct_form, rx, a - 1.0)
-        with np.errstate(all="ignore"):
-            summed = np.exp(power * log_keep[doubtful]) * _gauss_series(
-                first, second, cc, z[doubtful]
-            )
-        fallback = np.clip(np.nan_to_num(kept[doubtful], nan=1.0), 0.0, 1.0)
-        kept[doubtful] = np.where(np.isfinite(summed), summed, fallback)
-    return kept
+    x, t, span = (np.ravel(v) for v in np.broadcast_arrays(x, t, span))
+    expected = np.zeros(x.size)
+    s = t / span
+    # below s = 1e-150 the first term, (r + x) s, is the sum to rounding (the next,
+    # -(r + x)(r + x + 1) s^2 a / (2 (a + b_k + x)), is below 1e-146 of it)
+    first = s < _FIRST_TERM_ONLY
+    expected[first] = (r + x[first]) * s[first]
+    rows = np.flatnonzero(~first)
+    if not rows.size:
+        return expected
+    x, t, span, s = x[rows], t[rows], span[rows], s[rows]
+    log1p_s = np.log1p(s)
+    r_x = r + x
+    mu = r_x * s  # mean of the purchases if never leaving
+    # the NBD's bulk and its geometric tail (ratio z = s / (1 + s)); checked after summing
+    terms = np.ceil(mu + 12.0 * np.sqrt(mu * (1.0 + s)) + 45.0 / np.log1p(1.0 / s)) + 16.0
+    eligible = np.flatnonzero(
+        (terms <= _SERIES_MAX_TERMS) & (r_x * log1p_s <= -_LOG_SMALLEST_START)
+    )
+    levels = _levels(x[eligible])[0].size
+    chosen = eligible[_cheaper_by_series(terms[eligible], x.size, levels)]
+    result = np.full(x.size, np.nan)
+    if chosen.size:
+        z = t[chosen] / (span[chosen] + t[chosen])
+        result[chosen] = _power_series(r, a, b_k, x[chosen], z, log1p_s[chosen], terms[chosen])
+    rest = np.flatnonzero(np.isnan(result))
+    for lo in range(0, rest.size, _QUADRATURE_ROWS):
+        part = rest[lo : lo + _QUADRATURE_ROWS]
+        result[part] = _beta_quadrature(r_x[part], b_k + x[part], a, s[part], log1p_s[part])
+    expected[rows] = result
+    return expected
 
 
-def _gauss_series(
-    first: FloatArray, second: FloatArray, c: FloatArray, z: FloatArray, *, max_terms: int = 20_000
+def _cheaper_by_series(terms: FloatArray, n_rows: int, n_levels: int) -> IntArray:
+    """Return the indices of ``terms`` worth summing as series: those up to the cheapest cut.
+
+    Summing every row that needs at most ``J`` terms costs ``J`` Horner
+    passes and a coefficient table of ``n_levels`` by ``J``; the other rows
+    of the ``n_rows`` take the quadrature.  ``terms`` are whole numbers up
+    to ``_SERIES_MAX_TERMS``, so the cuts are counted, not sorted.
+    """
+    counts = np.bincount(terms.astype(np.int64), minlength=_SERIES_MAX_TERMS + 1)
+    longest = np.arange(counts.size, dtype=np.float64)  # cut: rows with at most this many terms
+    summed = np.cumsum(counts)
+    series = longest * (_COST_TERM_PASS + n_levels * _COST_TABLE_ENTRY)
+    series += np.cumsum(counts * longest) * _COST_TERM
+    left = n_rows - summed
+    quadrature = np.where(left > 0, _COST_QUADRATURE_CALL, 0.0) + left * _COST_QUADRATURE_ROW
+    costs = np.concatenate(
+        ([n_rows * _COST_QUADRATURE_ROW + _COST_QUADRATURE_CALL], series + quadrature)
+    )
+    cut = int(np.argmin(costs)) - 1  # -1: no series at all
+    return np.flatnonzero(terms <= cut).astype(np.int64)
+
+
+def _levels(x: FloatArray) -> tuple[FloatArray, IntArray]:
+    """Return the distinct values of whole ``x >= 0`` and each row's index into them.
+
+    By counting when the values are small (frequencies), by sorting otherwise.
+    """
+    top = int(x.max()) if x.size else 0
+    if top > 4 * x.size + 65_536:
+        values, index = np.unique(x, return_inverse=True)
+        return values, index.astype(np.int64)
+    whole = x.astype(np.int64)
+    present = np.bincount(whole, minlength=top + 1) > 0
+    rank = np.cumsum(present) - 1
+    return np.flatnonzero(present).astype(np.float64), rank[whole]
+
+
+def _power_series(
+    r: float,
+    a: float,
+    b_k: float,
+    x: FloatArray,
+    z: FloatArray,
+    log1p_s: FloatArray,
+    terms: FloatArray,
 ) -> FloatArray:
-    """Sum the hypergeometric series term by term, vectorised over rows (a loop over terms)."""
-    term = np.ones_like(z)
-    total = np.ones_like(z)
-    active = np.ones(z.shape, dtype=bool)
-    for k in range(max_terms):
-        term = term * (first + k) * (second + k) / ((c + k) * (k + 1.0)) * z
-        total = total + np.where(active, term, 0.0)
-        active &= np.abs(term) > 1e-17 * np.abs(total)
-        if not active.any():
-            break
+    r"""Sum :math:`E = \sum_{N \ge 1} P(N)\,S_N` by Horner's rule; NaN where not converged.
+
+    :math:`P(N)` is the NBD probability of ``N`` purchases in the horizon
+    while alive, :math:`(1-z)^{r+x} (r+x)_N z^N / N!`, and :math:`S_N =
+    \sum_{n<N} m_n` with :math:`m_n = (b_k+x)_n / (a+b_k+x)_n`, the
+    probability of surviving ``n`` dropout chances, so :math:`S_N` is the
+    expected number of the ``N`` purchases made before leaving.  The
+    coefficients depend on ``x`` only: they are built once per distinct
+    ``x`` (scaled by the largest ``z`` of its rows, so they stay finite) and
+    each row evaluates the polynomial in :math:`z / z_{\max}`.  After
+    ``terms`` terms the omitted tail is bounded by
+    :math:`P(J) [S_J \rho/(1-\rho) + m_J \rho/(1-\rho)^2]`, with
+    :math:`\rho` the largest ratio of consecutive NBD probabilities beyond
+    ``J``; rows whose bound exceeds ``_SERIES_TOLERANCE`` give NaN.
+    """
+    levels, level_of = _levels(x)
+    z_top = np.zeros(levels.size)
+    np.maximum.at(z_top, level_of, z)
+    longest = np.zeros(levels.size)
+    np.maximum.at(longest, level_of, terms)
+    result = np.full(x.size, np.nan)
+    by_length = np.argsort(-longest, kind="stable")
+    start = 0
+    while start < levels.size:  # chunks of x values whose coefficient table fits the budget
+        width = int(longest[by_length[start]])
+        stop = min(levels.size, start + max(1, _TABLE_ENTRIES // width))
+        chunk = by_length[start:stop]
+        start = stop
+        slot = np.full(levels.size, -1)
+        slot[chunk] = np.arange(chunk.size)
+        rows = np.flatnonzero(slot[level_of] >= 0)
+        result[rows] = _horner(
+            r,
+            a,
+            b_k,
+            levels[chunk],
+            z_top[chunk],
+            width,
+            slot[level_of[rows]],
+            z[rows],
+            log1p_s[rows],
+            terms[rows],
+        )
+    return result
+
+
+def _horner(
+    r: float,
+    a: float,
+    b_k: float,
+    levels: FloatArray,
+    z_top: FloatArray,
+    width: int,
+    level_of: IntArray,
+    z: FloatArray,
+    log1p_s: FloatArray,
+    terms: FloatArray,
+) -> FloatArray:
+    """Sum the series of :func:`_power_series` for a chunk of x values, ``width`` terms at most."""
+    n = np.arange(1.0, width + 1.0)
+    r_x = r + levels[:, None]
+    b_x = b_k + levels[:, None]
+    scaled_nbd = np.cumprod((r_x + (n - 1.0)) * (z_top[:, None] / n), axis=1)  # (r+x)_N z^N / N!
+    survive = np.cumprod((b_x + (n - 1.0)) / ((b_x + a) + (n - 1.0)), axis=1)  # m_N, N >= 1
+    before = np.empty_like(survive)  # S_N = m_0 + ... + m_{N-1}, m_0 = 1
+    before[:, 0] = 1.0
+    np.cumsum(survive[:, :-1], axis=1, out=before[:, 1:])
+    before[:, 1:] += 1.0
+    coefficients = np.ascontiguousarray((scaled_nbd * before).T)  # (terms, x values)
+    # longest first, so the rows still summing lead (a radix sort: terms fit in 16 bits)
+    order = np.argsort(-terms.astype(np.int16), kind="stable")
+    level_sorted = level_of[order]
+    ratio = z[order] / z_top[level_sorted]
+    count = terms[order].astype(np.int64)
+    still = np.searchsorted(-count, -np.arange(width + 1), side="right")  # rows with >= N terms
+    total = np.zeros(order.size)
+    for k in range(width, 0, -1):
+        head = total[: still[k]]
+        head *= ratio[: still[k]]
+        head += coefficients[k - 1][level_sorted[: still[k]]]
+    total *= ratio
+    start = np.exp(-(r + levels[level_sorted]) * log1p_s[order])  # P(0) = (1 - z)^(r+x)
+    total *= start
+    # the omitted tail beyond each row's last term J
+    last = count - 1
+    with np.errstate(under="ignore"):
+        at_last = start * scaled_nbd[level_sorted, last] * np.exp(count * np.log(ratio))
+    zz = z[order]
+    rho = zz * np.maximum(1.0, (r + levels[level_sorted] + count) / (count + 1.0))
+    gap = 1.0 - rho
+    safe_gap = np.where(gap > 0, gap, 1.0)
+    tail = at_last * rho * (before[level_sorted, last] + survive[level_sorted, last] / safe_gap)
+    tail /= safe_gap
+    converged = (gap > 0) & (tail <= _SERIES_TOLERANCE * total)
+    result = np.empty(order.size)
+    result[order] = np.where(converged, total, np.nan)
+    return result
+
+
+def _kept_per_p(p: FloatArray, r_x: FloatArray, s: FloatArray) -> FloatArray:
+    r"""Return :math:`g(p) = [1 - (1 + s p)^{-(r+x)}] / p`, E[purchases before leaving | p]."""
+    result: FloatArray = -np.expm1(-r_x * np.log1p(s * p)) / p
+    return result
+
+
+def _stirling_remainder(y: FloatArray) -> FloatArray:
+    r"""Return :math:`\log\Gamma(y) - (y - \tfrac12)\log y + y`, without cancellation.
+
+    For :math:`y \ge 10`, :math:`\tfrac12\log 2\pi` plus Stirling's series
+    :math:`\sum_{k=1}^{8} \frac{B_{2k}}{2k(2k-1)} y^{1-2k}` (the first omitted
+    term is below 2e-18 there); below 10 from ``gammaln``, whose value is
+    small there.
+    """
+    large = np.maximum(y, 10.0)
+    w = 1.0 / (large * large)
+    series = np.full(np.shape(y), _STIRLING[-1])
+    for coefficient in _STIRLING[-2::-1]:
+        series = series * w + coefficient
+    small = np.minimum(y, 10.0)
+    result: FloatArray = np.where(
+        y >= 10.0,
+        0.5 * np.log(2.0 * np.pi) + series / large,
+        gammaln(small) - (small - 0.5) * np.log(small) + small,
+    )
+    return result
+
+
+def _log_beta_at_mode(a: float, b: FloatArray) -> FloatArray:
+    r"""Return :math:`\log B(a, b) - a\log\frac{a}{a+b} - b\log\frac{b}{a+b}`.
+
+    The log of the beta function over its integrand's peak value, from
+    :func:`_stirling_remainder` as
+    :math:`\phi(a) + \phi(b) - \phi(a+b) + \frac12\log\frac{a+b}{ab}`: no
+    difference of large log-gamma values, so it keeps every digit when
+    ``b`` reaches :math:`10^4`.
+    """
+    result: FloatArray = (
+        _stirling_remainder(np.full(np.shape(b), a))
+        + _stirling_remainder(b)
+        - _stirling_remainder(a + b)
+        + 0.5 * np.log((a + b) / (a * b))
+    )
+    return result
+
+
+def _beta_shape(delta: FloatArray, p_mode: FloatArray, q_mode: FloatArray) -> FloatArray:
+    r"""Return :math:`\log(q_m + p_m e^{\Delta})`, the log of :math:`(1+e^{y})/(1+e^{y_m})`.
+
+    With :math:`\Delta = y - y_m`, the log of the beta density in the
+    log-odds ``y``, relative to its value at :math:`y_m`, is
+    :math:`a\Delta - (a+b)` times this; computed by ``log1p`` around
+    :math:`\Delta = 0`, so the density near its mode keeps full relative
+    precision whatever the size of ``a + b``.
+    """
+    step = p_mode * np.expm1(delta)
+    far = np.log(q_mode) + np.log1p(p_mode / q_mode * np.exp(np.minimum(delta, 0.0)))
+    result: FloatArray = np.where(step > -0.5, np.log1p(np.maximum(step, -0.5)), far)
+    return result
+
+
+def _beta_quadrature(
+    r_x: FloatArray, b_x: FloatArray, a: float, s: FloatArray, log1p_s: FloatArray
+) -> FloatArray:
+    r"""Return :math:`E_p[g(p)]`, :math:`p \sim \mathrm{Beta}(a, b_x)`, by quadrature.
+
+    With :math:`g(p) = [1 - (1+sp)^{-(r+x)}]/p` (:func:`_kept_per_p`), the
+    integrand in the log-odds :math:`y = \log\frac{p}{1-p}` is
+    :math:`f(y) = p^a (1-p)^{b_x} g(p) / B(a, b_x)`, evaluated relative to
+    the beta density's mode :math:`y_m = \log(a / b_x)` (:func:`_beta_shape`,
+    :func:`_log_beta_at_mode`).
+
+    - Tails: below :math:`p_L` (where :math:`(r+x+1) s p \le 0.1` and the
+      beta density is still a power of ``p``) the integral is
+      :math:`r s\, I_{p_L}(a, b_x)` minus the integral of
+      :math:`f \cdot (rs - g)/g`, which decays like :math:`e^{(a+1)y}`;
+      above :math:`1 - q_R` it is :math:`g(1)\, I_{q_R}(b_x, a)` plus the
+      integral of :math:`f \cdot (g - g(1))/g`, decaying like
+      :math:`e^{-(b_x+1)y}`.  Both corrections are summed by 32-node
+      Gauss-Laguerre quadrature scaled to those rates; the incomplete beta
+      functions carry the slowly decaying tails of small ``a`` or ``b_x``.
+    - Between: composite 12-node Gauss-Legendre on panels at most 2 long
+      both in ``y`` and in the beta's variance-stabilising scale
+      :math:`2\sqrt{a+b_x}\arcsin\sqrt{p}`, so narrow betas are resolved.
+      Panels are dropped where an upper bound of :math:`f / f(y_m)` stays
+      below :math:`e^{-50}`: :math:`\log g` falls at most at slope 1 in
+      ``y`` and never exceeds :math:`\log(rs)`.
+    """
+    n = r_x.size
+    rs = r_x * s
+    ab = a + b_x
+    p_mode, q_mode = a / ab, b_x / ab
+    log_p_mode = np.log(p_mode)
+    y_mode = np.log(a / b_x)
+    at_mode = -_log_beta_at_mode(a, b_x)  # log of the density's peak (in y)
+    at_one = -np.expm1(-r_x * log1p_s)  # g(1)
+    rise = np.maximum(np.log(rs / _kept_per_p(p_mode, r_x, s)), 0.0)  # log g(0) - log g(p_m)
+    p_low = np.minimum(np.minimum(a / (2.0 * ab), 1.0 / (ab + 1.0)), 0.1 / ((r_x + 1.0) * s))
+    q_high = np.minimum(b_x / (2.0 * ab), 1.0 / (ab + 1.0))
+    low = np.log(p_low) - np.log1p(-p_low) - y_mode  # all positions as y - y_m from here on
+    high = np.log1p(-q_high) - np.log(q_high) - y_mode
+    peak = -rise  # where the bound below peaks
+    if a > 1.0:
+        peak = np.maximum(peak, np.log((a - 1.0) / (b_x + 1.0)) - y_mode)
+
+    def bound(delta: FloatArray) -> FloatArray:
+        """Upper bound of log f - log f(y_m), unimodal in delta."""
+        spread = _beta_shape(delta, p_mode[:, None], q_mode[:, None])
+        climb = np.minimum(np.maximum(-delta, 0.0), rise[:, None])
+        result: FloatArray = a * delta - ab[:, None] * spread + climb
+        return result
+
+    def integrand(delta: FloatArray, rows: IntArray) -> tuple[FloatArray, FloatArray]:
+        """Return the beta density and ``p`` at log-odds y_m + delta (``rows`` as delta's)."""
+        spread = _beta_shape(delta, p_mode[rows][:, None], q_mode[rows][:, None])
+        density = np.exp(a * delta - ab[rows][:, None] * spread + at_mode[rows][:, None])
+        return density, np.exp(log_p_mode[rows][:, None] + delta - spread)
+
+    # panel ends: a grid in y, a grid in the beta's scale, the mode and the bound's peak
+    steps = int(np.ceil(np.max(high - low) / _PANEL)) + 1
+    grid = low[:, None] + _PANEL * np.arange(steps)[None, :]
+    root = np.sqrt(ab)
+    reach = 2.0 * np.sqrt(2.0 * (_NEGLIGIBLE + rise)) + 5.0
+    middle = 2.0 * root * np.arcsin(np.sqrt(p_mode))
+    angles = int(np.ceil(np.max(2.0 * reach) / _PANEL)) + 1
+    half = ((middle - reach)[:, None] + _PANEL * np.arange(angles)[None, :]) / (2.0 * root[:, None])
+    scaled = 2.0 * np.log(np.tan(np.clip(half, 1e-300, np.pi / 2.0))) - y_mode[:, None]
+    zero = np.zeros((n, 1))
+    ends = np.concatenate([grid, scaled, zero, peak[:, None]], axis=1)
+    ends = np.clip(ends, low[:, None], high[:, None])
+    ends = np.sort(np.concatenate([ends, low[:, None], high[:, None]], axis=1), axis=1)
+    level = bound(ends)
+    lo, hi = ends[:, :-1], ends[:, 1:]
+    keep = (hi > lo) & (np.maximum(level[:, :-1], level[:, 1:]) >= -_NEGLIGIBLE)
+    row, col = np.nonzero(keep)
+    half_width = 0.5 * (hi[row, col] - lo[row, col])
+    delta = (0.5 * (hi[row, col] + lo[row, col]))[:, None] + half_width[:, None] * _GL_NODES
+    density, p = integrand(delta, row)
+    f = density * _kept_per_p(p, r_x[row][:, None], s[row][:, None])
+    total = np.bincount(row, weights=(f @ _GL_WEIGHTS) * half_width, minlength=n).astype(
+        np.float64, copy=False
+    )
+    # the tails, where they are not negligible
+    left = np.flatnonzero(bound(low[:, None])[:, 0] >= -_NEGLIGIBLE - 10.0)
+    if left.size:
+        rate = a + 1.0
+        density, p = integrand(low[left][:, None] - _LAGUERRE_NODES / rate, left)
+        below = rs[left][:, None] - _kept_per_p(p, r_x[left][:, None], s[left][:, None])
+        total[left] += rs[left] * betainc(a, b_x[left], p_low[left])
+        total[left] -= ((density * below) @ _LAGUERRE_WEIGHTS_E) / rate
+    right = np.flatnonzero(bound(high[:, None])[:, 0] >= -_NEGLIGIBLE - 10.0)
+    if right.size:
+        rate_right = b_x[right] + 1.0
+        density, p = integrand(high[right][:, None] + _LAGUERRE_NODES / rate_right[:, None], right)
+        above = _kept_per_p(p, r_x[right][:, None], s[right][:, None]) - at_one[right][:, None]
+        total[right] += at_one[right] * betainc(b_x[right], a, q_high[right])
+        total[right] += ((density * above) @ _LAGUERRE_WEIGHTS_E) / rate_right
     return total
 
 
@@ -589,10 +943,23 @@ def _log_likelihood(
     *,
     with_gradient: bool,
 ) -> tuple[FloatArray, FloatArray | None]:
-    """Per-row log-likelihood and, optionally, its gradient (4, n) in natural parameters.
+    r"""Per-row log-likelihood and, optionally, its gradient (4, n) in natural parameters.
 
     ``shift`` is 0 for BG/NBD and 1 for MBG/NBD, whose customers have one
     more chance to drop out (at time 0): ``k = x + shift`` opportunities.
+    The value is summed as
+
+    .. math::
+
+        \ell = \log\frac{\Gamma(r+x)}{\Gamma(r)} - r\log\Big(1 + \frac{T}{\alpha}\Big)
+        - x\log(\alpha+T) + \log\frac{B(a, b+k)}{B(a, b)}
+        + \delta_{k>0}\log\Big[1 + \frac{a}{b+k-1}
+        \Big(\frac{\alpha+T}{\alpha+t_x}\Big)^{r+x}\Big],
+
+    whose terms vanish one by one as ``x`` and ``T`` go to 0, so the
+    log-likelihood of a short history keeps its relative precision; MBG/NBD
+    customers without repeat purchases use
+    :math:`\log[1 - \frac{b}{a+b}(1 - (1 + T/\alpha)^{-r})]`.
     """
     r, alpha, a, b = (float(v) for v in theta)
     k = x + shift
@@ -601,7 +968,13 @@ def _log_likelihood(
     first = betaln(a, b + k) - (r + x) * log_T
     second = np.where(k > 0, betaln(a + 1.0, b + safe_k - 1.0) - (r + x) * log_tx, -np.inf)
     mix = np.logaddexp(first, second)
-    value = gammaln(r + x) - gammaln(r) + r * np.log(alpha) - betaln(a, b) + mix
+    stay = np.log1p(T / alpha)  # -log P(no purchase in T | alive), per unit of r
+    value = gammaln(r + x) - gammaln(r) - r * stay - x * log_T + (betaln(a, b + k) - betaln(a, b))
+    odds = np.log(a / (b + safe_k - 1.0)) + (r + x) * np.log1p((T - t_x) / (alpha + t_x))
+    value += np.where(k > 0, np.logaddexp(0.0, odds), 0.0)  # log(1 + P(left) / P(stayed))
+    if shift:
+        once = x == 0  # log[(b + a (1 + T/alpha)^r) / (a + b)] without cancellation
+        value[once] = np.log1p(b / (a + b) * np.expm1(-r * stay[once]))
     if not with_gradient:
         return value, None
     w1, w2 = np.exp(first - mix), np.exp(second - mix)

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 import attrs
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.special import betaln, digamma, gammaln, logsumexp
+from scipy.special import digamma, logsumexp
 
 from relmark._validation import (
     FloatArray,
@@ -24,11 +24,16 @@ from relmark.data.summary import CustomerSummary
 from relmark.exceptions import ValidationError
 from relmark.models._base import Parameter, SummaryModel, as_horizon
 from relmark.models._fitting import FitInfo, NegLogLikelihood
+from relmark.models._special import (
+    log_beta_ratio,
+    log_rising_ratio,
+    log_rising_ratio_slope,
+    log_rising_ratio_steps,
+)
 
 __all__ = ["BetaGeoBetaBinom"]
 
 _CHUNK_CELLS = 2_000_000  # cells of the padded (rows x terms) array handled at once
-_GAMMA_NEAR_ONE = 1e-8  # |gamma - 1| below which the survival sum uses its limit
 
 
 def _discrete_rows(summary: CustomerSummary) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -43,9 +48,8 @@ def _discrete_rows(summary: CustomerSummary) -> tuple[FloatArray, FloatArray, Fl
         "recency",
         "must be >= `frequency` for discrete opportunities (each purchase takes one)",
         bad,
-        f"{float(t_x[int(np.argmax(bad))])!r} < {float(x[int(np.argmax(bad))])!r}"
-        if bad.any()
-        else None,
+        t_x,
+        versus=("<", x),
         noun="customers",
     )
     return x, t_x, n
@@ -68,21 +72,37 @@ def _log_likelihood_and_gradient(
     (rows x terms) array, masked beyond each row's count, and are combined by
     log-sum-exp; the gradient is the term-weighted mean of each term's
     derivative (digamma functions).
+
+    Every term is a ratio of beta functions taken exactly (to rounding) by
+    :func:`~relmark.models._special.log_rising_ratio` rather than as a
+    difference of ``betaln`` values, which at arguments near :math:`10^4` is
+    off by :math:`10^{-11}` and would dominate log-likelihoods near 0: the
+    first dropout term is
+    :math:`\frac{B(\alpha + x, \beta + t_x - x)}{B(\alpha, \beta)}\frac{\gamma}{\gamma + \delta}
+    \frac{(\delta)_{t_x}}{(\gamma + 1 + \delta)_{t_x}}` and the later ones follow
+    from it by the rising-factorial ratios
+    :math:`\frac{(\beta + t_x - x)_s}{(\alpha + \beta + t_x)_s}
+    \frac{(\delta + t_x)_s}{(\gamma + 1 + \delta + t_x)_s}`, ``s = j - t_x``.
     """
     a, b, g, d = (float(v) for v in theta)
-    base = betaln(a, b) + betaln(g, d)
     ll = np.empty(x.size)
     grad = np.empty((4, x.size)) if gradient else None
     span = (n - t_x).astype(np.int64)
     width = int(span.max(initial=0))
+    log_alive_all = log_beta_ratio(a, b, x, n - x) - log_rising_ratio(d, g, n)
+    log_first_all = (
+        log_beta_ratio(a, b, x, t_x - x) - math.log1p(d / g) - log_rising_ratio(d, g + 1.0, t_x)
+    )
     for rows in _row_chunks(x.size, width + 1):
         xs, ts, ns, k = x[rows], t_x[rows], n[rows], span[rows]
         w = int(k.max(initial=0))
         steps = np.arange(w, dtype=np.float64)
         mask = steps[None, :] < k[:, None]
         j = np.where(mask, ts[:, None] + steps[None, :], ts[:, None])
-        log_alive = betaln(a + xs, b + ns - xs) + betaln(g, d + ns) - base
-        log_drop = betaln(a + xs[:, None], b + j - xs[:, None]) + betaln(g + 1.0, d + j) - base
+        log_alive = log_alive_all[rows]
+        log_drop = log_first_all[rows, None] + log_rising_ratio_steps(
+            w, (-1.0, b + (ts - xs), a + xs), (-1.0, d + ts, g + 1.0)
+        )
         log_drop = np.where(mask, log_drop, -np.inf)
         terms = np.concatenate([log_alive[:, None], log_drop], axis=1)
         total = logsumexp(terms, axis=1)
@@ -259,40 +279,39 @@ class BetaGeoBetaBinom(SummaryModel):
 
     def _log_alive_part(self, x: FloatArray, n: FloatArray) -> FloatArray:
         """Log of the numerator shared by P(alive) and the conditional expectation."""
-        result: FloatArray = betaln(self.alpha + x, self.beta + n - x) - betaln(
-            self.alpha, self.beta
-        )
-        return result
+        return log_beta_ratio(self.alpha, self.beta, x, n - x)
 
-    def _log_survival_sum(self, start: FloatArray, stop: FloatArray) -> FloatArray:
+    def _log_survival_sum(self, start: FloatArray | float, stop: FloatArray) -> FloatArray:
         r"""Return :math:`\log\sum_{k=start+1}^{stop} B(\gamma, \delta + k)/B(\gamma, \delta)`.
 
-        Closed form :math:`\frac{\delta}{\gamma-1}\frac{\Gamma(\gamma+\delta)}{\Gamma(1+\delta)}
-        [g(start) - g(stop)]` with :math:`g(m) = \Gamma(1+\delta+m)/\Gamma(\gamma+\delta+m)`,
-        evaluated as :math:`g(start)(1 - e^{\Delta})` in log space; at :math:`\gamma = 1`
-        the limit :math:`\delta[\psi(1+\delta+stop) - \psi(1+\delta+start)]`.  ``-inf``
-        where ``stop == start``.
+        The closed form :math:`\frac{\delta}{\gamma-1}\frac{\Gamma(\gamma+\delta)}{\Gamma(1+\delta)}
+        [g(start) - g(stop)]`, :math:`g(m) = \Gamma(1+\delta+m)/\Gamma(\gamma+\delta+m)`, is
+        evaluated as
+
+        .. math::
+
+            \delta\,e^{H(\gamma + \delta,\,start)}\,\frac{e^{H'} - 1}{1 - \gamma},\qquad
+            H' = H(\gamma + \delta + start,\ stop - start),
+
+        with :math:`H(z, h) = \log[(z + 1 - \gamma)_h/(z)_h] = (1 - \gamma) R(z, h)` and
+        :math:`R` from :func:`~relmark.models._special.log_rising_ratio_slope`, so
+        :math:`(e^{H'} - 1)/(1 - \gamma) = R'\,\frac{e^{H'} - 1}{H'}` is exact for every
+        :math:`\gamma`, including :math:`\gamma = 1` (where :math:`R'` is
+        :math:`\psi(1+\delta+stop) - \psi(1+\delta+start)`) and its neighbourhood,
+        in which the difference of ``gammaln`` values loses every digit.
+        ``-inf`` where ``stop <= start``.
         """
         g, d = self.gamma, self.delta
-        empty = stop <= start
-        out = np.full(start.shape, -np.inf)
+        e = 1.0 - g
+        begin = np.asarray(start, dtype=np.float64)
+        empty = stop <= begin
+        out = np.full(stop.shape, -np.inf)
         if empty.all():
             return out
-        lo, hi = start[~empty], stop[~empty]
-        if abs(g - 1.0) < _GAMMA_NEAR_ONE:
-            out[~empty] = math.log(d) + np.log(digamma(1.0 + d + hi) - digamma(1.0 + d + lo))
-            return out
-        log_g_start = gammaln(1.0 + d + lo) - gammaln(g + d + lo)
-        change = (gammaln(1.0 + d + hi) - gammaln(1.0 + d + lo)) - (
-            gammaln(g + d + hi) - gammaln(g + d + lo)
-        )
-        # log|expm1(change)|, safe for large positive change (gamma < 1, long horizons)
-        positive = change > 0
-        log_abs = np.empty(change.shape)
-        log_abs[positive] = change[positive] + np.log(-np.expm1(-change[positive]))
-        log_abs[~positive] = np.log(-np.expm1(change[~positive]))
-        log_front = math.log(d) + gammaln(g + d) - gammaln(1.0 + d) - math.log(abs(g - 1.0))
-        out[~empty] = log_front + log_g_start + log_abs
+        hi = stop[~empty]
+        lo = begin if begin.ndim == 0 else begin[~empty]  # a scalar start stays one
+        slope = log_rising_ratio_slope(g + d + lo, e, hi - lo)
+        out[~empty] = math.log(d) + log_rising_ratio(g + d, e, lo) + _log_expm1_over(e, slope)
         return out
 
     def probability_alive(self, summary: CustomerSummary) -> FloatArray:
@@ -339,8 +358,7 @@ class BetaGeoBetaBinom(SummaryModel):
 
     def _row_probability_alive(self, x: FloatArray, t_x: FloatArray, n: FloatArray) -> FloatArray:
         ll = self._row_log_likelihood(x, t_x, n)
-        g, d = self.gamma, self.delta
-        log_p = self._log_alive_part(x, n) + betaln(g, d + n + 1.0) - betaln(g, d) - ll
+        log_p = self._log_alive_part(x, n) - log_rising_ratio(self.delta, self.gamma, n + 1.0) - ll
         result: FloatArray = np.clip(np.exp(log_p), 0.0, 1.0)
         return result
 
@@ -398,9 +416,7 @@ class BetaGeoBetaBinom(SummaryModel):
         self, x: FloatArray, t_x: FloatArray, n: FloatArray, horizon: FloatArray
     ) -> FloatArray:
         ll = self._row_log_likelihood(x, t_x, n)
-        log_front = (
-            betaln(self.alpha + x + 1.0, self.beta + n - x) - betaln(self.alpha, self.beta) - ll
-        )
+        log_front = log_beta_ratio(self.alpha, self.beta, x + 1.0, n - x) - ll
         result: FloatArray = np.exp(log_front + self._log_survival_sum(n, n + horizon))
         return result
 
@@ -444,7 +460,7 @@ class BetaGeoBetaBinom(SummaryModel):
         horizon, scalar = as_horizon("t", t)
         check_whole("t", horizon)
         share = self.alpha / (self.alpha + self.beta)
-        values = share * np.exp(self._log_survival_sum(np.zeros_like(horizon), horizon))
+        values = share * np.exp(self._log_survival_sum(0.0, horizon))
         return float(values[0]) if scalar else values
 
     def probability_of_purchases(self, n: ArrayLike, t: ArrayLike) -> Any:
@@ -508,21 +524,27 @@ class BetaGeoBetaBinom(SummaryModel):
         valid = xs <= ns
         if valid.any():
             xv, nv = xs[valid], ns[valid]
-            base = betaln(a, b) + betaln(g, d)
-            log_alive = _log_binom(nv, xv) + betaln(a + xv, b + nv - xv) + betaln(g, d + nv) - base
+            # every factor exact (log_rising_ratio): C(n, x) = (x + 1)_{n-x} / (1)_{n-x}, the
+            # beta ratios as in the likelihood; the dropout terms i = x + s, s = 0 .. n - x - 1,
+            # carry C(x + s, x) B(a + x, b + s) B(g + 1, d + x + s) / (B(a, b) B(g, d))
+            log_x = -log_rising_ratio(a, b, xv)
+            log_alive = (
+                log_rising_ratio(1.0, xv, nv - xv)
+                + log_x
+                - log_rising_ratio(b, a + xv, nv - xv)
+                - log_rising_ratio(d, g, nv)
+            )
+            log_first = log_x - math.log1p(d / g) - log_rising_ratio(d, g + 1.0, xv)
             values = np.empty(xv.size)
             span = (nv - xv).astype(np.int64)
             width = int(span.max(initial=0))
             for rows in _row_chunks(xv.size, width + 1):
                 x_r, k = xv[rows], span[rows]
-                steps = np.arange(int(k.max(initial=0)), dtype=np.float64)
+                w = int(k.max(initial=0))
+                steps = np.arange(w, dtype=np.float64)
                 mask = steps[None, :] < k[:, None]
-                i = np.where(mask, x_r[:, None] + steps[None, :], x_r[:, None])
-                log_drop = (
-                    _log_binom(i, x_r[:, None])
-                    + betaln(a + x_r[:, None], b + i - x_r[:, None])
-                    + betaln(g + 1.0, d + i)
-                    - base
+                log_drop = log_first[rows, None] + log_rising_ratio_steps(
+                    w, (1.0, 1.0, x_r), (-1.0, b, a + x_r), (-1.0, d + x_r, g + 1.0)
                 )
                 log_drop = np.where(mask, log_drop, -np.inf)
                 terms = np.concatenate([log_alive[rows, None], log_drop], axis=1)
@@ -622,8 +644,25 @@ def _on_distinct(function: Callable[..., FloatArray], *columns: FloatArray) -> F
     return result
 
 
-def _log_binom(n: Any, k: Any) -> Any:
-    return gammaln(n + 1.0) - gammaln(k + 1.0) - gammaln(n - k + 1.0)
+def _log_expm1_over(e: float, slope: FloatArray) -> FloatArray:
+    """Return ``log(expm1(e * slope) / e)`` for ``slope > 0`` (``log(slope)`` at ``e = 0``).
+
+    Where ``|e * slope| >= 1e-3`` the two logarithms are taken directly (and
+    the result is monotone in ``slope`` to the last bit, as the survival sum
+    must be once it has converged); below, ``log(slope)`` plus the series of
+    ``log(expm1(h)/h) = h/2 + h^2/24 - h^4/2880 + ...``.
+    """
+    h = e * slope
+    out = np.empty(h.shape)
+    small = np.abs(h) < 1e-3
+    hs = h[small]
+    out[small] = np.log(slope[small]) + (hs / 2.0 + hs * hs / 24.0 - hs**4 / 2880.0)
+    if e > 0.0:
+        hu = h[~small]
+        out[~small] = hu + np.log(-np.expm1(-hu)) - math.log(e)
+    elif e < 0.0:
+        out[~small] = np.log(-np.expm1(h[~small])) - math.log(-e)
+    return out
 
 
 def _whole_horizon(name: str, value: ArrayLike, size: int) -> FloatArray:

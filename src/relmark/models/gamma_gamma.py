@@ -14,6 +14,7 @@ from relmark.data.summary import CustomerSummary
 from relmark.exceptions import ValidationError
 from relmark.models._base import Parameter, SummaryModel
 from relmark.models._fitting import FitInfo, NegLogLikelihood
+from relmark.models._special import log_beta
 
 __all__ = ["GammaGamma"]
 
@@ -39,7 +40,7 @@ def _spend_rows(
         "monetary_value",
         "must be > 0 where `frequency` > 0",
         bad,
-        repr(float(m[int(np.argmax(bad))])) if bad.any() else None,
+        m,
         noun="customers",
     )
     if repeat_only:
@@ -58,6 +59,20 @@ def _describe_spend(x: FloatArray, m: FloatArray, w: FloatArray) -> str:
     if buyers < 6:
         causes.append(f"only {buyers:,.0f} customers made a repeat purchase")
     return "; ".join(causes)
+
+
+def _log_beta_per_frequency(p: float, q: float, x: FloatArray) -> FloatArray:
+    """Return ``log B(p x, q)`` per row, once per distinct whole frequency when that is cheaper.
+
+    Frequencies are counts, so a table over ``1 .. max(x)`` (when no longer
+    than the rows) replaces one Stirling evaluation per row by a look-up.
+    """
+    top = float(np.max(x, initial=0.0))
+    if x.size > 64 and top <= x.size and bool(np.all(x == np.floor(x))):
+        table = log_beta(p * np.arange(1.0, top + 1.0), q)
+        result: FloatArray = table[x.astype(np.intp) - 1]
+        return result
+    return log_beta(p * x, q)
 
 
 @attrs.frozen
@@ -278,7 +293,18 @@ class GammaGamma(SummaryModel):
 
         Notes
         -----
-        :math:`\log L` of the class Notes, per row, unweighted.
+        :math:`\log L` of the class Notes, per row, unweighted, rearranged with
+        :math:`s = m_x x` as
+
+        .. math::
+
+            -\log B(px, q) - \log m_x - px\log(1 + \gamma/s) - q\log(1 + s/\gamma),
+
+        whose terms do not cancel: written as in the class Notes, ``gammaln``
+        and :math:`px\log(\cdot)` terms of size :math:`10^8` (``p`` = 1e3,
+        ``x`` = 1e4) cancel to a result of size 1.  :math:`\log B` comes from
+        :func:`~relmark.models._special.log_beta`, exact also where
+        ``scipy.special.betaln`` subtracts ``gammaln`` values.
 
         Examples
         --------
@@ -291,14 +317,12 @@ class GammaGamma(SummaryModel):
         x, m = _spend_rows(summary, repeat_only=True)
         p, q, g = self.p, self.q, self.gamma
         px = p * x
+        s = m * x
         ll: FloatArray = (
-            gammaln(px + q)
-            - gammaln(px)
-            - gammaln(q)
-            + q * math.log(g)
-            + (px - 1.0) * np.log(m)
-            + px * np.log(x)
-            - (px + q) * np.log(g + m * x)
+            -_log_beta_per_frequency(p, q, x)
+            - np.log(m)
+            - px * np.log1p(g / s)
+            - q * np.log1p(s / g)
         )
         return ll
 
@@ -363,7 +387,8 @@ class GammaGamma(SummaryModel):
             E[M \mid p, q, \gamma, m_x, x] = \frac{q - 1}{px + q - 1}\frac{p\gamma}{q - 1}
             + \frac{px}{px + q - 1} m_x,
 
-        a weighted mean of the population mean and the customer's own mean.
+        a weighted mean of the population mean and the customer's own mean,
+        evaluated as :math:`p(\gamma + m_x x)/(px + q - 1)` (no subtraction).
 
         References
         ----------
@@ -381,10 +406,8 @@ class GammaGamma(SummaryModel):
         x, m = _spend_rows(summary, repeat_only=False, positive=False)
         self._check_mean_exists()
         p, q = self.p, self.q
-        mean = self.population_mean_spend()
-        px = p * x
-        # mean + weight * (m - mean); the weight px / (px + q - 1) is 0 where x = 0
-        result: FloatArray = px * (m - mean)
-        result /= px + (q - 1.0)
-        result += mean
+        # p (gamma + m x) / (p x + q - 1): positive terms only, so exact to rounding even
+        # where the population mean is far from m (q near 1), unlike mean + w (m - mean)
+        result: FloatArray = p * (self.gamma + m * x)
+        result /= p * x + (q - 1.0)
         return result

@@ -60,6 +60,14 @@ class ModifiedBetaGeo(BetaGeo):
         {}_2F_1\Big(r+x, b+x+1; a+b+x; \frac{t}{\alpha+T+t}\Big)\Big]
         P(\text{alive} \mid x, t_x, T).
 
+    The expectation is computed as in :meth:`BetaGeo.expected_purchases`,
+    as the mean number of purchases before dropping out with
+    :math:`p \sim \mathrm{Beta}(a, b+x+1)` (sums of positive terms, never
+    the hypergeometric function); a new customer, alive after the first
+    purchase with probability :math:`b/(a+b)`, expects
+    :math:`\frac{b}{a+b} E_p[(1 - (1 + p\,t/\alpha)^{-r})/p]` with
+    :math:`p \sim \mathrm{Beta}(a, b+1)`.
+
     References
     ----------
     Batislam, E. P., Denizel, M. & Filiztekin, A. (2007). Empirical validation

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 import attrs
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.special import betaln, digamma
+from scipy.special import digamma
 from typing_extensions import Self
 
 from relmark._validation import (
@@ -23,6 +23,7 @@ from relmark._validation import (
 from relmark.exceptions import ValidationError
 from relmark.models._base import Model, Parameter
 from relmark.models._fitting import FitInfo
+from relmark.models._special import log_rising_ratio, log_rising_ratio_steps
 
 __all__ = ["ShiftedBetaGeo"]
 
@@ -37,13 +38,44 @@ def _periods(name: str, value: ArrayLike, *, minimum: float) -> tuple[FloatArray
         name,
         f"must be >= {minimum:g}",
         bad,
-        repr(float(array[int(np.argmax(bad))])) if bad.any() else None,
+        array,
     )
     return array, scalar
 
 
 def _out(values: FloatArray, scalar: bool) -> Any:
     return float(values[0]) if scalar else values
+
+
+def _log_survival(a: float, b: float, t: FloatArray) -> FloatArray:
+    r"""Return :math:`\log S(t) = \log B(a, b + t) - \log B(a, b) = -\log[(a + b)_t/(b)_t]`.
+
+    Exact to rounding (:func:`~relmark.models._special.log_rising_ratio`); the
+    difference of ``betaln`` values is off by up to :math:`10^{-11}` at
+    :math:`b + t \approx 10^4`, which is most of a log-likelihood near 0.
+    """
+    return -_log_rising(b, a, t)
+
+
+def _log_churn(a: float, b: float, t: FloatArray) -> FloatArray:
+    r"""Return :math:`\log P(T = t) = \log\frac{a}{a + b} - \log[(a + 1 + b)_{t-1}/(b)_{t-1}]`."""
+    return -math.log1p(b / a) - _log_rising(b, a + 1.0, t - 1.0)
+
+
+def _log_rising(z: float, e: float, h: FloatArray) -> FloatArray:
+    """Return ``log[(z + e)_h / (z)_h]`` for whole ``h >= 0``.
+
+    Many periods up to a modest maximum are looked up in a table over
+    ``0 .. max(h)`` built at one logarithm per entry
+    (:func:`~relmark.models._special.log_rising_ratio_steps`), otherwise each is
+    evaluated on its own; either way exact to a few roundings.
+    """
+    top = float(np.max(h, initial=0.0))
+    if h.size > 64 and top < 4.0 * h.size:
+        table = log_rising_ratio_steps(int(top) + 1, (1.0, z, e))[0]
+        result: FloatArray = table[h.astype(np.intp)]
+        return result
+    return log_rising_ratio(z, e, h)
 
 
 def _neg_log_likelihood(
@@ -56,16 +88,15 @@ def _neg_log_likelihood(
 ) -> tuple[float, FloatArray]:
     """Weighted negative log-likelihood of churn periods and censored tenures, with gradient."""
     a, b = (float(v) for v in theta)
-    base = betaln(a, b)
     psi_ab = digamma(a + b)
     # churned in period t: P(T = t) = B(a + 1, b + t - 1) / B(a, b)
     psi_churn = digamma(a + b + churn_t)
-    ll_churn = betaln(a + 1.0, b + churn_t - 1.0) - base
+    ll_churn = _log_churn(a, b, churn_t)
     da_churn = digamma(a + 1.0) - digamma(a) + psi_ab - psi_churn
     db_churn = digamma(b + churn_t - 1.0) - digamma(b) + psi_ab - psi_churn
     # still a customer after t periods: S(t) = B(a, b + t) / B(a, b)
     psi_alive = digamma(a + b + alive_t)
-    ll_alive = betaln(a, b + alive_t) - base
+    ll_alive = _log_survival(a, b, alive_t)
     da_alive = psi_ab - psi_alive
     db_alive = digamma(b + alive_t) - digamma(b) + psi_ab - psi_alive
     value = float(churn_w @ ll_churn + alive_w @ ll_alive)
@@ -102,13 +133,13 @@ def _check_alive(alive: ArrayLike) -> FloatArray:
             f"got {counts.size} value(s)"
         )
     if counts[0] <= 0:
-        raise ValidationError(f"`alive[0]` (the cohort size) must be > 0, got {counts[0]!r}")
+        raise ValidationError(f"`alive[0]` (the cohort size) must be > 0, got {counts[0]:g}")
     rising = np.r_[False, np.diff(counts) > 0]
     fail_rows(
         "alive",
         "must not increase over time (customers cannot come back in a cohort)",
         rising,
-        repr(float(counts[int(np.argmax(rising))])) if rising.any() else None,
+        counts,
         noun="periods",
     )
     return counts
@@ -383,9 +414,10 @@ class ShiftedBetaGeo(Model):
         """
         t, c = _check_tenure(tenure, churned)
         a, b = self.alpha, self.beta
-        churn = betaln(a + 1.0, b + np.maximum(t, 1.0) - 1.0)
-        alive = betaln(a, b + t)
-        result: FloatArray = np.where(c == 1, churn, alive) - betaln(a, b)
+        result = np.empty(t.size)
+        churn = c == 1
+        result[churn] = _log_churn(a, b, t[churn])
+        result[~churn] = _log_survival(a, b, t[~churn])
         return result
 
     def survival_log_likelihood(self, alive: ArrayLike) -> float:
@@ -456,7 +488,7 @@ class ShiftedBetaGeo(Model):
         0.25
         """
         periods, scalar = _periods("t", t, minimum=0)
-        values = np.exp(betaln(self.alpha, self.beta + periods) - betaln(self.alpha, self.beta))
+        values = np.exp(_log_survival(self.alpha, self.beta, periods))
         return _out(values, scalar)
 
     def churn_probability(self, t: ArrayLike) -> Any:
@@ -491,9 +523,7 @@ class ShiftedBetaGeo(Model):
         [0.5, 0.1667]
         """
         periods, scalar = _periods("t", t, minimum=1)
-        values = np.exp(
-            betaln(self.alpha + 1.0, self.beta + periods - 1.0) - betaln(self.alpha, self.beta)
-        )
+        values = np.exp(_log_churn(self.alpha, self.beta, periods))
         return _out(values, scalar)
 
     def retention_rate(self, t: ArrayLike) -> Any:
@@ -529,7 +559,7 @@ class ShiftedBetaGeo(Model):
         [0.75, 0.8]
         """
         periods, scalar = _periods("t", t, minimum=1)
-        b = self.beta + periods - 1.0
+        b = self.beta + (periods - 1.0)  # one rounding: beta + t - 1 loses beta's digits at t = 1
         return _out(b / (self.alpha + b), scalar)
 
     def expected_lifetime(self) -> float:
