@@ -49,6 +49,8 @@ T = TypeVar("T")
 
 #: Most discounting periods (or other passes over all customers) one call may ask for.
 MAX_STEPS = 100_000
+#: Most customers a simulator draws in one call (about 100 bytes each while drawing).
+MAX_SIMULATED_CUSTOMERS = 100_000_000
 
 
 def readonly(array: NDArray[Any]) -> NDArray[Any]:

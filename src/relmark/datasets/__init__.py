@@ -16,6 +16,7 @@ from importlib import resources
 import numpy as np
 
 from relmark._validation import (
+    MAX_SIMULATED_CUSTOMERS,
     FloatArray,
     IntArray,
     as_count,
@@ -40,8 +41,6 @@ __all__ = [
 CDNOW_CALIBRATION_END = "1997-09-30"
 #: End of the CDNOW observation period (78 weeks after 1997-01-01, inclusive).
 CDNOW_OBSERVATION_END = "1998-06-30"
-#: Most customers :func:`simulate_transactions` draws in one call (about 100 bytes each).
-MAX_SIMULATED_CUSTOMERS = 100_000_000
 #: Most purchase events it expects to draw in one call (about 50 bytes each while building).
 MAX_SIMULATED_EVENTS = 1_000_000_000
 

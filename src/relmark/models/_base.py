@@ -12,6 +12,7 @@ from numpy.typing import ArrayLike
 from typing_extensions import Self
 
 from relmark._validation import (
+    MAX_SIMULATED_CUSTOMERS,
     FloatArray,
     as_count,
     as_float_array,
@@ -346,7 +347,12 @@ def describe_histories(rows: CustomerSummary, n_params: int) -> str:
 
 def simulation_ages(n_customers: int, T: ArrayLike) -> tuple[int, FloatArray]:
     """Return the number of customers to draw and each one's observation length (> 0)."""
-    count = as_count("n_customers", n_customers)
+    count = as_count(
+        "n_customers",
+        n_customers,
+        maximum=MAX_SIMULATED_CUSTOMERS,
+        why="simulate larger bases in parts with different seeds",
+    )
     ages = as_float_array("T", np.atleast_1d(T), positive=True)
     if ages.size not in (1, count):
         check_same_length({"T": ages, "customers": np.zeros(count)})

@@ -8,13 +8,16 @@ from typing import Any, ClassVar
 
 import attrs
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 from scipy.special import digamma
 from typing_extensions import Self
 
 from relmark._validation import (
+    MAX_SIMULATED_CUSTOMERS,
     FloatArray,
+    as_count,
     as_float_array,
+    as_rng,
     as_scalar,
     check_same_length,
     check_whole,
@@ -650,6 +653,60 @@ class ShiftedBetaGeo(Model):
         else:
             values = _discounted_residual_lifetime(self.alpha, self.beta, s, d)
         return _out(np.asarray(values, dtype=np.float64), scalar)
+
+    def simulate(
+        self, n_customers: int, periods: int, rng: np.random.Generator | int | None = None
+    ) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+        r"""Draw a cohort's tenures observed for ``periods`` periods.
+
+        Parameters
+        ----------
+        n_customers : int
+            Cohort size (>= 0).
+        periods : int
+            Periods observed (>= 1).
+        rng : numpy.random.Generator, int or None
+            Randomness source or seed.
+
+        Returns
+        -------
+        tenure : ndarray of int64, shape (n,)
+            The period of cancellation for those who cancelled, else ``periods``.
+        churned : ndarray of bool, shape (n,)
+            Whether each customer cancelled within ``periods``; ready for
+            :meth:`fit_individual`.
+
+        Notes
+        -----
+        Each customer draws a churn probability :math:`\theta \sim
+        \mathrm{Beta}(\alpha, \beta)` and cancels in period
+        :math:`T \sim \mathrm{Geometric}(\theta)` (1, 2, ...).
+
+        References
+        ----------
+        Fader & Hardie (2007), section 2.
+
+        Examples
+        --------
+        >>> import relmark
+        >>> tenure, churned = relmark.ShiftedBetaGeo(alpha=0.668, beta=3.806).simulate(
+        ...     1000, 7, rng=1
+        ... )
+        >>> int(tenure.max()), bool(churned[tenure < 7].all())
+        (7, True)
+        """
+        count = as_count(
+            "n_customers",
+            n_customers,
+            maximum=MAX_SIMULATED_CUSTOMERS,
+            why="simulate larger cohorts in parts with different seeds",
+        )
+        horizon = as_count("periods", periods, minimum=1)
+        generator = as_rng(rng)
+        churn = np.clip(generator.beta(self.alpha, self.beta, size=count), 1e-300, 1.0)
+        cancelled_in = generator.geometric(churn)
+        churned = cancelled_in <= horizon
+        return np.minimum(cancelled_in, horizon).astype(np.int64), churned
 
 
 _MAX_TERMS = 10_000_000
