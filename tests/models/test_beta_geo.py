@@ -165,7 +165,10 @@ def test_bad_arguments_raise() -> None:
         ValidationError, match=r"^`t` must be a scalar or one value per customer \(2,357\), got 2"
     ):
         PAPER.expected_purchases(s, [1.0, 2.0])
-    with pytest.raises(ValidationError, match=r"^`n` must hold whole numbers of purchases$"):
+    with pytest.raises(
+        ValidationError,
+        match=r"^`n` must be whole numbers; 1 of 1 rows violate this \(first at index 0: 1.5\)$",
+    ):
         PAPER.probability_of_purchases(1.5, 2.0)
     with pytest.raises(ValidationError, match=r"^cannot fit BetaGeo to an empty summary$"):
         BetaGeo.fit(s.subset(np.zeros(len(s), dtype=bool)))

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Literal
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar, Literal, overload
 
 import attrs
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 from typing_extensions import Self
 
 from relmark._validation import (
@@ -17,7 +17,9 @@ from relmark._validation import (
     as_count,
     as_float_array,
     as_positive,
+    as_rng,
     check_same_length,
+    check_whole,
 )
 from relmark.data.summary import CustomerSummary
 from relmark.exceptions import ValidationError
@@ -26,6 +28,7 @@ from relmark.models._fitting import FitInfo, NegLogLikelihood, maximize_likeliho
 __all__ = [
     "Model",
     "Parameter",
+    "PurchaseModelBase",
     "SummaryModel",
     "aligned_horizon",
     "as_horizon",
@@ -270,6 +273,234 @@ class SummaryModel(Model):
         -9582.4
         """
         return float(np.dot(summary.weights, self.customer_log_likelihood(summary)))
+
+
+class PurchaseModelBase(SummaryModel):
+    """Base of the purchase models: every prediction checks its inputs here, once.
+
+    A purchase model (BG/NBD, MBG/NBD, Pareto/NBD, BG/BB) supplies kernels
+    that trust their inputs: ``_alive(x, t_x, T)``, ``_expected(x, t_x, T, t)``
+    (``t`` one value or one per row), ``_expected_new(t)`` and ``_pmf(n, t)``
+    (flat arrays of equal length) and ``_draw(T, generator) -> (x, t_x)``; the
+    formulas are in each model's class Notes and kernels.  Discrete-time
+    models set ``_discrete`` so that times must be whole numbers of
+    opportunities.
+    """
+
+    _discrete: ClassVar[bool] = False
+
+    def _alive(self, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:
+        raise NotImplementedError  # pragma: no cover
+
+    def _expected(self, x: FloatArray, t_x: FloatArray, T: FloatArray, t: FloatArray) -> FloatArray:
+        raise NotImplementedError  # pragma: no cover
+
+    def _expected_new(self, t: FloatArray) -> FloatArray:
+        raise NotImplementedError  # pragma: no cover
+
+    def _pmf(self, n: FloatArray, t: FloatArray) -> FloatArray:
+        raise NotImplementedError  # pragma: no cover
+
+    def _draw(self, T: FloatArray, generator: np.random.Generator) -> tuple[FloatArray, FloatArray]:
+        raise NotImplementedError  # pragma: no cover
+
+    @classmethod
+    def _columns(cls, summary: CustomerSummary) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Return a summary's (frequency, recency, T), checked for this model."""
+        return history(summary)
+
+    def _times(self, name: str, t: ArrayLike) -> tuple[FloatArray, bool]:
+        """Return times checked (>= 0; whole for a discrete model) and whether scalar."""
+        checked, scalar = as_horizon(name, t)
+        if self._discrete:
+            check_whole(name, checked)
+        return checked, scalar
+
+    def probability_alive(self, summary: CustomerSummary) -> FloatArray:
+        r"""Return each customer's probability of still being active at the end of observation.
+
+        Parameters
+        ----------
+        summary : CustomerSummary
+            The customers.
+
+        Returns
+        -------
+        ndarray, shape (n,)
+            In [0, 1].
+
+        Notes
+        -----
+        :math:`P(\text{alive} \mid x, t_x, T)`; the model's formula is in its
+        class Notes and its page under "The models".
+
+        Examples
+        --------
+        >>> import relmark
+        >>> model = relmark.BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426)
+        >>> s = relmark.CustomerSummary.from_arrays([0, 2, 2], [0.0, 30.43, 5.0], [38.86] * 3)
+        >>> model.probability_alive(s).round(3).tolist()
+        [1.0, 0.727, 0.124]
+        """
+        return self._alive(*self._columns(summary))
+
+    def expected_purchases(self, summary: CustomerSummary, t: ArrayLike) -> FloatArray:
+        r"""Return the purchases each customer is expected to make in the next ``t``.
+
+        Parameters
+        ----------
+        summary : CustomerSummary
+            The customers.
+        t : float or array_like
+            Horizon (>= 0, in the summary's unit; whole opportunities for a
+            discrete model): a scalar, or one per customer.
+
+        Returns
+        -------
+        ndarray, shape (n,)
+            Non-decreasing in ``t``.
+
+        Notes
+        -----
+        :math:`E[Y(t) \mid x, t_x, T]`, the expectation while alive times
+        :math:`P(\text{alive})`; the model's formula is in its class Notes.
+
+        Examples
+        --------
+        >>> import relmark
+        >>> model = relmark.BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426)
+        >>> s = relmark.CustomerSummary.from_arrays([2], [30.43], [38.86])
+        >>> round(float(model.expected_purchases(s, 39.0)[0]), 3)   # Fader et al. (2005)
+        1.226
+        """
+        x, t_x, T = self._columns(summary)
+        horizon, scalar = self._times("t", t)
+        if not scalar and horizon.size != x.size:
+            raise ValidationError(
+                f"`t` must be a scalar or one value per customer ({x.size:,}), "
+                f"got {horizon.size:,} values"
+            )
+        return self._expected(x, t_x, T, horizon.ravel())
+
+    @overload
+    def expected_purchases_new_customer(self, t: float) -> float: ...
+
+    @overload
+    def expected_purchases_new_customer(self, t: NDArray[Any] | Sequence[float]) -> FloatArray: ...
+
+    def expected_purchases_new_customer(
+        self, t: float | NDArray[Any] | Sequence[float]
+    ) -> float | FloatArray:
+        """Return the repeat purchases a new customer is expected to make by ``t``.
+
+        Parameters
+        ----------
+        t : float or array_like
+            Time since the first purchase (>= 0, in the model's unit; whole
+            opportunities for a discrete model).
+
+        Returns
+        -------
+        float or ndarray
+            A float for a scalar ``t``, else an array of ``t``'s shape;
+            non-decreasing in ``t``.
+
+        Examples
+        --------
+        >>> import relmark
+        >>> model = relmark.BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426)
+        >>> round(model.expected_purchases_new_customer(39.0), 3)
+        1.197
+        """
+        horizon, scalar = self._times("t", t)
+        values = self._expected_new(horizon.ravel())
+        return float(values[0]) if scalar else values.reshape(horizon.shape)
+
+    @overload
+    def probability_of_purchases(self, n: int, t: float) -> float: ...
+
+    @overload
+    def probability_of_purchases(
+        self, n: ArrayLike, t: NDArray[Any] | Sequence[float]
+    ) -> FloatArray: ...
+
+    @overload
+    def probability_of_purchases(
+        self, n: NDArray[Any] | Sequence[int], t: ArrayLike
+    ) -> FloatArray: ...
+
+    def probability_of_purchases(self, n: ArrayLike, t: ArrayLike) -> float | FloatArray:
+        """Return the probability that a new customer makes exactly ``n`` repeat purchases by ``t``.
+
+        Parameters
+        ----------
+        n : int or array_like
+            Numbers of purchases (whole, >= 0); broadcasts against ``t``.
+        t : float or array_like
+            Time since the first purchase (>= 0, in the model's unit; whole
+            opportunities for a discrete model).
+
+        Returns
+        -------
+        float or ndarray
+            A float when both are scalars, else the broadcast shape; in
+            [0, 1], summing to at most 1 over ``n``.
+
+        Examples
+        --------
+        >>> import relmark
+        >>> model = relmark.BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426)
+        >>> [round(model.probability_of_purchases(n, 39.0), 3) for n in range(3)]
+        [0.574, 0.199, 0.085]
+        """
+        counts = as_float_array("n", np.ravel(n), nonnegative=True)
+        check_whole("n", counts)
+        horizons, _ = self._times("t", np.ravel(t))
+        try:
+            shape = np.broadcast_shapes(np.shape(n), np.shape(t))
+        except ValueError:
+            raise ValidationError(
+                f"`n` and `t` must broadcast together, got shapes {np.shape(n)} and {np.shape(t)}"
+            ) from None
+        flat_n = np.broadcast_to(counts.reshape(np.shape(n)), shape).ravel()
+        flat_t = np.broadcast_to(horizons.reshape(np.shape(t)), shape).ravel()
+        values = np.clip(self._pmf(flat_n, flat_t), 0.0, 1.0)
+        return float(values[0]) if shape == () else values.reshape(shape)
+
+    def simulate(
+        self, n_customers: int, T: ArrayLike, rng: np.random.Generator | int | None = None
+    ) -> CustomerSummary:
+        """Draw customers' (x, t_x, T) summaries from the model.
+
+        Parameters
+        ----------
+        n_customers : int
+            Number of customers (0 to 10^8).
+        T : float or array_like
+            Observation length since each first purchase (> 0; whole
+            opportunities for a discrete model), scalar or one per customer,
+            in the model's unit.
+        rng : numpy.random.Generator, int or None
+            Randomness source or seed.
+
+        Returns
+        -------
+        CustomerSummary
+            With ``unit`` None (the model's unit).
+
+        Examples
+        --------
+        >>> import relmark
+        >>> model = relmark.BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426)
+        >>> s = model.simulate(1000, 39.0, rng=7)
+        >>> len(s), bool((s.recency <= s.T).all())
+        (1000, True)
+        """
+        _, ages = simulation_ages(n_customers, T)
+        if self._discrete:
+            check_whole("T", ages)
+        x, t_x = self._draw(ages, as_rng(rng))
+        return CustomerSummary.from_arrays(x, t_x, ages, unit=None)
 
 
 def as_horizon(name: str, t: Any) -> tuple[FloatArray, bool]:

@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import attrs
 import numpy as np
 from numpy.polynomial.laguerre import laggauss
 from numpy.polynomial.legendre import leggauss
-from numpy.typing import ArrayLike
 from scipy.special import betainc, betaln, digamma, gammaln, xlogy
 
 from relmark._validation import (
     FloatArray,
     IntArray,
-    as_float_array,
-    as_rng,
 )
 from relmark.data.summary import CustomerSummary
-from relmark.exceptions import ValidationError
 from relmark.models._base import (
     Parameter,
-    SummaryModel,
-    aligned_horizon,
-    as_horizon,
+    PurchaseModelBase,
     history,
-    simulation_ages,
 )
 from relmark.models._fitting import FitInfo, NegLogLikelihood
 
@@ -35,7 +28,7 @@ _FEW_ROWS = 10_000  # below this, predictions skip the search for distinct rows
 
 
 @attrs.frozen(kw_only=True, repr=False)
-class BetaGeo(SummaryModel):
+class BetaGeo(PurchaseModelBase):
     r"""BG/NBD model: Poisson purchasing while alive, dropout after a purchase.
 
     While alive, a customer buys at the times of a Poisson process with rate
@@ -173,18 +166,8 @@ class BetaGeo(SummaryModel):
             log_odds[x == 0] = -np.inf  # BG/NBD: no repeat purchase, no chance to drop out
         return log_odds
 
-    def probability_alive(self, summary: CustomerSummary) -> FloatArray:
-        r"""Probability that each customer is still active at the end of observation.
-
-        Parameters
-        ----------
-        summary : CustomerSummary
-            The customers.
-
-        Returns
-        -------
-        ndarray, shape (n,)
-            In [0, 1]; 1 for customers without repeat purchases.
+    def _alive(self, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:
+        r"""P(alive | x, t_x, T), as a logistic function of the log-odds (it never overflows).
 
         Notes
         -----
@@ -197,16 +180,7 @@ class BetaGeo(SummaryModel):
         ----------
         Fader, Hardie & Lee (2005), eq. 11; computed as a logistic function of
         the log-odds so that it never overflows.
-
-        Examples
-        --------
-        >>> import relmark
-        >>> model = relmark.BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426)
-        >>> s = relmark.CustomerSummary.from_arrays([0, 2, 2], [0.0, 30.43, 5.0], [38.86] * 3)
-        >>> model.probability_alive(s).round(3).tolist()
-        [1.0, 0.727, 0.124]
         """
-        x, t_x, T = history(summary)
         if self._shift:
             return _logistic_of_minus(self._log_odds_dead(x, t_x, T))
         # BG/NBD: customers without a repeat purchase are alive; compute the others only
@@ -225,19 +199,8 @@ class BetaGeo(SummaryModel):
             self.r, self.a, self.b + self._shift, x, t, np.asarray(self.alpha + T, dtype=np.float64)
         )
 
-    def expected_purchases(self, summary: CustomerSummary, t: ArrayLike) -> FloatArray:
-        r"""Return the purchases each customer is expected to make in the next ``t``.
-
-        Parameters
-        ----------
-        summary : CustomerSummary
-            The customers.
-        t : float or array_like
-            Horizon (>= 0, in the summary's unit): a scalar, or one per customer.
-
-        Returns
-        -------
-        ndarray, shape (n,)
+    def _expected(self, x: FloatArray, t_x: FloatArray, T: FloatArray, t: FloatArray) -> FloatArray:
+        r"""E[Y(t) | x, t_x, T]: the expectation while alive times P(alive).
 
         Notes
         -----
@@ -280,37 +243,17 @@ class BetaGeo(SummaryModel):
         References
         ----------
         Fader, Hardie & Lee (2005), eq. 10.
-
-        Examples
-        --------
-        >>> import relmark
-        >>> model = relmark.BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426)
-        >>> s = relmark.CustomerSummary.from_arrays([2], [30.43], [38.86])
-        >>> round(float(model.expected_purchases(s, 39.0)[0]), 3)
-        1.226
         """
-        x, _, T = history(summary)
-        horizon = aligned_horizon("t", t, x.size)
-        if horizon.size == 1 and x.size > _FEW_ROWS:
+        alive = self._alive(x, t_x, T)
+        if t.size == 1 and x.size > _FEW_ROWS:
             # E[X | alive] depends on (x, T) only: evaluate it once per distinct pair.
             pairs, row_of = _distinct_pairs(x, T)
             if len(pairs[0]) < x.size // 2:
-                if_alive = self._purchases_if_alive(*pairs, horizon)[row_of]
-                return if_alive * self.probability_alive(summary)
-        return self._purchases_if_alive(x, T, horizon) * self.probability_alive(summary)
+                return self._purchases_if_alive(*pairs, t)[row_of] * alive
+        return self._purchases_if_alive(x, T, t) * alive
 
-    def expected_purchases_new_customer(self, t: ArrayLike) -> Any:
-        r"""Return the repeat purchases a new customer is expected to make by ``t``.
-
-        Parameters
-        ----------
-        t : float or array_like
-            Time since the first purchase (>= 0, in the model's unit).
-
-        Returns
-        -------
-        float or ndarray
-            A float for a scalar ``t``.
+    def _expected_new(self, t: FloatArray) -> FloatArray:
+        r"""E[X(t)] for a new customer.
 
         Notes
         -----
@@ -329,35 +272,13 @@ class BetaGeo(SummaryModel):
         References
         ----------
         Fader, Hardie & Lee (2005), eq. 9.
-
-        Examples
-        --------
-        >>> import relmark
-        >>> model = relmark.BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426)
-        >>> round(model.expected_purchases_new_customer(39.0), 3)
-        1.197
         """
-        horizon, scalar = as_horizon("t", t)
         # alive at 0 for sure under BG/NBD; with probability b / (a + b) under MBG/NBD
         alive_at_start = self.b / (self.a + self.b) if self._shift else 1.0
-        expected = self._purchases_if_alive(np.zeros(1), np.zeros(1), horizon.ravel())
-        expected = (expected * alive_at_start).reshape(np.shape(t))
-        return float(expected) if scalar else expected
+        return self._purchases_if_alive(np.zeros(1), np.zeros(1), t) * alive_at_start
 
-    def probability_of_purchases(self, n: ArrayLike, t: ArrayLike) -> Any:
-        r"""Probability that a new customer makes exactly ``n`` repeat purchases in ``t``.
-
-        Parameters
-        ----------
-        n : int or array_like
-            Numbers of purchases (whole, >= 0); broadcasts against ``t``.
-        t : float or array_like
-            Time since the first purchase (>= 0, in the model's unit).
-
-        Returns
-        -------
-        float or ndarray
-            A float when both are scalars.
+    def _pmf(self, count: FloatArray, horizon: FloatArray) -> FloatArray:
+        r"""P(X(t) = n) for a new customer.
 
         Notes
         -----
@@ -375,19 +296,7 @@ class BetaGeo(SummaryModel):
         References
         ----------
         Fader, Hardie & Lee (2005), eq. 8.
-
-        Examples
-        --------
-        >>> import relmark
-        >>> model = relmark.BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426)
-        >>> [round(model.probability_of_purchases(n, 39.0), 3) for n in range(3)]
-        [0.574, 0.199, 0.085]
         """
-        count = as_float_array("n", np.ravel(n), nonnegative=True).reshape(np.shape(n))
-        if np.any(count != np.floor(count)):
-            raise ValidationError("`n` must hold whole numbers of purchases")
-        horizon = as_horizon("t", t)[0].reshape(np.shape(t))
-        count, horizon = np.broadcast_arrays(count, horizon)
         r, alpha, a, b = self.r, self.alpha, self.a, self.b
         share = horizon / (alpha + horizon)
         never_left = np.exp(
@@ -407,27 +316,13 @@ class BetaGeo(SummaryModel):
         left = np.where(
             can_leave, np.exp(betaln(a + 1.0, b + safe - 1.0) - betaln(a, b)) * reached, 0.0
         )
-        probability = np.clip(never_left + left, 0.0, 1.0)
-        return float(probability) if probability.ndim == 0 else probability
+        result: FloatArray = never_left + left
+        return result
 
-    def simulate(
-        self, n_customers: int, T: ArrayLike, rng: np.random.Generator | int | None = None
-    ) -> CustomerSummary:
-        r"""Draw customers' (x, t_x, T) summaries from the model.
-
-        Parameters
-        ----------
-        n_customers : int
-            Number of customers (>= 0).
-        T : float or array_like
-            Observation length since each first purchase (> 0), scalar or one
-            per customer, in the model's unit.
-        rng : numpy.random.Generator, int or None
-            Randomness source or seed.
-
-        Returns
-        -------
-        CustomerSummary
+    def _draw(
+        self, ages: FloatArray, generator: np.random.Generator
+    ) -> tuple[FloatArray, FloatArray]:
+        r"""Draw (x, t_x) for customers observed for ``ages``.
 
         Notes
         -----
@@ -437,17 +332,8 @@ class BetaGeo(SummaryModel):
         :math:`x = \min(N, K)`.  Given ``N``, purchase times are uniform
         order statistics, so the ``x``-th is :math:`T \cdot
         \mathrm{Beta}(x, N - x + 1)`.
-
-        Examples
-        --------
-        >>> import relmark
-        >>> model = relmark.BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426)
-        >>> s = model.simulate(1000, 39.0, rng=7)
-        >>> len(s), bool((s.recency <= s.T).all())
-        (1000, True)
         """
-        count, ages = simulation_ages(n_customers, T)
-        generator = as_rng(rng)
+        count = ages.size
         rate = generator.gamma(self.r, 1.0 / self.alpha, size=count)
         dropout = np.clip(generator.beta(self.a, self.b, size=count), 1e-12, 1.0)
         purchases = generator.poisson(rate * ages).astype(np.float64)
@@ -458,7 +344,7 @@ class BetaGeo(SummaryModel):
         recency[repeat] = ages[repeat] * generator.beta(
             x[repeat], purchases[repeat] - x[repeat] + 1.0
         )
-        return CustomerSummary.from_arrays(x, recency, ages, unit=None)
+        return x, recency
 
 
 # -- E[X(T, T+t) | alive]: a power series of positive terms, or a quadrature over p -------

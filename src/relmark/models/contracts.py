@@ -14,9 +14,10 @@ object fails with a ``TypeError`` naming the argument, not an
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Sequence
+from typing import Any, Protocol, overload, runtime_checkable
 
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from relmark._validation import FloatArray
 from relmark.data.summary import CustomerSummary
@@ -46,11 +47,32 @@ class PurchaseModel(Protocol):
         """Return each customer's expected purchases in the next ``t``."""
         ...
 
-    def expected_purchases_new_customer(self, t: ArrayLike) -> Any:
+    @overload
+    def expected_purchases_new_customer(self, t: float) -> float: ...
+
+    @overload
+    def expected_purchases_new_customer(self, t: NDArray[Any] | Sequence[float]) -> FloatArray: ...
+
+    def expected_purchases_new_customer(
+        self, t: float | NDArray[Any] | Sequence[float]
+    ) -> float | FloatArray:
         """Return a new customer's expected repeat purchases by ``t``."""
         ...
 
-    def probability_of_purchases(self, n: ArrayLike, t: ArrayLike) -> Any:
+    @overload
+    def probability_of_purchases(self, n: int, t: float) -> float: ...
+
+    @overload
+    def probability_of_purchases(
+        self, n: ArrayLike, t: NDArray[Any] | Sequence[float]
+    ) -> FloatArray: ...
+
+    @overload
+    def probability_of_purchases(
+        self, n: NDArray[Any] | Sequence[int], t: ArrayLike
+    ) -> FloatArray: ...
+
+    def probability_of_purchases(self, n: ArrayLike, t: ArrayLike) -> float | FloatArray:
         """Return a new customer's probability of exactly ``n`` repeat purchases by ``t``."""
         ...
 
