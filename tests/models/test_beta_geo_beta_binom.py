@@ -272,7 +272,10 @@ def test_bad_inputs() -> None:
         model.expected_purchases(summary, 1.5)
     with pytest.raises(ValidationError, match=r"^`t` must be >= 0; 1 of 1 .*: -1\.0\)$"):
         model.expected_purchases(summary, -1)
-    with pytest.raises(ValidationError, match="22 entries"):
+    with pytest.raises(
+        ValidationError,
+        match=r"`t` must be a scalar or one value per customer \(22\), got 2 values",
+    ):
         model.expected_purchases(summary, [1, 2])
     with pytest.raises(ValidationError, match=r"^`t` must be whole numbers; 1 of 1 .*: 2\.5\)$"):
         model.expected_purchases_new_customer(2.5)

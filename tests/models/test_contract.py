@@ -152,7 +152,7 @@ HORIZONS = np.array([0.0, 0.5, 1.0, 3.0, 10.0, 52.0, 500.0, 1e4])
 
 
 def test_probabilities_in_range_and_expectations_rise(fitted: tuple[Case, Any, Any]) -> None:
-    case, data, model = fitted
+    _, data, model = fitted
     if isinstance(model, PurchaseModel):
         discrete = isinstance(model, BetaGeoBetaBinom)
         t = np.floor(HORIZONS) if discrete else HORIZONS
@@ -173,7 +173,7 @@ def test_probabilities_in_range_and_expectations_rise(fitted: tuple[Case, Any, A
         assert isinstance(model, ContractModel)
         survival = model.survival(np.arange(0, 100))
         assert survival[0] == 1 and np.all(np.diff(survival) <= 0) and np.all(survival > 0)
-        assert np.all((model.retention_rate(np.arange(1, 100)) >= 0))
+        assert np.all(model.retention_rate(np.arange(1, 100)) >= 0)
         assert np.all(np.diff(model.retention_rate(np.arange(1, 100))) >= 0)
 
 
@@ -196,7 +196,7 @@ def test_bad_start_raises_naming_the_key(case: Case) -> None:
     partial = {name: 1.0 for name in names[1:]}
     with pytest.raises(ValidationError, match=rf"`start` is missing '{names[0]}'"):
         _fit_with_start(case, data, partial)
-    with pytest.raises(ValidationError, match="unknown parameter.*'typo'"):
+    with pytest.raises(ValidationError, match=r"unknown parameter.*'typo'"):
         _fit_with_start(case, data, {**dict.fromkeys(names, 1.0), "typo": 1.0})
     with pytest.raises(ValidationError, match=rf"`start\['{names[-1]}'\]` must be > 0"):
         _fit_with_start(case, data, {**dict.fromkeys(names, 1.0), names[-1]: -2.0})

@@ -496,9 +496,7 @@ class PurchaseModelBase(SummaryModel):
         >>> len(s), bool((s.recency <= s.T).all())
         (1000, True)
         """
-        _, ages = simulation_ages(n_customers, T)
-        if self._discrete:
-            check_whole("T", ages)
+        _, ages = simulation_ages(n_customers, T, whole=self._discrete)
         x, t_x = self._draw(ages, as_rng(rng))
         return CustomerSummary.from_arrays(x, t_x, ages, unit=None)
 
@@ -576,7 +574,9 @@ def describe_histories(rows: CustomerSummary, n_params: int) -> str:
     return "; ".join(causes)
 
 
-def simulation_ages(n_customers: int, T: ArrayLike) -> tuple[int, FloatArray]:
+def simulation_ages(
+    n_customers: int, T: ArrayLike, *, whole: bool = False
+) -> tuple[int, FloatArray]:
     """Return the number of customers to draw and each one's observation length (> 0)."""
     count = as_count(
         "n_customers",
@@ -585,6 +585,8 @@ def simulation_ages(n_customers: int, T: ArrayLike) -> tuple[int, FloatArray]:
         why="simulate larger bases in parts with different seeds",
     )
     ages = as_float_array("T", np.atleast_1d(T), positive=True)
+    if whole:
+        check_whole("T", ages)
     if ages.size not in (1, count):
         check_same_length({"T": ages, "customers": np.zeros(count)})
     return count, np.broadcast_to(ages, (count,)).astype(np.float64)

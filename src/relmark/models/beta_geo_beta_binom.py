@@ -4,25 +4,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import attrs
 import numpy as np
-from numpy.typing import ArrayLike
 from scipy.special import digamma, logsumexp
 
 from relmark._validation import (
     FloatArray,
-    as_count,
-    as_float_array,
-    as_rng,
     check_whole,
     fail_rows,
-    readonly,
 )
 from relmark.data.summary import CustomerSummary
-from relmark.exceptions import ValidationError
-from relmark.models._base import Parameter, SummaryModel, as_horizon
+from relmark.models._base import Parameter, PurchaseModelBase
 from relmark.models._fitting import FitInfo, NegLogLikelihood
 from relmark.models._special import (
     log_beta_ratio,
@@ -138,7 +132,7 @@ def _log_likelihood_and_gradient(
 
 
 @attrs.frozen(kw_only=True, repr=False)
-class BetaGeoBetaBinom(SummaryModel):
+class BetaGeoBetaBinom(PurchaseModelBase):
     r"""BG/BB model: purchases at discrete opportunities, with unobserved dropout.
 
     A customer who is alive transacts at each opportunity with probability
@@ -196,12 +190,19 @@ class BetaGeoBetaBinom(SummaryModel):
     delta: float
     fit_info: FitInfo | None = attrs.field(default=None, eq=False)
 
+    _discrete: ClassVar[bool] = True
+
     parameters: ClassVar[tuple[Parameter, ...]] = (
         Parameter("alpha"),
         Parameter("beta"),
         Parameter("gamma"),
         Parameter("delta"),
     )
+
+    @classmethod
+    def _columns(cls, summary: CustomerSummary) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Return the whole-number (frequency, recency, T) of a discrete-time summary."""
+        return _discrete_rows(summary)
 
     @classmethod
     def _fit_rows(cls, summary: CustomerSummary) -> CustomerSummary:
@@ -314,23 +315,8 @@ class BetaGeoBetaBinom(SummaryModel):
         out[~empty] = math.log(d) + log_rising_ratio(g + d, e, lo) + _log_expm1_over(e, slope)
         return out
 
-    def probability_alive(self, summary: CustomerSummary) -> FloatArray:
-        r"""Probability that each customer is still alive at opportunity ``n + 1``.
-
-        Parameters
-        ----------
-        summary : CustomerSummary
-            Whole-number discrete data.
-
-        Returns
-        -------
-        ndarray, shape (n,)
-            Values in [0, 1].
-
-        Raises
-        ------
-        ValidationError
-            As in :meth:`customer_log_likelihood`.
+    def _alive(self, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:
+        r"""P(alive | x, t_x, n), once per distinct history.
 
         Notes
         -----
@@ -344,17 +330,8 @@ class BetaGeoBetaBinom(SummaryModel):
         References
         ----------
         Fader, Hardie & Shang (2010), eq. 11.
-
-        Examples
-        --------
-        >>> import relmark
-        >>> s = relmark.CustomerSummary.from_arrays([3, 3], [3, 6], [6, 6])
-        >>> model = relmark.BetaGeoBetaBinom(alpha=1.204, beta=0.750, gamma=0.657, delta=2.783)
-        >>> model.probability_alive(s).round(3).tolist()
-        [0.095, 0.93]
         """
-        x, t_x, n = _discrete_rows(summary)
-        return _on_distinct(self._row_probability_alive, x, t_x, n)
+        return _on_distinct(self._row_probability_alive, x, t_x, T)
 
     def _row_probability_alive(self, x: FloatArray, t_x: FloatArray, n: FloatArray) -> FloatArray:
         ll = self._row_log_likelihood(x, t_x, n)
@@ -362,26 +339,8 @@ class BetaGeoBetaBinom(SummaryModel):
         result: FloatArray = np.clip(np.exp(log_p), 0.0, 1.0)
         return result
 
-    def expected_purchases(self, summary: CustomerSummary, t: ArrayLike) -> FloatArray:
-        r"""Return the expected purchases in the next ``t`` opportunities, given each history.
-
-        Parameters
-        ----------
-        summary : CustomerSummary
-            Whole-number discrete data.
-        t : int or array_like
-            Future opportunities :math:`n^*` (whole numbers >= 0), a scalar or
-            one per row.
-
-        Returns
-        -------
-        ndarray, shape (n,)
-
-        Raises
-        ------
-        ValidationError
-            If ``t`` is negative, fractional or misaligned, or the summary is
-            invalid.
+    def _expected(self, x: FloatArray, t_x: FloatArray, T: FloatArray, t: FloatArray) -> FloatArray:
+        r"""E[X(n, n + t) | x, t_x, n], once per distinct history and horizon.
 
         Notes
         -----
@@ -399,18 +358,9 @@ class BetaGeoBetaBinom(SummaryModel):
         References
         ----------
         Fader, Hardie & Shang (2010), eq. 13.
-
-        Examples
-        --------
-        >>> import relmark
-        >>> s = relmark.CustomerSummary.from_arrays([3, 6], [6, 6], [6, 6])
-        >>> model = relmark.BetaGeoBetaBinom(alpha=1.204, beta=0.750, gamma=0.657, delta=2.783)
-        >>> model.expected_purchases(s, 5).round(3).tolist()
-        [2.19, 3.752]
         """
-        x, t_x, n = _discrete_rows(summary)
-        horizon = _whole_horizon("t", t, x.size)
-        return _on_distinct(self._row_expected_purchases, x, t_x, n, horizon)
+        horizon = np.full(x.size, t[0]) if t.size == 1 else t
+        return _on_distinct(self._row_expected_purchases, x, t_x, T, horizon)
 
     def _row_expected_purchases(
         self, x: FloatArray, t_x: FloatArray, n: FloatArray, horizon: FloatArray
@@ -420,23 +370,8 @@ class BetaGeoBetaBinom(SummaryModel):
         result: FloatArray = np.exp(log_front + self._log_survival_sum(n, n + horizon))
         return result
 
-    def expected_purchases_new_customer(self, t: ArrayLike) -> Any:
-        r"""Return the expected purchases of a new customer in the first ``t`` opportunities.
-
-        Parameters
-        ----------
-        t : int or array_like
-            Opportunities (whole numbers >= 0).
-
-        Returns
-        -------
-        float or ndarray
-            Float for scalar ``t``.
-
-        Raises
-        ------
-        ValidationError
-            If ``t`` is negative or fractional.
+    def _expected_new(self, t: FloatArray) -> FloatArray:
+        r"""E[X(t)] for a new customer, ``t`` whole opportunities.
 
         Notes
         -----
@@ -449,39 +384,13 @@ class BetaGeoBetaBinom(SummaryModel):
         References
         ----------
         Fader, Hardie & Shang (2010), eq. 9.
-
-        Examples
-        --------
-        >>> import relmark
-        >>> model = relmark.BetaGeoBetaBinom(alpha=1.0, beta=1.0, gamma=1.0, delta=1.0)
-        >>> round(model.expected_purchases_new_customer(1), 4)
-        0.25
         """
-        horizon, scalar = as_horizon("t", t)
-        check_whole("t", horizon)
         share = self.alpha / (self.alpha + self.beta)
-        values = share * np.exp(self._log_survival_sum(0.0, horizon))
-        return float(values[0]) if scalar else values
+        values = share * np.exp(self._log_survival_sum(0.0, t))
+        return values
 
-    def probability_of_purchases(self, n: ArrayLike, t: ArrayLike) -> Any:
-        r"""Probability that a new customer makes ``n`` purchases in ``t`` opportunities.
-
-        Parameters
-        ----------
-        n : int or array_like
-            Purchase counts (whole numbers >= 0).
-        t : int or array_like
-            Opportunities (whole numbers >= 0); broadcast with ``n``.
-
-        Returns
-        -------
-        float or ndarray
-            Float when both are scalars; 0 where ``n > t``.
-
-        Raises
-        ------
-        ValidationError
-            If an input is negative or fractional, or the shapes do not broadcast.
+    def _pmf(self, counts: FloatArray, horizons: FloatArray) -> FloatArray:
+        r"""P(X(t) = x) for a new customer: 0 where ``x > t``.
 
         Notes
         -----
@@ -497,33 +406,12 @@ class BetaGeoBetaBinom(SummaryModel):
         References
         ----------
         Fader, Hardie & Shang (2010), eq. 8.
-
-        Examples
-        --------
-        >>> import relmark
-        >>> model = relmark.BetaGeoBetaBinom(alpha=1.204, beta=0.750, gamma=0.657, delta=2.783)
-        >>> p = model.probability_of_purchases(list(range(7)), 6)
-        >>> round(float(p.sum()), 10), p.round(3).tolist()
-        (1.0, [0.311, 0.17, 0.121, 0.1, 0.092, 0.092, 0.113])
         """
-        scalar = np.ndim(n) == 0 and np.ndim(t) == 0
-        counts = as_float_array("n", np.ravel(n), nonnegative=True)
-        periods = as_float_array("t", np.ravel(t), nonnegative=True)
-        check_whole("n", counts)
-        check_whole("t", periods)
-        try:
-            shape = np.broadcast_shapes(np.shape(n), np.shape(t))
-        except ValueError:
-            raise ValidationError(
-                f"`n` and `t` must broadcast together, got shapes {np.shape(n)} and {np.shape(t)}"
-            ) from None
-        xs = np.broadcast_to(counts.reshape(np.shape(n)), shape).ravel()
-        ns = np.broadcast_to(periods.reshape(np.shape(t)), shape).ravel()
         a, b, g, d = self.alpha, self.beta, self.gamma, self.delta
-        result = np.zeros(xs.size)
-        valid = xs <= ns
+        result = np.zeros(counts.size)
+        valid = counts <= horizons
         if valid.any():
-            xv, nv = xs[valid], ns[valid]
+            xv, nv = counts[valid], horizons[valid]
             # every factor exact (log_rising_ratio): C(n, x) = (x + 1)_{n-x} / (1)_{n-x}, the
             # beta ratios as in the likelihood; the dropout terms i = x + s, s = 0 .. n - x - 1,
             # carry C(x + s, x) B(a + x, b + s) B(g + 1, d + x + s) / (B(a, b) B(g, d))
@@ -550,34 +438,12 @@ class BetaGeoBetaBinom(SummaryModel):
                 terms = np.concatenate([log_alive[rows, None], log_drop], axis=1)
                 values[rows] = np.exp(logsumexp(terms, axis=1))
             result[valid] = np.clip(values, 0.0, 1.0)
-        return float(result[0]) if scalar else result.reshape(shape)
+        return result
 
-    def simulate(
-        self,
-        n_customers: int,
-        T: ArrayLike,
-        rng: np.random.Generator | int | None = None,
-    ) -> CustomerSummary:
-        r"""Draw customers' (x, t_x, n) summaries from the model.
-
-        Parameters
-        ----------
-        n_customers : int
-            Number of customers (>= 0).
-        T : int or array_like
-            Opportunities observed, a whole number or one per customer.
-        rng : numpy.random.Generator, int or None
-            Randomness source or seed.
-
-        Returns
-        -------
-        CustomerSummary
-            Discrete data (``unit`` None).
-
-        Raises
-        ------
-        ValidationError
-            If ``T`` is negative, fractional or misaligned.
+    def _draw(
+        self, periods: FloatArray, generator: np.random.Generator
+    ) -> tuple[FloatArray, FloatArray]:
+        r"""Draw (x, t_x) for customers observed for ``periods`` opportunities.
 
         Notes
         -----
@@ -589,18 +455,8 @@ class BetaGeoBetaBinom(SummaryModel):
         failures at the end: its opportunity is :math:`m - F` with
         :math:`F + 1 \sim` Geometric(``p``), and the earlier purchases are
         Binomial(:math:`m - F - 1`, ``p``).
-
-        Examples
-        --------
-        >>> import relmark
-        >>> model = relmark.BetaGeoBetaBinom(alpha=1.2, beta=0.75, gamma=0.66, delta=2.78)
-        >>> s = model.simulate(1000, 6, rng=1)
-        >>> len(s), bool((s.recency >= s.frequency).all()), float(s.T.max())
-        (1000, True, 6.0)
         """
-        count = as_count("n_customers", n_customers)
-        generator = as_rng(rng)
-        periods = _whole_horizon("T", T, count)
+        count = periods.size
         p = generator.beta(self.alpha, self.beta, size=count)
         theta = generator.beta(self.gamma, self.delta, size=count)
         theta = np.clip(theta, 1e-12, 1.0)
@@ -612,12 +468,7 @@ class BetaGeoBetaBinom(SummaryModel):
         last = np.where(bought, m - trailing, 0.0)
         earlier = generator.binomial(np.maximum(last - 1.0, 0.0).astype(np.int64), p)
         frequency = np.where(bought, 1.0 + earlier, 0.0)
-        return CustomerSummary(
-            frequency=readonly(frequency.astype(np.float64)),
-            recency=readonly(last.astype(np.float64)),
-            T=readonly(periods.astype(np.float64).copy()),
-            weights=readonly(np.ones(count)),
-        )
+        return frequency, last
 
 
 def _on_distinct(function: Callable[..., FloatArray], *columns: FloatArray) -> FloatArray:
@@ -663,16 +514,3 @@ def _log_expm1_over(e: float, slope: FloatArray) -> FloatArray:
     elif e < 0.0:
         out[~small] = np.log(-np.expm1(h[~small])) - math.log(-e)
     return out
-
-
-def _whole_horizon(name: str, value: ArrayLike, size: int) -> FloatArray:
-    """Return whole numbers >= 0, broadcast to ``size`` rows."""
-    array, scalar = as_horizon(name, value)
-    check_whole(name, array)
-    if scalar:
-        return np.full(size, float(array[0]))
-    if array.size != size:
-        raise ValidationError(
-            f"`{name}` must be a scalar or have {size:,} entries, got {array.size:,}"
-        )
-    return array
