@@ -11,7 +11,7 @@ from hypothesis import given, settings
 import relmark
 from relmark import BetaGeo, CustomerSummary, ValidationError
 from relmark.datasets import cdnow_sample_summary
-from relmark.models.beta_geo import _Histories, _log_likelihood
+from relmark.models.beta_geo import _Histories
 from tests.strategies import customer_histories, horizons, models
 
 PAPER = BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426)
@@ -86,18 +86,18 @@ def test_agrees_with_lifetimes(seed: int) -> None:
     )
 
 
-def test_gradient_matches_finite_differences() -> None:
-    s = histories(np.random.default_rng(3), 50)
+def test_the_fit_gradient_matches_finite_differences() -> None:
+    # The kernel the fit uses (the factored form over distinct x, t_x and T values).
+    s = histories(np.random.default_rng(3), 50).compress()
     theta = np.array([0.7, 3.0, 0.8, 2.5])
-    _, gradient = _log_likelihood(theta, s.frequency, s.recency, s.T, 0, with_gradient=True)
-    assert gradient is not None
-    for k in range(4):
-        step = np.zeros(4)
-        step[k] = 1e-6 * theta[k]
-        up = _log_likelihood(theta + step, s.frequency, s.recency, s.T, 0, with_gradient=False)[0]
-        down = _log_likelihood(theta - step, s.frequency, s.recency, s.T, 0, with_gradient=False)[0]
-        numeric = (up - down) / (2 * step[k])
-        assert gradient[k] == pytest.approx(numeric, rel=1e-5, abs=1e-7)
+    for shift in (0, 1):
+        objective = _Histories.of(s, shift).neg_log_likelihood
+        _, gradient = objective(theta)
+        for k in range(4):
+            step = np.zeros(4)
+            step[k] = 1e-6 * theta[k]
+            numeric = (objective(theta + step)[0] - objective(theta - step)[0]) / (2 * step[k])
+            assert gradient[k] == pytest.approx(numeric, rel=1e-5, abs=1e-7)
 
 
 def test_probabilities_of_purchases_sum_to_one() -> None:
@@ -189,13 +189,10 @@ def test_top_level_export() -> None:
 def test_factored_objective_equals_the_row_by_row_sum() -> None:
     summary = cdnow_sample_summary().compress()
     theta = np.array([0.5, 3.0, 0.9, 2.0])
-    value, gradient = _Histories.of(summary, 0).neg_log_likelihood(theta)
-    rows, row_gradient = _log_likelihood(
-        theta, summary.frequency, summary.recency, summary.T, 0, with_gradient=True
-    )
-    assert row_gradient is not None
-    assert value == pytest.approx(-float(summary.weights @ rows), rel=1e-12)
-    assert gradient == pytest.approx(-(row_gradient @ summary.weights), rel=1e-10)
+    for shift, model in ((0, BetaGeo), (1, relmark.ModifiedBetaGeo)):
+        value, _ = _Histories.of(summary, shift).neg_log_likelihood(theta)
+        rows = model(**dict(zip(model.parameter_names(), theta, strict=True)))
+        assert value == pytest.approx(-rows.log_likelihood(summary), rel=1e-12)
 
 
 def test_large_summaries_predict_through_distinct_pairs() -> None:

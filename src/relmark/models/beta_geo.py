@@ -150,7 +150,7 @@ class BetaGeo(PurchaseModelBase):
         [-0.555, -9.459]
         """
         x, t_x, T = history(summary)
-        return _log_likelihood(self._theta, x, t_x, T, self._shift, with_gradient=False)[0]
+        return _log_likelihood(self._theta, x, t_x, T, self._shift)
 
     def _log_odds_dead(self, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:
         """Log of P(dead | history) / P(alive | history); -inf where ``x`` is 0."""
@@ -826,10 +826,12 @@ def _log_likelihood(
     t_x: FloatArray,
     T: FloatArray,
     shift: int,
-    *,
-    with_gradient: bool,
-) -> tuple[FloatArray, FloatArray | None]:
-    r"""Per-row log-likelihood and, optionally, its gradient (4, n) in natural parameters.
+) -> FloatArray:
+    r"""Per-row log-likelihood, exact to rounding also for short histories.
+
+    The fit uses the factored total of :class:`_Histories` and its gradient;
+    this form is for :meth:`BetaGeo.customer_log_likelihood`, where each
+    row's own relative precision matters.
 
     ``shift`` is 0 for BG/NBD and 1 for MBG/NBD, whose customers have one
     more chance to drop out (at time 0): ``k = x + shift`` opportunities.
@@ -850,10 +852,7 @@ def _log_likelihood(
     r, alpha, a, b = (float(v) for v in theta)
     k = x + shift
     safe_k = np.where(k > 0, k, 1.0)  # the second term needs a chance to have dropped out
-    log_T, log_tx = np.log(alpha + T), np.log(alpha + t_x)
-    first = betaln(a, b + k) - (r + x) * log_T
-    second = np.where(k > 0, betaln(a + 1.0, b + safe_k - 1.0) - (r + x) * log_tx, -np.inf)
-    mix = np.logaddexp(first, second)
+    log_T = np.log(alpha + T)
     stay = np.log1p(T / alpha)  # -log P(no purchase in T | alive), per unit of r
     value = gammaln(r + x) - gammaln(r) - r * stay - x * log_T + (betaln(a, b + k) - betaln(a, b))
     odds = np.log(a / (b + safe_k - 1.0)) + (r + x) * np.log1p((T - t_x) / (alpha + t_x))
@@ -861,22 +860,5 @@ def _log_likelihood(
     if shift:
         once = x == 0  # log[(b + a (1 + T/alpha)^r) / (a + b)] without cancellation
         value[once] = np.log1p(b / (a + b) * np.expm1(-r * stay[once]))
-    if not with_gradient:
-        return value, None
-    w1, w2 = np.exp(first - mix), np.exp(second - mix)
-    psi_abx = digamma(a + b + k)
-    gradient = np.stack(
-        [
-            digamma(r + x) - digamma(r) + np.log(alpha) - w1 * log_T - w2 * log_tx,
-            r / alpha - (r + x) * (w1 / (alpha + T) + w2 / (alpha + t_x)),
-            digamma(a + b)
-            - digamma(a)
-            + w1 * (digamma(a) - psi_abx)
-            + w2 * (digamma(a + 1.0) - psi_abx),
-            digamma(a + b)
-            - digamma(b)
-            + w1 * (digamma(b + k) - psi_abx)
-            + w2 * (digamma(b + safe_k - 1.0) - psi_abx),
-        ]
-    )
-    return value, gradient
+    result: FloatArray = value
+    return result
