@@ -133,7 +133,7 @@ def describe_economics(summary: CustomerSummary, purchases: BetaGeo, clv: np.nda
     """Return report lines on retention economics: a campaign and the value of loyalty."""
     churn = 1.0 - purchases.probability_alive(summary)
     plan = retention_campaign(churn, save_probability=0.15, remaining_value=clv, contact_cost=0.5)
-    lift = retention_lift_value(30.0, [0.6, 0.8], 0.1, lift=0.05)
+    lift = np.atleast_1d(retention_lift_value(30.0, [0.6, 0.8], 0.1, lift=0.05))
     return [
         _rule("Retention economics"),
         f"  retention campaign (15% saved per contact, 0.50 USD a contact): contact "

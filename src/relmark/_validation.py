@@ -930,7 +930,7 @@ def as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
 # ---------------------------------------------------------------------------- results
 
 
-def float_or_array(value: Any) -> Any:
+def float_or_array(value: ArrayLike) -> float | FloatArray:
     """Return a float for a 0-d result, else the float array (scalars in, float out)."""
     array = np.asarray(value, dtype=np.float64)
     return float(array) if array.ndim == 0 else array

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -175,7 +175,7 @@ def subscriber_lifetime_value(
     margin: ArrayLike,
     discount_rate: float,
     renewals: ArrayLike | None = None,
-) -> Any:
+) -> float | FloatArray:
     r"""Return the discounted expected value of a subscriber under a contractual model.
 
     Parameters
@@ -249,7 +249,7 @@ def clv_closed_form(
     *,
     periods: float | None = None,
     timing: Literal["end", "start"] = "end",
-) -> Any:
+) -> float | FloatArray:
     r"""Return the textbook CLV with constant margin and retention per period.
 
     Parameters

@@ -281,7 +281,7 @@ def points_balance(
     )
 
 
-def points_liability(program: LoyaltyProgram, outstanding_points: ArrayLike) -> Any:
+def points_liability(program: LoyaltyProgram, outstanding_points: ArrayLike) -> float | FloatArray:
     r"""Return the liability of outstanding points: what their expected redemptions cost.
 
     Parameters

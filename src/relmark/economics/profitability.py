@@ -114,7 +114,7 @@ def unprofitable_relationships(
     expected_cost_to_serve: ArrayLike,
     *,
     margin: float = 1.0,
-) -> Any:
+) -> bool | NDArray[np.bool_]:
     """Return which relationships are expected to lose money over their lifetime.
 
     Parameters

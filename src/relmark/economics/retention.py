@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -31,7 +29,9 @@ __all__ = [
 ]
 
 
-def amortized_acquisition_cost(acquisition_cost: ArrayLike, expected_tenure: ArrayLike) -> Any:
+def amortized_acquisition_cost(
+    acquisition_cost: ArrayLike, expected_tenure: ArrayLike
+) -> float | FloatArray:
     r"""Return the acquisition cost spread over the expected tenure, per period.
 
     Parameters
@@ -69,7 +69,7 @@ def payback_period(
     margin: ArrayLike,
     retention: ArrayLike,
     discount_rate: ArrayLike = 0.0,
-) -> Any:
+) -> float | FloatArray:
     r"""Return the periods of margin needed to earn back an acquisition cost.
 
     Parameters
@@ -117,7 +117,7 @@ def payback_period(
     return float_or_array(periods)
 
 
-def clv_to_cac(clv: ArrayLike, acquisition_cost: ArrayLike) -> Any:
+def clv_to_cac(clv: ArrayLike, acquisition_cost: ArrayLike) -> float | FloatArray:
     """Return the ratio of lifetime value to acquisition cost (3 or more is the usual aim).
 
     Parameters
@@ -148,7 +148,9 @@ def clv_to_cac(clv: ArrayLike, acquisition_cost: ArrayLike) -> Any:
     return float_or_array(value / cost)
 
 
-def acquisition_retention_ratio(acquisition_cost: ArrayLike, retention_cost: ArrayLike) -> Any:
+def acquisition_retention_ratio(
+    acquisition_cost: ArrayLike, retention_cost: ArrayLike
+) -> float | FloatArray:
     """Return how many times more winning a customer costs than keeping one.
 
     Parameters
@@ -185,7 +187,7 @@ def retention_lift_value(
     discount_rate: ArrayLike,
     *,
     lift: ArrayLike,
-) -> Any:
+) -> float | FloatArray:
     r"""Return the gain in CLV per customer when retention rises by ``lift``.
 
     It is also the break-even spend per customer of a retention effort that

@@ -106,16 +106,40 @@ class ContractModel(Protocol):
     True
     """
 
-    def survival(self, t: ArrayLike) -> Any:
+    @overload
+    def survival(self, t: float) -> float: ...
+
+    @overload
+    def survival(self, t: NDArray[Any] | Sequence[float]) -> FloatArray: ...
+
+    def survival(self, t: float | NDArray[Any] | Sequence[float]) -> float | FloatArray:
         """Return the share of a cohort still subscribed after ``t`` periods."""
         ...
 
-    def retention_rate(self, t: ArrayLike) -> Any:
+    @overload
+    def retention_rate(self, t: float) -> float: ...
+
+    @overload
+    def retention_rate(self, t: NDArray[Any] | Sequence[float]) -> FloatArray: ...
+
+    def retention_rate(self, t: float | NDArray[Any] | Sequence[float]) -> float | FloatArray:
         """Return the share of period ``t - 1``'s subscribers who renew in period ``t``."""
         ...
 
+    @overload
     def expected_residual_lifetime(
-        self, periods_survived: ArrayLike = 0, discount_rate: float = 0.0
-    ) -> Any:
+        self, periods_survived: float = 0, discount_rate: float = 0.0
+    ) -> float: ...
+
+    @overload
+    def expected_residual_lifetime(
+        self, periods_survived: NDArray[Any] | Sequence[float], discount_rate: float = 0.0
+    ) -> FloatArray: ...
+
+    def expected_residual_lifetime(
+        self,
+        periods_survived: float | NDArray[Any] | Sequence[float] = 0,
+        discount_rate: float = 0.0,
+    ) -> float | FloatArray:
         """Return the discounted expected number of further periods subscribed."""
         ...

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, overload
 
 import attrs
 import numpy as np
@@ -46,7 +46,7 @@ def _periods(name: str, value: ArrayLike, *, minimum: float) -> tuple[FloatArray
     return array, scalar
 
 
-def _out(values: FloatArray, scalar: bool) -> Any:
+def _out(values: FloatArray, scalar: bool) -> float | FloatArray:
     return float(values[0]) if scalar else values
 
 
@@ -458,7 +458,13 @@ class ShiftedBetaGeo(Model):
         return -value
 
     # -------------------------------------------------------------- predictions
-    def survival(self, t: ArrayLike) -> Any:
+    @overload
+    def survival(self, t: float) -> float: ...
+
+    @overload
+    def survival(self, t: NDArray[Any] | Sequence[float]) -> FloatArray: ...
+
+    def survival(self, t: float | NDArray[Any] | Sequence[float]) -> float | FloatArray:
         r"""Probability of still being a customer after ``t`` periods, :math:`S(t)`.
 
         Parameters
@@ -494,7 +500,13 @@ class ShiftedBetaGeo(Model):
         values = np.exp(_log_survival(self.alpha, self.beta, periods))
         return _out(values, scalar)
 
-    def churn_probability(self, t: ArrayLike) -> Any:
+    @overload
+    def churn_probability(self, t: float) -> float: ...
+
+    @overload
+    def churn_probability(self, t: NDArray[Any] | Sequence[float]) -> FloatArray: ...
+
+    def churn_probability(self, t: float | NDArray[Any] | Sequence[float]) -> float | FloatArray:
         r"""Probability of cancelling in period ``t``, :math:`P(T = t)`.
 
         Parameters
@@ -529,7 +541,13 @@ class ShiftedBetaGeo(Model):
         values = np.exp(_log_churn(self.alpha, self.beta, periods))
         return _out(values, scalar)
 
-    def retention_rate(self, t: ArrayLike) -> Any:
+    @overload
+    def retention_rate(self, t: float) -> float: ...
+
+    @overload
+    def retention_rate(self, t: NDArray[Any] | Sequence[float]) -> FloatArray: ...
+
+    def retention_rate(self, t: float | NDArray[Any] | Sequence[float]) -> float | FloatArray:
         r"""Share of the customers alive after ``t - 1`` periods who renew in period ``t``.
 
         Parameters
@@ -593,9 +611,21 @@ class ShiftedBetaGeo(Model):
             return math.inf
         return (self.alpha + self.beta - 1.0) / (self.alpha - 1.0)
 
+    @overload
     def expected_residual_lifetime(
-        self, periods_survived: ArrayLike = 0, discount_rate: float = 0.0
-    ) -> Any:
+        self, periods_survived: float = 0, discount_rate: float = 0.0
+    ) -> float: ...
+
+    @overload
+    def expected_residual_lifetime(
+        self, periods_survived: NDArray[Any] | Sequence[float], discount_rate: float = 0.0
+    ) -> FloatArray: ...
+
+    def expected_residual_lifetime(
+        self,
+        periods_survived: float | NDArray[Any] | Sequence[float] = 0,
+        discount_rate: float = 0.0,
+    ) -> float | FloatArray:
         r"""Discounted expected residual lifetime (DERL) of a customer about to renew.
 
         Parameters
