@@ -16,7 +16,7 @@ distributed = pytest.importorskip("dask.distributed")
 pd = pytest.importorskip("pandas")
 
 import relmark.dask as rdask  # noqa: E402
-from relmark import CustomerSummary, GammaGamma, TransactionLog, ValidationError  # noqa: E402
+from relmark import BetaGeo, CustomerSummary, GammaGamma, TransactionLog, ValidationError  # noqa: E402
 from relmark.datasets import simulate_transactions  # noqa: E402
 
 END = "2025-06-30"
@@ -200,10 +200,15 @@ def test_bad_input(purchases: Any, dsummary: Any) -> None:
         )
     with pytest.raises(ValidationError, match="monetary_value"):
         rdask.compress(dsummary[["frequency", "recency", "T"]], monetary=True)
-    with pytest.raises(ValidationError, match=r"^`horizon` must be finite and >= 0, got -1\.0$"):
-        rdask.score(dsummary, GammaGamma(p=1.0, q=2.0, gamma=3.0), horizon=-1.0)
-    with pytest.raises(TypeError, match=r"^`horizon` must be a number, got str$"):
-        rdask.score(dsummary, GammaGamma(p=1.0, q=2.0, gamma=3.0), horizon="90")  # type: ignore[arg-type]
+    purchases_model = BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    with pytest.raises(ValidationError, match=r"^`horizon` must be >= 0, got -1\.0$"):
+        rdask.score(dsummary, purchases_model, horizon=-1.0)
+    with pytest.raises(TypeError, match=r"^`horizon` must be a real number, got str$"):
+        rdask.score(dsummary, purchases_model, horizon="90")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^`model` must be a PurchaseModel .*got GammaGamma$"):
+        rdask.score(dsummary, GammaGamma(p=1.0, q=2.0, gamma=3.0), horizon=1.0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^`spend_model` must be a SpendModel .*got BetaGeo$"):
+        rdask.score(dsummary, purchases_model, spend_model=purchases_model, horizon=1.0)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="model class"):
         rdask.fit(object(), dsummary)
 

@@ -27,10 +27,11 @@ import dask.dataframe as dd
 import numpy as np
 import pandas as pd
 
-from relmark._validation import describe, readonly
+from relmark._validation import as_model, as_scalar, readonly
 from relmark.data.summary import CustomerSummary
 from relmark.data.transactions import TransactionLog
 from relmark.exceptions import ValidationError
+from relmark.models.contracts import PurchaseModel, SpendModel
 
 __all__ = ["compress", "fit", "score", "summarize"]
 
@@ -413,7 +414,13 @@ def _score_partition(
     return scores
 
 
-def score(dsummary: Any, model: Any, *, spend_model: Any = None, horizon: float) -> Any:
+def score(
+    dsummary: Any,
+    model: PurchaseModel,
+    *,
+    spend_model: SpendModel | None = None,
+    horizon: float,
+) -> Any:
     """Score every customer of a distributed summary with a fitted model.
 
     Parameters
@@ -474,10 +481,10 @@ def score(dsummary: Any, model: Any, *, spend_model: Any = None, horizon: float)
     0                1.0                 2.0          35.22           70.44
     1                1.0                 2.0          30.94           61.88
     """
-    if isinstance(horizon, bool) or not isinstance(horizon, (int, float, np.number)):
-        raise TypeError(f"`horizon` must be a number, got {type(horizon).__name__}")
-    if not np.isfinite(horizon) or horizon < 0:
-        raise ValidationError(f"`horizon` must be finite and >= 0, got {describe(horizon)}")
+    as_model("model", model, PurchaseModel, uses=["probability_alive", "expected_purchases"])
+    if spend_model is not None:
+        as_model("spend_model", spend_model, SpendModel)
+    horizon = as_scalar("horizon", horizon, low=0.0)
     needed = [*_SUMMARY_COLUMNS, *(["monetary_value"] if spend_model is not None else [])]
     columns = [str(c) for c in dsummary.columns]
     missing = [key for key in needed if key not in columns]
