@@ -30,7 +30,6 @@ __all__ = [
     "Parameter",
     "PurchaseModelBase",
     "SummaryModel",
-    "aligned_horizon",
     "as_horizon",
     "describe_histories",
     "history",
@@ -513,17 +512,6 @@ def history(summary: CustomerSummary) -> tuple[FloatArray, FloatArray, FloatArra
     if not isinstance(summary, CustomerSummary):
         raise TypeError(f"`summary` must be a CustomerSummary, got {type(summary).__name__}")
     return summary.frequency, summary.recency, summary.T
-
-
-def aligned_horizon(name: str, t: Any, n_rows: int) -> FloatArray:
-    """Return a horizon that is a scalar or one value per row, checked non-negative."""
-    horizon, scalar = as_horizon(name, t)
-    if not scalar and horizon.size != n_rows:
-        raise ValidationError(
-            f"`{name}` must be a scalar or one value per customer ({n_rows:,}), "
-            f"got {horizon.size:,} values"
-        )
-    return horizon
 
 
 def describe_histories(rows: CustomerSummary, n_params: int) -> str:

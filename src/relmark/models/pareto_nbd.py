@@ -3,28 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import attrs
 import numpy as np
 from numpy.polynomial.legendre import leggauss
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 from scipy.special import digamma, expit, gammaln, xlogy
 
 from relmark._validation import (
     FloatArray,
-    as_float_array,
-    as_rng,
-    check_whole,
 )
 from relmark.data.summary import CustomerSummary
 from relmark.models._base import (
     Parameter,
-    SummaryModel,
-    aligned_horizon,
-    as_horizon,
+    PurchaseModelBase,
     history,
-    simulation_ages,
 )
 from relmark.models._fitting import FitInfo, NegLogLikelihood
 
@@ -590,7 +584,7 @@ def _purchase_probabilities(theta: FloatArray, n: FloatArray, t: FloatArray) -> 
 
 
 @attrs.frozen(kw_only=True, repr=False)
-class ParetoNBD(SummaryModel):
+class ParetoNBD(PurchaseModelBase):
     r"""Pareto/NBD model: Poisson purchasing during an exponential lifetime.
 
     While alive, a customer buys as a Poisson process with rate
@@ -747,18 +741,8 @@ class ParetoNBD(SummaryModel):
         x, t_x, T = history(summary)
         return _chunked(self._theta, x, t_x, T, with_gradient=False)[0]
 
-    def probability_alive(self, summary: CustomerSummary) -> FloatArray:
-        r"""Probability that each customer is still active at the end of observation.
-
-        Parameters
-        ----------
-        summary : CustomerSummary
-            The customers.
-
-        Returns
-        -------
-        ndarray, shape (n,)
-            In [0, 1].
+    def _alive(self, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:
+        r"""P(alive | x, t_x, T).
 
         Notes
         -----
@@ -776,16 +760,7 @@ class ParetoNBD(SummaryModel):
         References
         ----------
         Fader & Hardie (2005), eq. 22; Schmittlein et al. (1987), eq. 11.
-
-        Examples
-        --------
-        >>> import relmark
-        >>> model = relmark.ParetoNBD(r=0.553, alpha=10.578, s=0.606, beta=11.669)
-        >>> s = relmark.CustomerSummary.from_arrays([0, 2, 2], [0.0, 30.43, 5.0], [38.86] * 3)
-        >>> model.probability_alive(s).round(3).tolist()
-        [0.295, 0.869, 0.13]
         """
-        x, t_x, T = history(summary)
         return _probability_alive(self._theta, x, t_x, T)
 
     def _purchases_per_alive(self, x: FloatArray, T: FloatArray, t: FloatArray) -> FloatArray:
@@ -805,19 +780,8 @@ class ParetoNBD(SummaryModel):
         expected: FloatArray = (self.r + x) / (self.alpha + T) * np.asarray(lifetime)
         return expected
 
-    def expected_purchases(self, summary: CustomerSummary, t: ArrayLike) -> FloatArray:
-        r"""Return the purchases each customer is expected to make in the next ``t``.
-
-        Parameters
-        ----------
-        summary : CustomerSummary
-            The customers.
-        t : float or array_like
-            Horizon (>= 0, in the summary's unit): a scalar, or one per customer.
-
-        Returns
-        -------
-        ndarray, shape (n,)
+    def _expected(self, x: FloatArray, t_x: FloatArray, T: FloatArray, t: FloatArray) -> FloatArray:
+        r"""E[Y(t) | x, t_x, T]: the expectation while alive times P(alive).
 
         Notes
         -----
@@ -830,31 +794,11 @@ class ParetoNBD(SummaryModel):
         References
         ----------
         Fader & Hardie (2005), eq. 24; Schmittlein et al. (1987), eq. 22.
-
-        Examples
-        --------
-        >>> import relmark
-        >>> model = relmark.ParetoNBD(r=0.553, alpha=10.578, s=0.606, beta=11.669)
-        >>> s = relmark.CustomerSummary.from_arrays([2], [30.43], [38.86])
-        >>> round(float(model.expected_purchases(s, 39.0)[0]), 3)
-        1.455
         """
-        x, _, T = history(summary)
-        horizon = aligned_horizon("t", t, x.size)
-        return self._purchases_per_alive(x, T, horizon) * self.probability_alive(summary)
+        return self._purchases_per_alive(x, T, t) * self._alive(x, t_x, T)
 
-    def expected_purchases_new_customer(self, t: ArrayLike) -> Any:
-        r"""Return the repeat purchases a new customer is expected to make by ``t``.
-
-        Parameters
-        ----------
-        t : float or array_like
-            Time since the first purchase (>= 0, in the model's unit).
-
-        Returns
-        -------
-        float or ndarray
-            A float for a scalar ``t``.
+    def _expected_new(self, t: FloatArray) -> FloatArray:
+        r"""E[X(t)] for a new customer.
 
         Notes
         -----
@@ -865,33 +809,12 @@ class ParetoNBD(SummaryModel):
         References
         ----------
         Fader & Hardie (2005), eq. 17.
-
-        Examples
-        --------
-        >>> import relmark
-        >>> model = relmark.ParetoNBD(r=0.553, alpha=10.578, s=0.606, beta=11.669)
-        >>> round(model.expected_purchases_new_customer(39.0), 3)
-        1.213
         """
-        horizon, scalar = as_horizon("t", t)
-        zeros = np.zeros(horizon.shape)
-        expected = self._purchases_per_alive(zeros, zeros, horizon).reshape(np.shape(t))
-        return float(expected) if scalar else expected
+        zeros = np.zeros(t.shape)
+        return self._purchases_per_alive(zeros, zeros, t)
 
-    def probability_of_purchases(self, n: ArrayLike, t: ArrayLike) -> Any:
-        r"""Probability that a new customer makes exactly ``n`` repeat purchases in ``t``.
-
-        Parameters
-        ----------
-        n : int or array_like
-            Numbers of purchases (whole, >= 0); broadcasts against ``t``.
-        t : float or array_like
-            Time since the first purchase (>= 0, in the model's unit).
-
-        Returns
-        -------
-        float or ndarray
-            A float when both are scalars.
+    def _pmf(self, counts: FloatArray, horizons: FloatArray) -> FloatArray:
+        r"""P(X(t) = n) for a new customer.
 
         Notes
         -----
@@ -921,41 +844,13 @@ class ParetoNBD(SummaryModel):
         ----------
         Fader, P. S. & Hardie, B. G. S. (2006). Deriving an expression for
         P(X(t) = x) under the Pareto/NBD model. http://brucehardie.com/notes/012/
-
-        Examples
-        --------
-        >>> import relmark
-        >>> model = relmark.ParetoNBD(r=0.553, alpha=10.578, s=0.606, beta=11.669)
-        >>> [round(model.probability_of_purchases(n, 39.0), 3) for n in range(3)]
-        [0.594, 0.166, 0.082]
         """
-        count = as_float_array("n", np.ravel(n), nonnegative=True)
-        check_whole("n", count)
-        count = count.reshape(np.shape(n))
-        horizon = as_horizon("t", t)[0].reshape(np.shape(t))
-        count, horizon = np.broadcast_arrays(count, horizon)
-        flat_n, flat_t = count.reshape(-1), horizon.reshape(-1)
-        probability = _purchase_probabilities(self._theta, flat_n, flat_t).reshape(count.shape)
-        return float(probability) if probability.ndim == 0 else probability
+        return _purchase_probabilities(self._theta, counts, horizons)
 
-    def simulate(
-        self, n_customers: int, T: ArrayLike, rng: np.random.Generator | int | None = None
-    ) -> CustomerSummary:
-        r"""Draw customers' (x, t_x, T) summaries from the model.
-
-        Parameters
-        ----------
-        n_customers : int
-            Number of customers (>= 0).
-        T : float or array_like
-            Observation length since each first purchase (> 0), scalar or one
-            per customer, in the model's unit.
-        rng : numpy.random.Generator, int or None
-            Randomness source or seed.
-
-        Returns
-        -------
-        CustomerSummary
+    def _draw(
+        self, ages: FloatArray, generator: np.random.Generator
+    ) -> tuple[FloatArray, FloatArray]:
+        r"""Draw (x, t_x) for customers observed for ``ages``.
 
         Notes
         -----
@@ -964,17 +859,8 @@ class ParetoNBD(SummaryModel):
         :math:`w = \min(\tau, T)` they make :math:`x \sim \mathrm{Poisson}(\lambda w)`
         purchases, the last at :math:`w \cdot \mathrm{Beta}(x, 1)` (the
         largest of ``x`` uniform times).
-
-        Examples
-        --------
-        >>> import relmark
-        >>> model = relmark.ParetoNBD(r=0.553, alpha=10.578, s=0.606, beta=11.669)
-        >>> s = model.simulate(1000, 39.0, rng=7)
-        >>> len(s), bool((s.recency <= s.T).all())
-        (1000, True)
         """
-        count, ages = simulation_ages(n_customers, T)
-        generator = as_rng(rng)
+        count = ages.size
         rate = generator.gamma(self.r, 1.0 / self.alpha, size=count)
         dropout = generator.gamma(self.s, 1.0 / self.beta, size=count)
         window = np.minimum(generator.exponential(1.0, size=count) / dropout, ages)
@@ -982,4 +868,4 @@ class ParetoNBD(SummaryModel):
         repeat = x > 0
         recency = np.zeros(count)
         recency[repeat] = window[repeat] * generator.beta(x[repeat], 1.0)
-        return CustomerSummary.from_arrays(x, recency, ages, unit=None)
+        return x, recency
