@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import relmark
-from relmark.data._keys import factorize
+from relmark.data._keys import distinct_rows, factorize
 
 
 def assert_as_unique(values: np.ndarray[Any, Any]) -> None:
@@ -108,3 +108,29 @@ def test_summaries_of_small_integer_ids_around_zero() -> None:
     for column in ("frequency", "recency", "T"):
         assert getattr(narrow, column).tolist() == getattr(wide, column).tolist()
     assert narrow.frequency.tolist() == [1.0, 0.0, 1.0]
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 5), st.sampled_from([0.0, 0.5, 2.25, 7.0]), st.integers(-3, 3)),
+        min_size=0,
+        max_size=60,
+    )
+)
+def test_distinct_rows_are_the_sorted_unique_rows(rows: list[tuple[int, float, int]]) -> None:
+    columns = [np.array([row[j] for row in rows], dtype=float) for j in range(3)]
+    first, codes = distinct_rows(*columns)
+    expected = sorted(set(rows))
+    assert [tuple(float(c[i]) for c in columns) for i in first] == [
+        tuple(map(float, row)) for row in expected
+    ]
+    assert [expected[k] for k in codes] == rows
+
+
+def test_distinct_rows_beyond_a_62_bit_key_compare_column_by_column() -> None:
+    rng = np.random.default_rng(4)
+    columns = [rng.normal(size=3000) for _ in range(6)]  # 3000**6 combinations > 2**62
+    columns = [np.concatenate([c, c[:10]]) for c in columns]
+    first, codes = distinct_rows(*columns)
+    assert first.size == 3000
+    np.testing.assert_array_equal(codes[3000:], codes[:10])

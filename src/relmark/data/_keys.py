@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 
 from relmark._validation import IntArray
 
-__all__ = ["factorize"]
+__all__ = ["distinct_rows", "factorize"]
 
 #: Integer keys whose range is at most this many times the number of rows
 #: (plus a constant) are coded by their offset from the smallest, without a sort.
@@ -72,6 +72,51 @@ def factorize(
         return _by_dictionary(values, key)
     distinct, inverse = np.unique(values, return_inverse=True)
     return distinct, inverse.reshape(-1).astype(np.int64, copy=False)
+
+
+def distinct_rows(*columns: NDArray[Any]) -> tuple[IntArray, IntArray]:
+    """Return one index per distinct row of ``columns`` and each row's code into them.
+
+    The rows are the tuples ``(columns[0][i], columns[1][i], ...)``.  Each
+    column is factorised (:func:`factorize`) and the codes are packed into
+    one int64 key, so a single ``np.unique`` of integers replaces a
+    lexicographic sort; when the packed key would not fit in 62 bits the
+    rows are compared column by column instead.
+
+    Parameters
+    ----------
+    *columns : ndarray, shape (n,)
+        Equal-length columns.
+
+    Returns
+    -------
+    first : ndarray of int64, shape (k,)
+        The index of one row of each distinct tuple, in sorted tuple order.
+    codes : ndarray of int64, shape (n,)
+        Each row's distinct tuple: row ``i`` equals row ``first[codes[i]]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relmark.data._keys import distinct_rows
+    >>> first, codes = distinct_rows(np.array([2.0, 0.0, 2.0]), np.array([5.5, 1.0, 5.5]))
+    >>> first.tolist(), codes.tolist()
+    ([1, 0], [1, 0, 1])
+    """
+    size = columns[0].size
+    key = np.zeros(size, dtype=np.int64)
+    combinations = 1
+    for column in columns:
+        distinct, column_codes = factorize(column)
+        combinations *= max(distinct.size, 1)
+        if combinations >= 2**62:
+            stacked = np.stack([np.asarray(c, dtype=np.float64) for c in columns], axis=1)
+            _, first, inverse = np.unique(stacked, axis=0, return_index=True, return_inverse=True)
+            return first.astype(np.int64), inverse.reshape(-1).astype(np.int64)
+        key *= max(distinct.size, 1)
+        key += column_codes
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    return first.astype(np.int64), inverse.reshape(-1).astype(np.int64)
 
 
 def _dense_integers(values: NDArray[Any]) -> tuple[NDArray[Any], IntArray] | None:

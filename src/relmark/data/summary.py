@@ -16,6 +16,7 @@ from relmark._validation import (
     fail_rows,
     readonly,
 )
+from relmark.data._keys import distinct_rows
 from relmark.exceptions import ValidationError
 
 __all__ = ["CustomerSummary"]
@@ -191,6 +192,7 @@ class CustomerSummary:
             if self.monetary_value is None:
                 raise ValidationError("`monetary_value` is needed to compress with monetary=True")
             columns.append(self.monetary_value)
+        # Unit weights on a grid of whole numbers: one int64 sort, no factorisation.
         packed = _compress_whole(columns, self.weights)
         if packed is not None:
             values, counts = packed
@@ -201,20 +203,15 @@ class CustomerSummary:
                 weights=readonly(counts),
                 unit=self.unit,
             )
-        order = np.lexsort(columns[::-1])
-        stacked = np.stack([c[order] for c in columns])
-        new_row = np.empty(order.size, dtype=bool)
-        new_row[:1] = True
-        np.any(stacked[:, 1:] != stacked[:, :-1], axis=0, out=new_row[1:])
-        starts = np.flatnonzero(new_row)
-        counts = np.add.reduceat(self.weights[order], starts) if starts.size else np.zeros(0)
-        distinct = stacked[:, starts]
+        first, inverse = distinct_rows(*columns)  # the general case (any values, weights)
+        summed = np.bincount(inverse, weights=self.weights, minlength=first.size)
+        distinct = np.stack([c[first] for c in columns])
         return CustomerSummary(
             frequency=readonly(distinct[0].copy()),
             recency=readonly(distinct[1].copy()),
             T=readonly(distinct[2].copy()),
             monetary_value=readonly(distinct[3].copy()) if monetary else None,
-            weights=readonly(counts),
+            weights=readonly(summed.astype(np.float64)),
             unit=self.unit,
         )
 

@@ -14,6 +14,7 @@ from relmark._validation import (
     FloatArray,
     IntArray,
 )
+from relmark.data._keys import distinct_rows
 from relmark.data.summary import CustomerSummary
 from relmark.models._base import (
     Parameter,
@@ -743,18 +744,9 @@ def _logistic_of_minus(log_odds: FloatArray) -> FloatArray:
 
 
 def _distinct_pairs(x: FloatArray, T: FloatArray) -> tuple[tuple[FloatArray, FloatArray], IntArray]:
-    """Return the distinct (x, T) pairs and each row's index into them.
-
-    ``x`` holds whole numbers, so one ``np.unique`` of ``T`` and one of an
-    int64 key suffice (no lexicographic sort).
-    """
-    T_values, T_of = np.unique(T, return_inverse=True)
-    key = x.astype(np.int64) * T_values.size + T_of
-    keys, row_of = np.unique(key, return_inverse=True)
-    return (
-        (keys // T_values.size).astype(np.float64),
-        T_values[keys % T_values.size],
-    ), row_of.astype(np.int64)
+    """Return the distinct (x, T) pairs and each row's index into them."""
+    first, row_of = distinct_rows(x, T)
+    return (x[first], T[first]), row_of
 
 
 @attrs.frozen

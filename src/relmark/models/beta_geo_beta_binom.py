@@ -15,6 +15,7 @@ from relmark._validation import (
     check_whole,
     fail_rows,
 )
+from relmark.data._keys import distinct_rows
 from relmark.data.summary import CustomerSummary
 from relmark.models._base import Parameter, PurchaseModelBase
 from relmark.models._fitting import FitInfo, NegLogLikelihood
@@ -472,26 +473,20 @@ class BetaGeoBetaBinom(PurchaseModelBase):
 
 
 def _on_distinct(function: Callable[..., FloatArray], *columns: FloatArray) -> FloatArray:
-    """Apply a row-wise ``function`` of whole-number columns once per distinct row.
+    """Apply a row-wise ``function`` of the columns once per distinct row.
 
-    The columns are packed into one int64 key (when it fits), so repeated
-    histories, the norm for discrete data, are evaluated once and the
-    results broadcast back; otherwise ``function`` runs on all rows.
+    Repeated histories, the norm for discrete data, are evaluated once and
+    the results broadcast back; when most rows are distinct, ``function``
+    runs on all of them.
     """
     size = columns[0].size
     if size < 64:
         return function(*columns)
-    spans = [int(column.max(initial=0)) + 1 for column in columns]
-    if math.prod(spans) >= 2**62:
-        return function(*columns)
-    key = columns[0].astype(np.int64)
-    for column, span in zip(columns[1:], spans[1:], strict=True):
-        key = key * span + column.astype(np.int64)
-    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    first, inverse = distinct_rows(*columns)
     if first.size > size // 2:
         return function(*columns)
     distinct = function(*(column[first] for column in columns))
-    result: FloatArray = distinct[inverse.reshape(-1)]
+    result: FloatArray = distinct[inverse]
     return result
 
 

@@ -23,6 +23,7 @@ from relmark._validation import (
     check_whole,
     fail_rows,
 )
+from relmark.data._keys import distinct_rows
 from relmark.exceptions import ValidationError
 from relmark.models._base import Model, Parameter
 from relmark.models._fitting import FitInfo
@@ -374,18 +375,16 @@ class ShiftedBetaGeo(Model):
         (0.49, 1.61)
         """
         t, c = _check_tenure(tenure, churned)
-        key = t * 2.0 + c
-        distinct, inverse = np.unique(key, return_inverse=True)
-        counts = np.bincount(inverse.reshape(-1), minlength=distinct.size).astype(np.float64)
-        is_churn = (distinct % 2.0) == 1.0
-        periods = np.floor(distinct / 2.0)
+        first, inverse = distinct_rows(t, c)
+        counts = np.bincount(inverse, minlength=first.size).astype(np.float64)
+        periods, is_churn = t[first], c[first] == 1.0
         return cls._fit(
             periods[is_churn],
             counts[is_churn],
             periods[~is_churn],
             counts[~is_churn],
             start,
-            int(distinct.size),
+            int(first.size),
         )
 
     # -------------------------------------------------------------- likelihood
