@@ -51,6 +51,8 @@ T = TypeVar("T")
 MAX_STEPS = 100_000
 #: Most customers a simulator draws in one call (about 100 bytes each while drawing).
 MAX_SIMULATED_CUSTOMERS = 100_000_000
+#: Most purchase events a simulator draws in one call (about 50 bytes each while drawing).
+MAX_SIMULATED_EVENTS = 1_000_000_000
 
 
 def readonly(array: NDArray[Any]) -> NDArray[Any]:

@@ -31,6 +31,7 @@ from relmark import (
     ShiftedBetaGeo,
     ValidationError,
 )
+from relmark.models._base import ContinuousPurchaseModel
 from relmark.models._fitting import NegLogLikelihood
 from relmark.models.contracts import ContractModel, PurchaseModel, SpendModel
 from relmark.models.shifted_beta_geo import _neg_log_likelihood as sbg_neg_log_likelihood
@@ -166,6 +167,12 @@ def test_probabilities_in_range_and_expectations_rise(fitted: tuple[Case, Any, A
         pmf = model.probability_of_purchases(np.arange(0, 200)[:, None], t[None, 1:])
         assert np.all((pmf >= 0) & (pmf <= 1))
         assert np.all(pmf.sum(axis=0) <= 1 + 1e-9)
+        if isinstance(model, ContinuousPurchaseModel):
+            owner, offset = model.simulate_purchase_times(20_000, 39.0, rng=9)
+            counts = np.bincount(owner, minlength=20_000)
+            spread = float(np.std(counts)) / math.sqrt(20_000)
+            assert abs(counts.mean() - model.expected_purchases_new_customer(39.0)) < 4 * spread
+            assert np.all((offset > 0) & (offset <= 39.0)) and np.all(np.diff(owner) >= 0)
     elif isinstance(model, SpendModel):
         spend = model.expected_spend(data.subset(data.frequency > 0))
         assert np.all(spend > 0)

@@ -17,17 +17,17 @@ import numpy as np
 
 from relmark._validation import (
     MAX_SIMULATED_CUSTOMERS,
-    FloatArray,
-    IntArray,
     as_count,
+    as_instance,
     as_positive,
     as_rng,
-    check_size,
     readonly,
 )
 from relmark.data.summary import CustomerSummary
 from relmark.data.transactions import TransactionLog
 from relmark.exceptions import ValidationError
+from relmark.models import BetaGeo, GammaGamma
+from relmark.models._base import ContinuousPurchaseModel
 
 __all__ = [
     "CDNOW_CALIBRATION_END",
@@ -41,8 +41,10 @@ __all__ = [
 CDNOW_CALIBRATION_END = "1997-09-30"
 #: End of the CDNOW observation period (78 weeks after 1997-01-01, inclusive).
 CDNOW_OBSERVATION_END = "1998-06-30"
-#: Most purchase events it expects to draw in one call (about 50 bytes each while building).
-MAX_SIMULATED_EVENTS = 1_000_000_000
+#: The simulator's default purchase process: the CDNOW estimates, time in days.
+_CDNOW_DAYS = BetaGeo(r=0.243, alpha=30.9, a=0.793, b=2.426)
+#: The simulator's default spend per purchase: the CDNOW estimates.
+_CDNOW_SPEND = GammaGamma(p=6.25, q=3.74, gamma=15.44)
 
 
 def load_cdnow_sample() -> TransactionLog:
@@ -109,38 +111,34 @@ def simulate_transactions(
     *,
     days: float = 546.0,
     acquisition_days: float = 84.0,
-    r: float = 0.243,
-    alpha: float = 30.9,
-    a: float = 0.793,
-    b: float = 2.426,
-    p: float = 6.25,
-    q: float = 3.74,
-    gamma: float = 15.44,
+    purchases: ContinuousPurchaseModel | None = None,
+    spend: GammaGamma | None = None,
     start: str = "2024-01-01",
     rng: np.random.Generator | int | None = None,
 ) -> TransactionLog:
-    """Simulate a transaction log: BG/NBD purchasing, Gamma-Gamma spend.
+    """Simulate a transaction log from a purchase model and a spend model.
 
     Each customer makes a first purchase on a day drawn uniformly from the
-    first ``acquisition_days``, then repeat purchases as a Poisson process
-    with rate ``lambda ~ Gamma(r, alpha)`` (per day) until, after any repeat
-    purchase, they drop out with probability ``p_drop ~ Beta(a, b)``.  Each
-    purchase's value is ``Gamma(p, nu)`` with ``nu ~ Gamma(q, gamma)`` per
-    customer.  The defaults are the CDNOW estimates with time in days, so
-    about 2.9 purchases per customer over the default 78 weeks.
+    first ``acquisition_days``; the purchase model draws their repeat
+    purchases until the end (:meth:`~relmark.BetaGeo.simulate_purchase_times`,
+    time in days) and the spend model the value of every purchase
+    (:meth:`~relmark.GammaGamma.simulate_transaction_values`).  The defaults
+    are the CDNOW estimates with time in days, BG/NBD(0.243, 30.9, 0.793,
+    2.426) and Gamma-Gamma(6.25, 3.74, 15.44): about 2.9 purchases per
+    customer over the default 78 weeks.
 
     Parameters
     ----------
     n_customers : int
-        Number of customers (ids ``0 .. n_customers - 1``).
+        Number of customers (ids ``0 .. n_customers - 1``), 1 to 10^8.
     days : float, default 546
         Length of the observation period in days.
     acquisition_days : float, default 84
         First purchases fall uniformly in ``[0, acquisition_days)``.
-    r, alpha, a, b : float
-        BG/NBD parameters, time in days.
-    p, q, gamma : float
-        Gamma-Gamma spend parameters.
+    purchases : BetaGeo, ModifiedBetaGeo or ParetoNBD, optional
+        The purchase process, time in days.
+    spend : GammaGamma, optional
+        The spend per purchase.
     start : str, default "2024-01-01"
         Calendar date of day 0.
     rng : numpy.random.Generator or int or None
@@ -149,21 +147,22 @@ def simulate_transactions(
     Returns
     -------
     TransactionLog
-        Calendar timestamps (second resolution), sorted by customer and time.
+        Calendar timestamps (second resolution), sorted by customer and time;
+        amounts rounded to cents.
 
     Raises
     ------
+    TypeError
+        If ``purchases`` or ``spend`` is not such a model.
     ValidationError
-        For parameters out of range, more than 100,000,000 customers, or
-        more than 1,000,000,000 expected purchase events (``n_customers x
-        days x r / alpha``, refused before any event is drawn).
+        For arguments out of range, more than 100,000,000 customers, or more
+        than 1,000,000,000 expected purchase events (refused before any is
+        drawn).
 
     Notes
     -----
-    Vectorised: the number of Poisson events in each customer's window is
-    drawn at once, their times as sorted uniforms, and the dropout as a
-    geometric number of repeat purchases, so memory is linear in the number
-    of purchases.
+    Vectorised: the models draw all customers' events at once, so memory is
+    linear in the number of purchases.
 
     Examples
     --------
@@ -183,57 +182,34 @@ def simulate_transactions(
     window = as_positive("acquisition_days", acquisition_days)
     if window > length:
         raise ValidationError(f"`acquisition_days` must be <= `days` ({length:g}), got {window:g}")
-    for name, value in {"r": r, "alpha": alpha, "a": a, "b": b, "p": p, "q": q}.items():
-        as_positive(name, value)
-    as_positive("gamma", gamma)
+    purchases = (
+        _CDNOW_DAYS
+        if purchases is None
+        else as_instance("purchases", purchases, ContinuousPurchaseModel)
+    )
+    spend = _CDNOW_SPEND if spend is None else as_instance("spend", spend, GammaGamma)
     gen = as_rng(rng)
     first = gen.uniform(0.0, window, n)
-    rate = gen.gamma(r, 1.0 / alpha, n)
-    drop = gen.beta(a, b, n)
-    horizon = length - first
-    with np.errstate(over="ignore"):  # an infinite expectation is refused just below
-        expected = rate * horizon
-        total = float(expected.sum())
-    check_size(
-        "the expected purchase events",
-        total,
-        MAX_SIMULATED_EVENTS,
-        unit="events",
-        why="about 50 bytes of memory each; use fewer customers, fewer `days` or a lower rate",
-    )
-    events = gen.poisson(expected)
-    alive_for = gen.geometric(drop)  # repeat purchases until (and including) dropout
-    repeats = np.minimum(events, alive_for)
-    # Poisson event times: uniforms in each customer's window, sorted per customer; the
-    # first ``repeats`` of them happen before dropout.
-    owner = np.repeat(np.arange(n), events)
-    fraction = _sort_within(owner, gen.uniform(0.0, 1.0, owner.size), n)
-    rank = np.arange(owner.size) - np.repeat(np.cumsum(events) - events, events)
-    keep = rank < np.repeat(repeats, events)
-    del rank
-    buyer = owner[keep]
-    when = first[buyer] + fraction[keep] * horizon[buyer]
-    del owner, fraction
-    # Spend is drawn in the order (first purchases, then repeats): keeps seeded logs stable.
-    scale = 1.0 / gen.gamma(q, 1.0 / gamma, n)
-    spend = np.round(gen.gamma(p, np.concatenate([scale, scale[buyer]])), 2)
+    buyer, after_first = purchases.simulate_purchase_times(n, length - first, rng=gen)
+    when = first[buyer] + after_first
+    # Spend in the order (first purchases, then repeats): keeps seeded logs stable.
+    values = spend.simulate_transaction_values(np.concatenate([np.arange(n), buyer]), n, rng=gen)
+    amount_drawn = np.round(values, 2)
     # Place every purchase at its row in (customer, time) order without sorting: each
     # customer's first purchase, then their repeats, already in time order.
+    repeats = np.bincount(buyer, minlength=n)
     size = 1 + repeats
     start_row = np.cumsum(size) - size
-    repeat_row = (
-        np.repeat(start_row + 1, repeats)
-        + np.flatnonzero(keep)
-        - np.repeat(np.cumsum(events) - events, repeats)
-    )
+    rank = np.arange(buyer.size) - np.repeat(np.cumsum(repeats) - repeats, repeats)
+    repeat_row = start_row[buyer] + 1 + rank
     total = int(size.sum())
     offset = np.empty(total)
     offset[start_row] = first
     offset[repeat_row] = when
     amount = np.empty(total)
-    amount[start_row] = spend[:n]
-    amount[repeat_row] = spend[n:]
-    del spend, when
+    amount[start_row] = amount_drawn[:n]
+    amount[repeat_row] = amount_drawn[n:]
+    del when, values, amount_drawn
     offset *= 86400.0
     np.round(offset, out=offset)
     micros = offset.astype(np.int64)
@@ -245,23 +221,3 @@ def simulate_transactions(
         timestamp=readonly(micros.view("datetime64[us]")),
         amount=readonly(amount),
     )
-
-
-def _sort_within(group: IntArray, values: FloatArray, n_groups: int) -> FloatArray:
-    """Sort ``values`` within runs of equal ``group`` (``group`` sorted, values in [0, 1)).
-
-    One ``argsort`` of an int64 key packing the group above the leading bits of
-    the value: much faster than ``lexsort``.  Should two values share a key (a
-    near-impossible tie on the truncated bits), fall back to ``lexsort``.
-    """
-    group_bits = max(int(n_groups - 1).bit_length(), 1)
-    value_bits = min(63 - group_bits, 53)
-    key = (values * float(2**value_bits)).astype(np.int64)
-    np.minimum(key, 2**value_bits - 1, out=key)
-    key |= group << value_bits
-    order = np.argsort(key)
-    key = key[order]
-    if key.size > 1 and bool(np.any(key[1:] == key[:-1])):
-        order = np.lexsort((values, group))
-    del key
-    return values[order]

@@ -13,12 +13,15 @@ from typing_extensions import Self
 
 from relmark._validation import (
     MAX_SIMULATED_CUSTOMERS,
+    MAX_SIMULATED_EVENTS,
     FloatArray,
+    IntArray,
     as_count,
     as_float_array,
     as_positive,
     as_rng,
     check_same_length,
+    check_size,
     check_whole,
 )
 from relmark.data.summary import CustomerSummary
@@ -26,6 +29,7 @@ from relmark.exceptions import ValidationError
 from relmark.models._fitting import FitInfo, NegLogLikelihood, maximize_likelihood, start_values
 
 __all__ = [
+    "ContinuousPurchaseModel",
     "Model",
     "Parameter",
     "PurchaseModelBase",
@@ -34,6 +38,7 @@ __all__ = [
     "describe_histories",
     "history",
     "simulation_ages",
+    "sort_within",
 ]
 
 
@@ -498,6 +503,90 @@ class PurchaseModelBase(SummaryModel):
         _, ages = simulation_ages(n_customers, T, whole=self._discrete)
         x, t_x = self._draw(ages, as_rng(rng))
         return CustomerSummary.from_arrays(x, t_x, ages, unit=None)
+
+
+class ContinuousPurchaseModel(PurchaseModelBase):
+    """Base of the continuous-time purchase models, which can draw every purchase's time.
+
+    A subclass supplies ``_mean_rate()`` (the population's mean purchase
+    rate while alive) and ``_draw_times(T, generator) -> (owner, offset)``.
+    """
+
+    def _mean_rate(self) -> float:
+        raise NotImplementedError  # pragma: no cover
+
+    def _draw_times(
+        self, T: FloatArray, generator: np.random.Generator
+    ) -> tuple[IntArray, FloatArray]:
+        raise NotImplementedError  # pragma: no cover
+
+    def simulate_purchase_times(
+        self, n_customers: int, T: ArrayLike, rng: np.random.Generator | int | None = None
+    ) -> tuple[IntArray, FloatArray]:
+        """Draw every repeat purchase of new customers observed for ``T``.
+
+        Parameters
+        ----------
+        n_customers : int
+            Number of customers (0 to 10^8).
+        T : float or array_like
+            Observation length since each first purchase (> 0), scalar or
+            one per customer, in the model's unit.
+        rng : numpy.random.Generator, int or None
+            Randomness source or seed.
+
+        Returns
+        -------
+        owner : ndarray of int64, shape (m,)
+            The customer (``0 .. n_customers - 1``) of each repeat purchase.
+        offset : ndarray, shape (m,)
+            Its time since that customer's first purchase, in ``(0, T]``;
+            sorted by customer, then time.
+
+        Raises
+        ------
+        ValidationError
+            If more than 10^9 purchases are expected (refused before drawing).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import relmark
+        >>> model = relmark.BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426)
+        >>> owner, offset = model.simulate_purchase_times(1000, 39.0, rng=7)
+        >>> bool((offset <= 39.0).all()), bool((np.diff(owner) >= 0).all())
+        (True, True)
+        """
+        _, ages = simulation_ages(n_customers, T)
+        check_size(
+            "the expected purchase events",
+            float(ages.sum()) * self._mean_rate(),
+            MAX_SIMULATED_EVENTS,
+            unit="events",
+            why="about 50 bytes of memory each; use fewer customers, a shorter `T` or a lower rate",
+        )
+        return self._draw_times(ages, as_rng(rng))
+
+
+def sort_within(group: IntArray, values: FloatArray, n_groups: int) -> FloatArray:
+    """Sort ``values`` within runs of equal ``group`` (``group`` sorted, values in [0, 1)).
+
+    One ``argsort`` of an int64 key packing the group above the leading bits of
+    the value: much faster than ``lexsort``.  Should two values share a key (a
+    near-impossible tie on the truncated bits), fall back to ``lexsort``.
+    """
+    group_bits = max(int(n_groups - 1).bit_length(), 1)
+    value_bits = min(63 - group_bits, 53)
+    key = (values * float(2**value_bits)).astype(np.int64)
+    np.minimum(key, 2**value_bits - 1, out=key)
+    key |= group << value_bits
+    order = np.argsort(key)
+    key = key[order]
+    if key.size > 1 and bool(np.any(key[1:] == key[:-1])):
+        order = np.lexsort((values, group))
+    del key
+    sorted_values: FloatArray = values[order]
+    return sorted_values
 
 
 def as_horizon(name: str, t: Any) -> tuple[FloatArray, bool]:

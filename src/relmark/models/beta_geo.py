@@ -17,9 +17,10 @@ from relmark._validation import (
 from relmark.data._keys import distinct_rows
 from relmark.data.summary import CustomerSummary
 from relmark.models._base import (
+    ContinuousPurchaseModel,
     Parameter,
-    PurchaseModelBase,
     history,
+    sort_within,
 )
 from relmark.models._fitting import FitInfo, NegLogLikelihood
 
@@ -29,7 +30,7 @@ _FEW_ROWS = 10_000  # below this, predictions skip the search for distinct rows
 
 
 @attrs.frozen(kw_only=True, repr=False)
-class BetaGeo(PurchaseModelBase):
+class BetaGeo(ContinuousPurchaseModel):
     r"""BG/NBD model: Poisson purchasing while alive, dropout after a purchase.
 
     While alive, a customer buys at the times of a Poisson process with rate
@@ -319,6 +320,37 @@ class BetaGeo(PurchaseModelBase):
         )
         result: FloatArray = never_left + left
         return result
+
+    def _mean_rate(self) -> float:
+        return self.r / self.alpha
+
+    def _draw_times(
+        self, ages: FloatArray, generator: np.random.Generator
+    ) -> tuple[IntArray, FloatArray]:
+        r"""Draw every repeat purchase (customer, time since the first) of customers aged ``ages``.
+
+        Notes
+        -----
+        Each customer draws :math:`\lambda \sim \mathrm{Gamma}(r, \alpha)` and
+        :math:`p \sim \mathrm{Beta}(a, b)`.  A Poisson process would put
+        :math:`N \sim \mathrm{Poisson}(\lambda T)` purchases uniformly in
+        :math:`(0, T]`; the customer stays for
+        :math:`K \sim \mathrm{Geometric}(p)` of them (one fewer under MBG/NBD,
+        which spends a chance at time 0), so the first :math:`\min(N, K)`
+        happen.  :meth:`_draw` samples the same process's (x, t_x) directly.
+        """
+        count = ages.size
+        rate = generator.gamma(self.r, 1.0 / self.alpha, size=count)
+        dropout = np.clip(generator.beta(self.a, self.b, size=count), 1e-12, 1.0)
+        events = generator.poisson(rate * ages)
+        repeats = np.minimum(events, generator.geometric(dropout) - self._shift)
+        owner = np.repeat(np.arange(count), events)
+        fraction = sort_within(owner, generator.uniform(0.0, 1.0, owner.size), count)
+        rank = np.arange(owner.size) - np.repeat(np.cumsum(events) - events, events)
+        happened = rank < np.repeat(repeats, events)
+        buyer = owner[happened]
+        offset: FloatArray = fraction[happened] * ages[buyer]
+        return buyer.astype(np.int64), offset
 
     def _draw(
         self, ages: FloatArray, generator: np.random.Generator

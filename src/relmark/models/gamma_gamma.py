@@ -7,9 +7,19 @@ from typing import ClassVar
 
 import attrs
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.special import digamma, gammaln
 
-from relmark._validation import FloatArray, as_rng, fail_rows, readonly
+from relmark._validation import (
+    MAX_SIMULATED_CUSTOMERS,
+    FloatArray,
+    as_count,
+    as_float_array,
+    as_rng,
+    check_whole,
+    fail_rows,
+    readonly,
+)
 from relmark.data.summary import CustomerSummary
 from relmark.exceptions import ValidationError
 from relmark.models._base import Parameter, SummaryModel
@@ -411,6 +421,54 @@ class GammaGamma(SummaryModel):
         result: FloatArray = p * (self.gamma + m * x)
         result /= p * x + (q - 1.0)
         return result
+
+    def simulate_transaction_values(
+        self,
+        customer: ArrayLike,
+        n_customers: int,
+        rng: np.random.Generator | int | None = None,
+    ) -> FloatArray:
+        r"""Draw the value of each transaction of ``n_customers`` customers.
+
+        Parameters
+        ----------
+        customer : array_like of int, shape (m,)
+            The customer (``0 .. n_customers - 1``) of each transaction.
+        n_customers : int
+            Number of customers (each draws a spend scale, with or without
+            transactions, so that seeded draws do not depend on who bought).
+        rng : numpy.random.Generator, int or None
+            Randomness source or seed.
+
+        Returns
+        -------
+        ndarray, shape (m,)
+            Positive values.
+
+        Notes
+        -----
+        Each customer draws :math:`\nu \sim \mathrm{Gamma}(q, \gamma)`; each of
+        their transactions is worth :math:`\mathrm{Gamma}(p, \nu)` (shape,
+        rate), the model's generative process (:meth:`simulate` draws the
+        mean of a customer's values directly).
+
+        Examples
+        --------
+        >>> import relmark
+        >>> values = relmark.GammaGamma(p=6.25, q=3.74, gamma=15.44).simulate_transaction_values(
+        ...     [0, 0, 1], 2, rng=1
+        ... )
+        >>> values.shape, bool((values > 0).all())
+        ((3,), True)
+        """
+        count = as_count("n_customers", n_customers, maximum=MAX_SIMULATED_CUSTOMERS)
+        owner = as_float_array("customer", np.ravel(customer), nonnegative=True)
+        check_whole("customer", owner)
+        fail_rows("customer", f"must be < `n_customers` ({count:,})", owner >= count, owner)
+        generator = as_rng(rng)
+        scale = 1.0 / generator.gamma(self.q, 1.0 / self.gamma, size=count)
+        values: FloatArray = generator.gamma(self.p, scale[owner.astype(np.int64)])
+        return values
 
     def simulate(
         self, summary: CustomerSummary, rng: np.random.Generator | int | None = None

@@ -13,12 +13,14 @@ from scipy.special import digamma, expit, gammaln, xlogy
 
 from relmark._validation import (
     FloatArray,
+    IntArray,
 )
 from relmark.data.summary import CustomerSummary
 from relmark.models._base import (
+    ContinuousPurchaseModel,
     Parameter,
-    PurchaseModelBase,
     history,
+    sort_within,
 )
 from relmark.models._fitting import FitInfo, NegLogLikelihood
 
@@ -584,7 +586,7 @@ def _purchase_probabilities(theta: FloatArray, n: FloatArray, t: FloatArray) -> 
 
 
 @attrs.frozen(kw_only=True, repr=False)
-class ParetoNBD(PurchaseModelBase):
+class ParetoNBD(ContinuousPurchaseModel):
     r"""Pareto/NBD model: Poisson purchasing during an exponential lifetime.
 
     While alive, a customer buys as a Poisson process with rate
@@ -846,6 +848,32 @@ class ParetoNBD(PurchaseModelBase):
         P(X(t) = x) under the Pareto/NBD model. http://brucehardie.com/notes/012/
         """
         return _purchase_probabilities(self._theta, counts, horizons)
+
+    def _mean_rate(self) -> float:
+        return self.r / self.alpha
+
+    def _draw_times(
+        self, ages: FloatArray, generator: np.random.Generator
+    ) -> tuple[IntArray, FloatArray]:
+        r"""Draw every repeat purchase (customer, time since the first) of customers aged ``ages``.
+
+        Notes
+        -----
+        Each customer draws :math:`\lambda \sim \mathrm{Gamma}(r, \alpha)`,
+        :math:`\mu \sim \mathrm{Gamma}(s, \beta)` and a lifetime
+        :math:`\tau \sim \mathrm{Exp}(\mu)`; over :math:`w = \min(\tau, T)`
+        they make :math:`\mathrm{Poisson}(\lambda w)` purchases at uniform
+        times.  :meth:`_draw` samples the same process's (x, t_x) directly.
+        """
+        count = ages.size
+        rate = generator.gamma(self.r, 1.0 / self.alpha, size=count)
+        dropout = generator.gamma(self.s, 1.0 / self.beta, size=count)
+        window = np.minimum(generator.exponential(1.0, size=count) / dropout, ages)
+        events = generator.poisson(rate * window)
+        owner = np.repeat(np.arange(count), events)
+        fraction = sort_within(owner, generator.uniform(0.0, 1.0, owner.size), count)
+        offset: FloatArray = fraction * window[owner]
+        return owner.astype(np.int64), offset
 
     def _draw(
         self, ages: FloatArray, generator: np.random.Generator
