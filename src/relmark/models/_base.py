@@ -39,6 +39,7 @@ __all__ = [
     "history",
     "simulation_ages",
     "sort_within",
+    "uniform_event_times",
 ]
 
 
@@ -566,6 +567,20 @@ class ContinuousPurchaseModel(PurchaseModelBase):
             why="about 50 bytes of memory each; use fewer customers, a shorter `T` or a lower rate",
         )
         return self._draw_times(ages, as_rng(rng))
+
+
+def uniform_event_times(
+    events: IntArray, window: FloatArray, generator: np.random.Generator
+) -> tuple[IntArray, FloatArray]:
+    """Place ``events[i]`` uniform times in ``(0, window[i]]`` for each customer ``i``.
+
+    Returns each event's customer and time, sorted by customer, then time:
+    the times of a Poisson process given its number of events.
+    """
+    owner = np.repeat(np.arange(events.size), events)
+    fraction = sort_within(owner, generator.uniform(0.0, 1.0, owner.size), events.size)
+    times: FloatArray = fraction * window[owner]
+    return owner.astype(np.int64), times
 
 
 def sort_within(group: IntArray, values: FloatArray, n_groups: int) -> FloatArray:

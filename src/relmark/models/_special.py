@@ -33,6 +33,7 @@ __all__ = [
     "log_rising_ratio",
     "log_rising_ratio_steps",
     "log_rising_ratio_slope",
+    "stirling_remainder",
 ]
 
 _BLOCK = 16_384  # elements per block of the Stirling evaluation (see _in_blocks)
@@ -415,3 +416,25 @@ def log_beta(a: ArrayLike, b: ArrayLike) -> FloatArray:
     out[big] = gammaln(small[big]) - log_gamma_ratio(large[big], small[big])
     out[~big] = betaln(small[~big], large[~big])
     return out
+
+
+def stirling_remainder(y: FloatArray) -> FloatArray:
+    r"""Return :math:`\log\Gamma(y) - (y - \tfrac12)\log y + y`, without cancellation.
+
+    For :math:`y \ge 10`, :math:`\tfrac12\log 2\pi` plus Stirling's series
+    :math:`\sum_{k=1}^{8} \frac{B_{2k}}{2k(2k-1)} y^{1-2k}` (the first omitted
+    term is below 2e-18 there); below 10 from ``gammaln``, whose value is
+    small there.
+    """
+    large = np.maximum(y, 10.0)
+    w = 1.0 / (large * large)
+    series = np.full(np.shape(y), _STIRLING[-1])
+    for coefficient in _STIRLING[-2::-1]:
+        series = series * w + coefficient
+    small = np.minimum(y, 10.0)
+    result: FloatArray = np.where(
+        y >= 10.0,
+        0.5 * np.log(2.0 * np.pi) + series / large,
+        gammaln(small) - (small - 0.5) * np.log(small) + small,
+    )
+    return result

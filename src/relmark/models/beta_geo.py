@@ -20,9 +20,10 @@ from relmark.models._base import (
     ContinuousPurchaseModel,
     Parameter,
     history,
-    sort_within,
+    uniform_event_times,
 )
 from relmark.models._fitting import FitInfo, NegLogLikelihood
+from relmark.models._special import stirling_remainder
 
 __all__ = ["BetaGeo"]
 
@@ -344,13 +345,10 @@ class BetaGeo(ContinuousPurchaseModel):
         dropout = np.clip(generator.beta(self.a, self.b, size=count), 1e-12, 1.0)
         events = generator.poisson(rate * ages)
         repeats = np.minimum(events, generator.geometric(dropout) - self._shift)
-        owner = np.repeat(np.arange(count), events)
-        fraction = sort_within(owner, generator.uniform(0.0, 1.0, owner.size), count)
+        owner, times = uniform_event_times(events, ages, generator)
         rank = np.arange(owner.size) - np.repeat(np.cumsum(events) - events, events)
-        happened = rank < np.repeat(repeats, events)
-        buyer = owner[happened]
-        offset: FloatArray = fraction[happened] * ages[buyer]
-        return buyer.astype(np.int64), offset
+        happened = rank < np.repeat(repeats, events)  # the first `repeats` happen
+        return owner[happened], times[happened]
 
     def _draw(
         self, ages: FloatArray, generator: np.random.Generator
@@ -397,17 +395,6 @@ _COST_QUADRATURE_ROW = 3e-5
 _PANEL = 2.0  # longest quadrature panel, in log-odds of p and in the beta's own scale
 _NEGLIGIBLE = 50.0  # panels where the integrand stays below e^-50 of its peak are dropped
 _QUADRATURE_ROWS = 20_000  # rows per quadrature pass
-# B_{2k} / (2k (2k - 1)), k = 1..8: Stirling's series for log Gamma
-_STIRLING = (
-    1.0 / 12.0,
-    -1.0 / 360.0,
-    1.0 / 1260.0,
-    -1.0 / 1680.0,
-    1.0 / 1188.0,
-    -691.0 / 360360.0,
-    1.0 / 156.0,
-    -3617.0 / 122400.0,
-)
 _GL_NODES, _GL_WEIGHTS = leggauss(12)
 _LAGUERRE_NODES, _LAGUERRE_WEIGHTS = laggauss(32)
 _LAGUERRE_WEIGHTS_E = _LAGUERRE_WEIGHTS * np.exp(_LAGUERRE_NODES)  # for integrands f(v), not e^-v f
@@ -613,41 +600,19 @@ def _kept_per_p(p: FloatArray, r_x: FloatArray, s: FloatArray) -> FloatArray:
     return result
 
 
-def _stirling_remainder(y: FloatArray) -> FloatArray:
-    r"""Return :math:`\log\Gamma(y) - (y - \tfrac12)\log y + y`, without cancellation.
-
-    For :math:`y \ge 10`, :math:`\tfrac12\log 2\pi` plus Stirling's series
-    :math:`\sum_{k=1}^{8} \frac{B_{2k}}{2k(2k-1)} y^{1-2k}` (the first omitted
-    term is below 2e-18 there); below 10 from ``gammaln``, whose value is
-    small there.
-    """
-    large = np.maximum(y, 10.0)
-    w = 1.0 / (large * large)
-    series = np.full(np.shape(y), _STIRLING[-1])
-    for coefficient in _STIRLING[-2::-1]:
-        series = series * w + coefficient
-    small = np.minimum(y, 10.0)
-    result: FloatArray = np.where(
-        y >= 10.0,
-        0.5 * np.log(2.0 * np.pi) + series / large,
-        gammaln(small) - (small - 0.5) * np.log(small) + small,
-    )
-    return result
-
-
 def _log_beta_at_mode(a: float, b: FloatArray) -> FloatArray:
     r"""Return :math:`\log B(a, b) - a\log\frac{a}{a+b} - b\log\frac{b}{a+b}`.
 
     The log of the beta function over its integrand's peak value, from
-    :func:`_stirling_remainder` as
+    :func:`stirling_remainder` as
     :math:`\phi(a) + \phi(b) - \phi(a+b) + \frac12\log\frac{a+b}{ab}`: no
     difference of large log-gamma values, so it keeps every digit when
     ``b`` reaches :math:`10^4`.
     """
     result: FloatArray = (
-        _stirling_remainder(np.full(np.shape(b), a))
-        + _stirling_remainder(b)
-        - _stirling_remainder(a + b)
+        stirling_remainder(np.full(np.shape(b), a))
+        + stirling_remainder(b)
+        - stirling_remainder(a + b)
         + 0.5 * np.log((a + b) / (a * b))
     )
     return result

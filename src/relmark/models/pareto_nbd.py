@@ -20,7 +20,7 @@ from relmark.models._base import (
     ContinuousPurchaseModel,
     Parameter,
     history,
-    sort_within,
+    uniform_event_times,
 )
 from relmark.models._fitting import FitInfo, NegLogLikelihood
 
@@ -869,11 +869,7 @@ class ParetoNBD(ContinuousPurchaseModel):
         rate = generator.gamma(self.r, 1.0 / self.alpha, size=count)
         dropout = generator.gamma(self.s, 1.0 / self.beta, size=count)
         window = np.minimum(generator.exponential(1.0, size=count) / dropout, ages)
-        events = generator.poisson(rate * window)
-        owner = np.repeat(np.arange(count), events)
-        fraction = sort_within(owner, generator.uniform(0.0, 1.0, owner.size), count)
-        offset: FloatArray = fraction * window[owner]
-        return owner.astype(np.int64), offset
+        return uniform_event_times(generator.poisson(rate * window), window, generator)
 
     def _draw(
         self, ages: FloatArray, generator: np.random.Generator
