@@ -151,3 +151,119 @@ def test_the_command_line_uses_public_modules_only() -> None:
     ]
     private = [name for name in imported if any(part.startswith("_") for part in name.split("."))]
     assert private == ["__future__"]
+
+
+# -- output that cannot lose data ---------------------------------------------------------
+
+
+def small_log(tmp_path: Path) -> Path:
+    log = relmark.datasets.load_cdnow_sample()
+    stamps = log.timestamp.astype("datetime64[D]").astype(str)
+    rows = "".join(f"{c},{d}\n" for c, d in zip(log.customer_id[:3000], stamps[:3000], strict=True))
+    return write_csv(tmp_path / "purchases.csv", "cid,day\n" + rows)
+
+
+def score_to(source: Path, out: str) -> subprocess.CompletedProcess[str]:
+    return run_score(str(source), "--customer-col", "cid", "--date-col", "day", "--out", out)
+
+
+def test_score_refuses_to_write_onto_its_input(tmp_path: Path) -> None:
+    source = small_log(tmp_path)
+    before = source.read_bytes()
+    link = tmp_path / "link.csv"
+    link.symlink_to(source)
+    for out in (str(source), str(link), str(tmp_path / "." / "purchases.csv")):
+        done = score_to(source, out)
+        assert done.returncode == 2
+        assert (
+            done.stderr.strip()
+            .splitlines()[-1]
+            .startswith(f"relmark score: error: --out '{out}' is the input file")
+        )
+        assert source.read_bytes() == before
+
+
+def test_score_through_a_symlink_replaces_the_target_and_keeps_the_link(tmp_path: Path) -> None:
+    source = small_log(tmp_path)
+    target = write_csv(tmp_path / "old-scores.csv", "stale\n")
+    link = tmp_path / "scores.csv"
+    link.symlink_to(target)
+    assert score_to(source, str(link)).returncode == 0
+    assert link.is_symlink() and link.resolve() == target.resolve()
+    assert target.read_text().startswith("customer_id,frequency")
+
+
+def test_score_writes_into_a_fifo_and_a_device_without_replacing_them(tmp_path: Path) -> None:
+    import os
+    import stat
+    import threading
+
+    source = small_log(tmp_path)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader.start()
+    assert score_to(source, str(fifo)).returncode == 0
+    reader.join(timeout=60)
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert received and received[0].startswith("customer_id,frequency")
+    assert score_to(source, "/dev/null").returncode == 0
+    assert stat.S_ISCHR(Path("/dev/null").stat().st_mode)
+
+
+def test_score_to_standard_output(tmp_path: Path) -> None:
+    done = score_to(small_log(tmp_path), "-")
+    assert done.returncode == 0
+    header, *lines = done.stdout.splitlines()
+    assert header.startswith("customer_id,frequency") and len(lines) > 100
+
+
+def test_new_files_get_the_umask_permissions(tmp_path: Path) -> None:
+    import os
+
+    source = small_log(tmp_path)
+    out = tmp_path / "scores.csv"
+    mask = os.umask(0o027)
+    try:
+        assert score_to(source, str(out)).returncode == 0
+    finally:
+        os.umask(mask)
+    assert out.stat().st_mode & 0o777 == 0o640
+    out.chmod(0o604)
+    assert score_to(source, str(out)).returncode == 0
+    assert out.stat().st_mode & 0o777 == 0o604  # a replaced file keeps its permissions
+
+
+def test_cells_a_spreadsheet_would_evaluate_are_escaped(tmp_path: Path) -> None:
+    source = small_log(tmp_path)
+    risky = ['=HYPERLINK("x")', "+1", "@sum", "-2"]
+    with source.open("a") as file:
+        for cid in risky:
+            file.write(f'"{cid.replace(chr(34), 2 * chr(34))}",1997-01-01\n')
+            file.write(f'"{cid.replace(chr(34), 2 * chr(34))}",1997-02-01\n')
+    out = tmp_path / "scores.csv"
+    assert score_to(source, str(out)).returncode == 0
+    import csv
+
+    with out.open(newline="") as file:
+        ids = [row[0] for row in list(csv.reader(file))[1:]]
+    assert sorted(i for i in ids if i.startswith("'")) == sorted("'" + cid for cid in risky)
+    assert all(not i.startswith(("=", "+", "-", "@")) for i in ids)
+
+
+def test_ctrl_c_exits_130_quietly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import relmark.__main__ as cli
+
+    def interrupted(*_: object, **__: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "read_transactions", interrupted)
+    out = tmp_path / "scores.csv"
+    code = main(["score", str(small_log(tmp_path)), "--customer-col", "cid", "--date-col", "day",
+                 "--out", str(out)])  # fmt: skip
+    assert code == 130 and not out.exists()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == "relmark score: interrupted; nothing was written"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -17,7 +19,7 @@ from relmark.datasets import (
     load_cdnow_sample,
 )
 from relmark.economics import customer_lifetime_value, retention_campaign, retention_lift_value
-from relmark.exceptions import RelmarkError
+from relmark.exceptions import RelmarkError, ValidationError
 from relmark.io import read_transactions, write_columns
 from relmark.models import BetaGeo, GammaGamma, ShiftedBetaGeo
 from relmark.scoring import rfm_scores
@@ -265,6 +267,7 @@ def scored_columns(
 
 def score(args: argparse.Namespace) -> None:
     """Run ``relmark score``: read, summarise, fit, score, and write the output file."""
+    _refuse_to_overwrite_input(args.transactions, args.out)
     _progress(f"reading {args.transactions}")
     log = read_transactions(
         args.transactions,
@@ -279,6 +282,17 @@ def score(args: argparse.Namespace) -> None:
     )
     write_columns(args.out, columns)
     _progress(f"wrote {len(summary):,} scored customers to {args.out}")
+
+
+def _refuse_to_overwrite_input(source: str, out: str) -> None:
+    """Raise if ``out`` is ``source`` itself, by name, link or hard link."""
+    if out == "-" or not os.path.exists(out):
+        return
+    if os.path.exists(source) and os.path.samefile(source, out):
+        raise ValidationError(
+            f"--out {out!r} is the input file {source!r}; writing the scores there would "
+            "destroy the purchases: choose another file"
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -326,7 +340,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--discount-rate", type=float, default=0.0, help="CLV discount rate per --unit (default 0)"
     )
     scoring.add_argument("--margin", type=float, default=1.0, help="CLV margin share (default 1)")
-    scoring.add_argument("--out", required=True, help="output CSV file")
+    scoring.add_argument("--out", required=True, help="output CSV file, or - for standard output")
     args = parser.parse_args(argv)
     if args.version:
         print(f"relmark {__version__}")
@@ -336,7 +350,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "score":
         try:
-            score(args)
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")  # the report says what matters, not numpy
+                score(args)
+        except KeyboardInterrupt:
+            print("relmark score: interrupted; nothing was written", file=sys.stderr)
+            return 130
         except (RelmarkError, OSError) as error:
             print(f"relmark score: error: {error}", file=sys.stderr)
             return 2

@@ -1,10 +1,14 @@
-"""Reading transaction files for the command line, with errors that name row and column."""
+"""Files in and out for the command line.
+
+Reading names the row and column of any bad value; writing never loses data.
+"""
 
 from __future__ import annotations
 
 import csv
 import os
 import re
+import sys
 import tempfile
 import warnings
 from collections.abc import Mapping
@@ -152,12 +156,22 @@ def read_transactions(
 
 
 def write_columns(path: str | os.PathLike[str], columns: Mapping[str, NDArray[Any]]) -> None:
-    """Write equal-length columns to a CSV file atomically: all of it or nothing.
+    """Write equal-length columns as CSV without ever losing what was there.
+
+    - ``"-"`` writes to standard output;
+    - a FIFO, a terminal or another device is written into directly, never
+      replaced by a regular file;
+    - a regular file (or the file a symbolic link points to, keeping the
+      link) is replaced atomically: all of it or nothing, with the old
+      file's permissions, or the umask's for a new file;
+    - text cells a spreadsheet would evaluate as a formula (starting with
+      ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) are prefixed
+      with ``'``.
 
     Parameters
     ----------
     path : str or os.PathLike
-        The file to write (replaced whole, or left as it was on any error).
+        Where to write, or ``"-"``.
     columns : mapping of str to 1-D array_like
         The header names and their columns, all of one length.
 
@@ -173,6 +187,10 @@ def write_columns(path: str | os.PathLike[str], columns: Mapping[str, NDArray[An
     --------
     >>> import numpy as np
     >>> from relmark.io import write_columns
+    >>> write_columns("-", {"id": np.array(["=1+1", "bob"]), "value": np.array([1.5, -2.0])})
+    id,value
+    '=1+1,1.5
+    bob,-2.0
     >>> write_columns("out.csv", {"id": np.array(["a"]), "value": np.array([1.0, 2.0])})
     Traceback (most recent call last):
     ...
@@ -185,14 +203,51 @@ def write_columns(path: str | os.PathLike[str], columns: Mapping[str, NDArray[An
                 f"`columns[{describe(name)}]` must be one-dimensional, got shape {array.shape}"
             )
     check_same_length({f"columns[{describe(name)}]": array for name, array in arrays.items()})
-    target = Path(path)
+    header = [_safe_cell(name) for name in arrays]
+    cells = [
+        [_safe_cell(v) for v in array.tolist()] if array.dtype.kind in "OUS" else array.tolist()
+        for array in arrays.values()
+    ]
+    rows = zip(*cells, strict=True)
+    if os.fspath(path) == "-":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+        sys.stdout.flush()
+        return
+    target = Path(path).resolve()  # through a symbolic link: replace what it points to
+    if target.exists() and not target.is_file():  # a FIFO, a terminal, /dev/null, ...
+        with open(target, "w", newline="") as out:
+            writer = csv.writer(out)
+            writer.writerow(header)
+            writer.writerows(rows)
+        return
+    mode = target.stat().st_mode & 0o7777 if target.exists() else 0o666 & ~_umask()
     handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
     try:
         with os.fdopen(handle, "w", newline="") as out:
             writer = csv.writer(out)
-            writer.writerow(list(arrays))
-            writer.writerows(zip(*(array.tolist() for array in arrays.values()), strict=True))
+            writer.writerow(header)
+            writer.writerows(rows)
+        os.chmod(temporary, mode)
         os.replace(temporary, target)
     except BaseException:
         os.unlink(temporary)
         raise
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _safe_cell(value: object) -> object:
+    """Prefix text a spreadsheet would evaluate (``=cmd|...``) with ``'``; others unchanged."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _umask() -> int:
+    """Return the process's umask (reading it means setting it; restored at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
