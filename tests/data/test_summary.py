@@ -174,3 +174,46 @@ def test_top_level_reexports() -> None:
 def test_an_empty_summary_is_valid() -> None:
     empty = CustomerSummary.from_arrays([], [], [])
     assert len(empty) == 0 and len(empty.compress()) == 0
+
+
+def test_the_constructor_and_evolve_enforce_the_rules() -> None:
+    import attrs
+
+    with pytest.raises(ValidationError, match=r"^`recency` must be <= `T`; 1 of 1 rows"):
+        CustomerSummary(frequency=[1.0], recency=[9.0], T=[5.0])
+    summary = CustomerSummary.from_arrays([1, 0], [2.0, 0.0], [5.0, 5.0])
+    with pytest.raises(ValidationError, match=r"^`recency` must be <= `T`; 1 of 2 rows"):
+        attrs.evolve(summary, recency=np.array([9.0, 0.0]))
+    with pytest.raises(ValidationError, match=r"^`frequency` must be whole numbers"):
+        attrs.evolve(summary, frequency=[1.5, 0.0])
+    with pytest.raises(ValidationError, match="same length"):
+        attrs.evolve(summary, weights=[1.0, 1.0, 1.0])
+    assert CustomerSummary(frequency=[1.0], recency=[2.0], T=[5.0]).weights.tolist() == [1.0]
+
+
+def test_arrays_stay_read_only_after_pickling() -> None:
+    import pickle
+
+    summary = CustomerSummary.from_arrays([1, 0], [2.0, 0.0], [5.0, 5.0], customer_id=["a", "b"])
+    copy = pickle.loads(pickle.dumps(summary))
+    for name in ("frequency", "recency", "T", "weights", "customer_id"):
+        assert not getattr(copy, name).flags.writeable, name
+        np.testing.assert_array_equal(getattr(copy, name), getattr(summary, name))
+    assert copy.unit == summary.unit
+
+
+def test_logs_touchpoints_and_customers_pickle_read_only() -> None:
+    import pickle
+
+    log = relmark.TransactionLog.from_arrays(["a", "b"], ["2024-01-01", "2024-02-01"], [1.0, 2.0])
+    copy = pickle.loads(pickle.dumps(log))
+    assert not copy.timestamp.flags.writeable and not copy.customer_id.flags.writeable
+    np.testing.assert_array_equal(copy.timestamp, log.timestamp)
+    table = relmark.TouchpointTable.from_arrays(
+        customer_id=["a"], timestamp=["2024-01-01"], channel=["email"], kind=["click"]
+    )
+    table_copy = pickle.loads(pickle.dumps(table))
+    assert not table_copy.customer_id.flags.writeable
+    np.testing.assert_array_equal(table_copy.channel, table.channel)
+    ann = relmark.Customer(customer_id="a", attributes={"region": "north"})
+    assert pickle.loads(pickle.dumps(ann)) == ann

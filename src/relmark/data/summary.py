@@ -16,6 +16,7 @@ from relmark._validation import (
     fail_rows,
     readonly,
 )
+from relmark.data._frozen import reduce_read_only
 from relmark.data._keys import distinct_rows
 from relmark.exceptions import ValidationError
 
@@ -28,13 +29,43 @@ def _check_unit(unit: str | None) -> str | None:
     return unit
 
 
+# attrs converters (mypy's attrs plugin needs named functions): read-only float64 copies
+def _frequency(value: ArrayLike) -> FloatArray:
+    return as_float_array("frequency", value, nonnegative=True)
+
+
+def _recency(value: ArrayLike) -> FloatArray:
+    return as_float_array("recency", value, nonnegative=True)
+
+
+def _T(value: ArrayLike) -> FloatArray:
+    return as_float_array("T", value, nonnegative=True)
+
+
+def _monetary_value(value: ArrayLike | None) -> FloatArray | None:
+    return None if value is None else as_float_array("monetary_value", value, nonnegative=True)
+
+
+def _weights(value: ArrayLike) -> FloatArray:
+    return as_float_array("weights", value, positive=True)
+
+
+def _customer_id(value: ArrayLike | None) -> NDArray[Any] | None:
+    return None if value is None else readonly(np.array(value, copy=True).reshape(-1))
+
+
+def _unit_weights(summary: CustomerSummary) -> FloatArray:
+    return np.ones(summary.frequency.size)
+
+
 @attrs.frozen(kw_only=True, eq=False, repr=False)
 class CustomerSummary:
     """Recency-frequency-monetary statistics, one row per customer.
 
-    Build it with :meth:`from_arrays` or :meth:`relmark.TransactionLog.summarize`;
-    the constructor itself does not validate.  All arrays are read-only
-    float64 of equal length.
+    Build it with :meth:`from_arrays` or :meth:`relmark.TransactionLog.summarize`.
+    The constructor (and so ``attrs.evolve``) checks every rule of
+    :meth:`from_arrays`; the arrays are read-only float64 copies of equal
+    length, read-only again after unpickling.
 
     Attributes
     ----------
@@ -64,13 +95,45 @@ class CustomerSummary:
     (3, 3.0)
     """
 
-    frequency: FloatArray
-    recency: FloatArray
-    T: FloatArray
-    monetary_value: FloatArray | None = None
-    weights: FloatArray
-    customer_id: NDArray[Any] | None = None
-    unit: str | None = None
+    frequency: FloatArray = attrs.field(converter=_frequency)
+    recency: FloatArray = attrs.field(converter=_recency)
+    T: FloatArray = attrs.field(converter=_T)
+    monetary_value: FloatArray | None = attrs.field(default=None, converter=_monetary_value)
+    weights: FloatArray = attrs.field(
+        default=attrs.Factory(_unit_weights, takes_self=True), converter=_weights
+    )
+    customer_id: NDArray[Any] | None = attrs.field(default=None, converter=_customer_id)
+    unit: str | None = attrs.field(default=None, converter=_check_unit)
+
+    def __attrs_post_init__(self) -> None:
+        f, r, t = self.frequency, self.recency, self.T
+        arrays: dict[str, NDArray[Any]] = {"frequency": f, "recency": r, "T": t}
+        arrays["weights"] = self.weights
+        for name in ("monetary_value", "customer_id"):
+            value = getattr(self, name)
+            if value is not None:
+                arrays[name] = value
+        check_same_length(arrays)
+        check_whole("frequency", f)
+        fail_rows("recency", "must be <= `T`", r > t, r, versus=(">", t))
+        fail_rows("recency", "must be 0 where `frequency` is 0", (f == 0) & (r != 0), r)
+
+    @classmethod
+    def _trusted(cls, **fields: Any) -> CustomerSummary:
+        """Build from columns already checked (read-only float64, equal length): no checks.
+
+        For relmark's own fast paths only (compress, subset, summarize), whose
+        output obeys the rules by construction.
+        """
+        summary = object.__new__(cls)
+        if "weights" not in fields:
+            fields["weights"] = readonly(np.ones(fields["frequency"].size))
+        for field in attrs.fields(cls):
+            object.__setattr__(summary, field.name, fields.get(field.name, field.default))
+        return summary
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return reduce_read_only(self)  # read-only arrays again after unpickling
 
     @classmethod
     def from_arrays(
@@ -121,35 +184,14 @@ class CustomerSummary:
         >>> s.n_customers
         3.0
         """
-        f = as_float_array("frequency", frequency, nonnegative=True)
-        r = as_float_array("recency", recency, nonnegative=True)
-        t = as_float_array("T", T, nonnegative=True)
-        arrays: dict[str, NDArray[Any]] = {"frequency": f, "recency": r, "T": t}
-        m = None
-        if monetary_value is not None:
-            m = arrays["monetary_value"] = as_float_array(
-                "monetary_value", monetary_value, nonnegative=True
-            )
-        w = None
-        if weights is not None:
-            w = arrays["weights"] = as_float_array("weights", weights, positive=True)
-        ids = None
-        if customer_id is not None:
-            ids = arrays["customer_id"] = readonly(np.array(customer_id, copy=True).reshape(-1))
-        n = check_same_length(arrays)
-        check_whole("frequency", f)
-        fail_rows("recency", "must be <= `T`", r > t, r, versus=(">", t))
-        fail_rows("recency", "must be 0 where `frequency` is 0", (f == 0) & (r != 0), r)
-        if w is None:
-            w = readonly(np.ones(n))
         return cls(
-            frequency=f,
-            recency=r,
-            T=t,
-            monetary_value=m,
-            weights=w,
-            customer_id=ids,
-            unit=_check_unit(unit),
+            frequency=frequency,
+            recency=recency,
+            T=T,
+            monetary_value=monetary_value,
+            customer_id=customer_id,
+            unit=unit,
+            **({} if weights is None else {"weights": weights}),
         )
 
     def __len__(self) -> int:
@@ -196,7 +238,7 @@ class CustomerSummary:
         packed = _compress_whole(columns, self.weights)
         if packed is not None:
             values, counts = packed
-            return CustomerSummary(
+            return CustomerSummary._trusted(
                 frequency=readonly(values[0]),
                 recency=readonly(values[1]),
                 T=readonly(values[2]),
@@ -206,7 +248,7 @@ class CustomerSummary:
         first, inverse = distinct_rows(*columns)  # the general case (any values, weights)
         summed = np.bincount(inverse, weights=self.weights, minlength=first.size)
         distinct = np.stack([c[first] for c in columns])
-        return CustomerSummary(
+        return CustomerSummary._trusted(
             frequency=readonly(distinct[0].copy()),
             recency=readonly(distinct[1].copy()),
             T=readonly(distinct[2].copy()),
@@ -234,8 +276,8 @@ class CustomerSummary:
         def pick(array: NDArray[Any] | None) -> Any:
             return None if array is None else readonly(array[index])
 
-        return attrs.evolve(
-            self,
+        return CustomerSummary._trusted(
+            unit=self.unit,
             frequency=pick(self.frequency),
             recency=pick(self.recency),
             T=pick(self.T),

@@ -18,6 +18,7 @@ from relmark._validation import (
     fail_rows,
     readonly,
 )
+from relmark.data._frozen import reduce_read_only
 from relmark.domain.channels import Channel, TouchpointKind
 from relmark.domain.touchpoint import NEEDS_AMOUNT, Touchpoint
 from relmark.exceptions import ValidationError
@@ -226,6 +227,9 @@ class TouchpointTable:
             cost=[item.cost for item in items],
             score=[np.nan if item.score is None else item.score for item in items],
         )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return reduce_read_only(self)  # read-only arrays again after unpickling
 
     def __len__(self) -> int:
         return int(self.customer_id.size)

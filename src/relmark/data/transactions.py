@@ -21,6 +21,7 @@ from relmark._validation import (
     describe,
     readonly,
 )
+from relmark.data._frozen import reduce_read_only
 from relmark.data._keys import factorize
 from relmark.data.summary import CustomerSummary
 from relmark.exceptions import ValidationError
@@ -284,6 +285,9 @@ class TransactionLog:
             unit=unit,
         )
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return reduce_read_only(self)  # read-only arrays again after unpickling
+
     def __len__(self) -> int:
         return int(self.customer_id.size)
 
@@ -523,7 +527,7 @@ class TransactionLog:
         T = (end_time - first) * factor
         # the last purchase can fall on the end instant; rounding must not put it after
         recency = np.minimum((first_last[1] - first_last[0]) * (tick * factor), T)
-        summary = CustomerSummary(
+        summary = CustomerSummary._trusted(
             frequency=readonly(frequency),
             recency=readonly(recency),
             T=readonly(T),

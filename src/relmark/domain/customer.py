@@ -74,3 +74,13 @@ class Customer:
     acquisition_cost: float | None = attrs.field(default=None, converter=_acquisition_cost)
     acquisition_channel: Channel | None = attrs.field(default=None, converter=_optional_channel)
     attributes: Mapping[str, Any] = attrs.field(factory=dict, converter=_frozen_mapping)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # a read-only mapping proxy does not pickle: rebuild from a plain dict
+        values = {field.name: getattr(self, field.name) for field in attrs.fields(type(self))}
+        values["attributes"] = dict(self.attributes)
+        return (_rebuild, (type(self), values))
+
+
+def _rebuild(cls: type[Customer], values: dict[str, Any]) -> Customer:
+    return cls(**values)
