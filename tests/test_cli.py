@@ -58,6 +58,8 @@ def test_score_writes_one_row_per_customer(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "fitting the models" in done.stderr
+    assert "BG/NBD: r 0.2426 (s.e. 0.013), alpha 4.414" in done.stderr
+    assert "Gamma-Gamma: p " in done.stderr and "at an interior maximum" in done.stderr
     header, *lines = out.read_text().splitlines()
     assert header.split(",")[:2] == ["customer_id", "frequency"]
     assert len(lines) == 2357

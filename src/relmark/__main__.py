@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -208,6 +208,7 @@ def scored_columns(
     horizon: float,
     discount_rate: float = 0.0,
     margin: float = 1.0,
+    report: Callable[[str], None] | None = None,
 ) -> dict[str, np.ndarray]:
     """Fit BG/NBD (and Gamma-Gamma with amounts) and score every customer.
 
@@ -240,6 +241,8 @@ def scored_columns(
     (2357, ['monetary_value', 'expected_spend', 'clv'])
     """
     purchases = BetaGeo.fit(summary)
+    if report is not None:
+        report(_fitted("BG/NBD", purchases))
     scores = rfm_scores(summary)
     columns: dict[str, np.ndarray] = {
         "customer_id": np.asarray(summary.customer_id),
@@ -257,12 +260,27 @@ def scored_columns(
         # Gamma-Gamma's likelihood needs positive spend; zero-spend repeat buyers
         # are scored (their mean shrinks towards the population) but not fitted on.
         spend = GammaGamma.fit(summary.subset(summary.monetary_value > 0))
+        if report is not None:
+            report(_fitted("Gamma-Gamma", spend))
         columns["monetary_value"] = summary.monetary_value
         columns["expected_spend"] = spend.expected_spend(summary)
         columns["clv"] = customer_lifetime_value(
             purchases, spend, summary, horizon=horizon, discount_rate=discount_rate, margin=margin
         )
     return columns
+
+
+def _fitted(name: str, model: BetaGeo | GammaGamma) -> str:
+    """One line for the report: the estimates with their standard errors."""
+    info = model.fit_info
+    assert info is not None
+    estimates = ", ".join(
+        f"{key} {value:.4g} (s.e. {info.stderr[key]:.2g})" for key, value in model.params.items()
+    )
+    return (
+        f"{name}: {estimates}; log-likelihood {info.log_likelihood:,.1f} at an interior "
+        f"maximum ({info.iterations} iterations)"
+    )
 
 
 def score(args: argparse.Namespace) -> None:
@@ -278,7 +296,11 @@ def score(args: argparse.Namespace) -> None:
     summary = log.summarize(args.observation_end, unit=args.unit)
     _progress(f"{len(log):,} purchases by {len(summary):,} customers; fitting the models")
     columns = scored_columns(
-        summary, horizon=args.horizon, discount_rate=args.discount_rate, margin=args.margin
+        summary,
+        horizon=args.horizon,
+        discount_rate=args.discount_rate,
+        margin=args.margin,
+        report=_progress,
     )
     write_columns(args.out, columns)
     _progress(f"wrote {len(summary):,} scored customers to {args.out}")
