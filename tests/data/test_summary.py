@@ -217,3 +217,25 @@ def test_logs_touchpoints_and_customers_pickle_read_only() -> None:
     np.testing.assert_array_equal(table_copy.channel, table.channel)
     ann = relmark.Customer(customer_id="a", attributes={"region": "north"})
     assert pickle.loads(pickle.dumps(ann)) == ann
+
+
+def test_tables_out_are_keyed_by_customer_and_hold_every_column() -> None:
+    pd = pytest.importorskip("pandas")
+    pl = pytest.importorskip("polars")
+    pa = pytest.importorskip("pyarrow")
+    summary = CustomerSummary.from_arrays(
+        [2, 0], [3.0, 0.0], [5.0, 4.0], monetary_value=[12.5, 0.0], customer_id=["ann", "bob"]
+    )
+    frame = summary.to_pandas()
+    assert isinstance(frame, pd.DataFrame) and frame.index.name == "customer_id"
+    assert frame.loc["ann"].tolist() == [2.0, 3.0, 5.0, 12.5, 1.0]
+    assert list(frame.columns) == ["frequency", "recency", "T", "monetary_value", "weights"]
+    polars_frame = summary.to_polars()
+    assert isinstance(polars_frame, pl.DataFrame)
+    assert polars_frame["customer_id"].to_list() == ["ann", "bob"]
+    assert polars_frame["monetary_value"].to_list() == [12.5, 0.0]
+    table = summary.to_arrow()
+    assert isinstance(table, pa.Table) and table.num_rows == 2
+    assert table.column("T").to_pylist() == [5.0, 4.0]
+    anonymous = CustomerSummary.from_arrays([1], [2.0], [5.0]).to_pandas()
+    assert anonymous.index.tolist() == [0] and "customer_id" not in anonymous.columns

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import attrs
@@ -52,6 +53,14 @@ def _weights(value: ArrayLike) -> FloatArray:
 
 def _customer_id(value: ArrayLike | None) -> NDArray[Any] | None:
     return None if value is None else readonly(np.array(value, copy=True).reshape(-1))
+
+
+def _frame_library(name: str, method: str) -> Any:
+    """Import a frame library only when a method that needs it is called."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as error:  # pragma: no cover - depends on the environment
+        raise ImportError(f"CustomerSummary.{method}() needs {name}: pip install {name}") from error
 
 
 def _unit_weights(summary: CustomerSummary) -> FloatArray:
@@ -304,6 +313,77 @@ class CustomerSummary:
             columns["monetary_value"] = self.monetary_value
         columns["weights"] = self.weights
         return columns
+
+    def to_pandas(self) -> Any:
+        """Return the summary as a pandas DataFrame, indexed by ``customer_id`` when known.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``frequency``, ``recency``, ``T``, ``monetary_value``
+            (when present) and ``weights``.
+
+        Raises
+        ------
+        ImportError
+            If pandas is not installed (``pip install "relmark[pandas]"``).
+
+        Examples
+        --------
+        >>> import relmark
+        >>> s = relmark.CustomerSummary.from_arrays([1], [2.0], [5.0], customer_id=["ann"])
+        >>> s.to_pandas().loc["ann", "T"]
+        np.float64(5.0)
+        """
+        pd = _frame_library("pandas", "to_pandas")
+        columns = self.to_dict()
+        ids = columns.pop("customer_id", None)
+        frame = pd.DataFrame(columns)
+        if ids is not None:
+            frame.index = pd.Index(ids, name="customer_id")
+        return frame
+
+    def to_polars(self) -> Any:
+        """Return the summary as a polars DataFrame, ``customer_id`` first when known.
+
+        Returns
+        -------
+        polars.DataFrame
+
+        Raises
+        ------
+        ImportError
+            If polars is not installed.
+
+        Examples
+        --------
+        >>> import relmark
+        >>> s = relmark.CustomerSummary.from_arrays([1], [2.0], [5.0], customer_id=["ann"])
+        >>> s.to_polars().columns
+        ['customer_id', 'frequency', 'recency', 'T', 'weights']
+        """
+        return _frame_library("polars", "to_polars").DataFrame(self.to_dict())
+
+    def to_arrow(self) -> Any:
+        """Return the summary as a pyarrow Table, ``customer_id`` first when known.
+
+        Returns
+        -------
+        pyarrow.Table
+
+        Raises
+        ------
+        ImportError
+            If pyarrow is not installed.
+
+        Examples
+        --------
+        >>> import relmark
+        >>> s = relmark.CustomerSummary.from_arrays([1], [2.0], [5.0], customer_id=["ann"])
+        >>> s.to_arrow().column_names
+        ['customer_id', 'frequency', 'recency', 'T', 'weights']
+        """
+        return _frame_library("pyarrow", "to_arrow").table(self.to_dict())
 
     def __repr__(self) -> str:
         unit = f", unit={self.unit!r}" if self.unit else ""
