@@ -224,9 +224,17 @@ def test_summaries_of_random_logs_satisfy_the_invariants(
         assert summary.monetary_value[i] == pytest.approx(expected)
 
 
-def test_a_summary_ending_before_every_purchase_is_empty() -> None:
+def test_a_summary_ending_before_every_purchase_is_refused() -> None:
     log = TransactionLog.from_arrays([1, 2, 1], [5.0, 9.0, 7.0], [1.0, 2.0, 3.0], unit="D")
-    assert len(log.summarize(4.0)) == 0
+    with pytest.raises(
+        ValidationError,
+        match=r"^`observation_end` \(4\.0\) is before every purchase \(the first is at 5\.0\)",
+    ):
+        log.summarize(4.0)
+    calendar = TransactionLog.from_arrays(["a"], ["2024-01-05"], [1.0])
+    with pytest.raises(ValidationError, match=r"^`observation_end` \(.*2023-01-01.*\) is before"):
+        calendar.summarize("2023-01-01")
+    assert len(log.summarize(5.0)) == 1
 
 
 def test_recency_never_exceeds_t_when_buying_at_the_end() -> None:

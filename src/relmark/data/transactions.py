@@ -515,6 +515,11 @@ class TransactionLog:
         end = self._instant("observation_end", observation_end, default_last=True)
         summary_unit, factor = self._resolve_unit(unit)
         kept = self.timestamp <= end
+        if kept.size and not kept.any():
+            raise ValidationError(
+                f"`observation_end` ({_shown(end)}) is before every purchase (the first is "
+                f"at {_shown(self.timestamp.min())}): the summary would be empty"
+            )
         log = self if kept.all() else self._select(kept)
         ids, first_last, counts, totals, tick = log._transactions(period)
         first = first_last[0] * tick
@@ -581,3 +586,10 @@ def _distinct_transactions(
     new = np.ones(order.size, dtype=bool)
     new[1:] = (owner[1:] != owner[:-1]) | (when[1:] != when[:-1])
     return owner[new], when[new]
+
+
+def _shown(instant: Any) -> str:
+    """Return an instant for a message: ISO-8601 to the second for a calendar time."""
+    if isinstance(instant, np.datetime64):
+        return str(instant.astype("datetime64[s]"))
+    return describe(instant)
