@@ -420,7 +420,7 @@ def score(
     *,
     spend_model: SpendModel | None = None,
     horizon: float,
-) -> Any:
+) -> dd.DataFrame:
     """Score every customer of a distributed summary with a fitted model.
 
     Parameters
@@ -497,6 +497,7 @@ def score(
         {name: pd.Series([], dtype=np.float64) for name in names},
         index=dsummary._meta.index,
     )
-    return dsummary[needed].map_partitions(
+    scores: dd.DataFrame = dsummary[needed].map_partitions(
         _score_partition, model, spend_model, float(horizon), meta=meta
     )
+    return scores

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import numpy as np
@@ -20,6 +19,11 @@ from relmark._validation import (
 from relmark.data._frozen import reduce_read_only
 from relmark.data._keys import distinct_rows
 from relmark.exceptions import ValidationError
+
+if TYPE_CHECKING:  # the frame libraries are optional: imported only to type their methods
+    import pandas as pd
+    import polars as pl
+    import pyarrow as pa
 
 __all__ = ["CustomerSummary"]
 
@@ -55,12 +59,9 @@ def _customer_id(value: ArrayLike | None) -> NDArray[Any] | None:
     return None if value is None else readonly(np.array(value, copy=True).reshape(-1))
 
 
-def _frame_library(name: str, method: str) -> Any:
-    """Import a frame library only when a method that needs it is called."""
-    try:
-        return importlib.import_module(name)
-    except ImportError as error:  # pragma: no cover - depends on the environment
-        raise ImportError(f"CustomerSummary.{method}() needs {name}: pip install {name}") from error
+def _missing(library: str, method: str) -> ImportError:
+    """Return the error of a table method whose optional library is not installed."""
+    return ImportError(f"CustomerSummary.{method}() needs {library}: pip install {library}")
 
 
 def _unit_weights(summary: CustomerSummary) -> FloatArray:
@@ -314,7 +315,7 @@ class CustomerSummary:
         columns["weights"] = self.weights
         return columns
 
-    def to_pandas(self) -> Any:
+    def to_pandas(self) -> pd.DataFrame:
         """Return the summary as a pandas DataFrame, indexed by ``customer_id`` when known.
 
         Returns
@@ -335,15 +336,18 @@ class CustomerSummary:
         >>> s.to_pandas().loc["ann", "T"]
         np.float64(5.0)
         """
-        pd = _frame_library("pandas", "to_pandas")
+        try:
+            import pandas as pd
+        except ImportError as error:  # pragma: no cover - depends on the environment
+            raise _missing("pandas", "to_pandas") from error
         columns = self.to_dict()
         ids = columns.pop("customer_id", None)
-        frame = pd.DataFrame(columns)
+        frame: pd.DataFrame = pd.DataFrame(columns)
         if ids is not None:
             frame.index = pd.Index(ids, name="customer_id")
         return frame
 
-    def to_polars(self) -> Any:
+    def to_polars(self) -> pl.DataFrame:
         """Return the summary as a polars DataFrame, ``customer_id`` first when known.
 
         Returns
@@ -362,9 +366,13 @@ class CustomerSummary:
         >>> s.to_polars().columns
         ['customer_id', 'frequency', 'recency', 'T', 'weights']
         """
-        return _frame_library("polars", "to_polars").DataFrame(self.to_dict())
+        try:
+            import polars as pl
+        except ImportError as error:  # pragma: no cover - depends on the environment
+            raise _missing("polars", "to_polars") from error
+        return pl.DataFrame(self.to_dict())
 
-    def to_arrow(self) -> Any:
+    def to_arrow(self) -> pa.Table:
         """Return the summary as a pyarrow Table, ``customer_id`` first when known.
 
         Returns
@@ -383,7 +391,12 @@ class CustomerSummary:
         >>> s.to_arrow().column_names
         ['customer_id', 'frequency', 'recency', 'T', 'weights']
         """
-        return _frame_library("pyarrow", "to_arrow").table(self.to_dict())
+        try:
+            import pyarrow as pa
+        except ImportError as error:  # pragma: no cover - depends on the environment
+            raise _missing("pyarrow", "to_arrow") from error
+        table: pa.Table = pa.table(self.to_dict())
+        return table
 
     def __repr__(self) -> str:
         unit = f", unit={self.unit!r}" if self.unit else ""
