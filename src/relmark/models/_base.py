@@ -321,6 +321,31 @@ class PurchaseModelBase(SummaryModel):
             check_whole(name, checked)
         return checked, scalar
 
+    def _log_likelihood_rows(self, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:
+        raise NotImplementedError  # pragma: no cover
+
+    def customer_log_likelihood(self, summary: CustomerSummary) -> FloatArray:
+        """Return the log-likelihood of each row of ``summary`` (unweighted).
+
+        Parameters
+        ----------
+        summary : CustomerSummary
+            The customers (whole-number times for a discrete model).
+
+        Returns
+        -------
+        ndarray, shape (n,)
+
+        Examples
+        --------
+        >>> import relmark
+        >>> model = relmark.BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426)
+        >>> s = relmark.CustomerSummary.from_arrays([0, 2], [0.0, 30.43], [38.86, 38.86])
+        >>> model.customer_log_likelihood(s).round(3).tolist()
+        [-0.555, -9.459]
+        """
+        return self._log_likelihood_rows(*self._columns(summary))
+
     def probability_alive(self, summary: CustomerSummary) -> FloatArray:
         r"""Return each customer's probability of still being active at the end of observation.
 

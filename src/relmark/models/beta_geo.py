@@ -19,7 +19,6 @@ from relmark.data.summary import CustomerSummary
 from relmark.models._base import (
     ContinuousPurchaseModel,
     Parameter,
-    history,
     uniform_event_times,
 )
 from relmark.models._fitting import FitInfo, NegLogLikelihood
@@ -132,17 +131,8 @@ class BetaGeo(ContinuousPurchaseModel):
         """
         return _Histories.of(rows, cls._shift).neg_log_likelihood
 
-    def customer_log_likelihood(self, summary: CustomerSummary) -> FloatArray:
-        """Log-likelihood of each row of ``summary`` (unweighted).
-
-        Parameters
-        ----------
-        summary : CustomerSummary
-            The customers.
-
-        Returns
-        -------
-        ndarray, shape (n,)
+    def _log_likelihood_rows(self, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:
+        """Return the log-likelihood of each checked history (unweighted).
 
         Examples
         --------
@@ -152,7 +142,6 @@ class BetaGeo(ContinuousPurchaseModel):
         >>> model.customer_log_likelihood(s).round(3).tolist()
         [-0.555, -9.459]
         """
-        x, t_x, T = history(summary)
         return _log_likelihood(self._theta, x, t_x, T, self._shift)
 
     def _log_odds_dead(self, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:

@@ -247,22 +247,8 @@ class BetaGeoBetaBinom(PurchaseModelBase):
 
         return objective
 
-    def customer_log_likelihood(self, summary: CustomerSummary) -> FloatArray:
-        """Log-likelihood of each row of ``summary`` (unweighted).
-
-        Parameters
-        ----------
-        summary : CustomerSummary
-            Whole-number discrete data.
-
-        Returns
-        -------
-        ndarray, shape (n,)
-
-        Raises
-        ------
-        ValidationError
-            If ``recency`` or ``T`` are not whole numbers or ``recency < frequency``.
+    def _log_likelihood_rows(self, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:
+        """Return the log-likelihood of each checked history (unweighted).
 
         Examples
         --------
@@ -272,8 +258,7 @@ class BetaGeoBetaBinom(PurchaseModelBase):
         >>> model.customer_log_likelihood(s).round(3).tolist()
         [-1.167, -2.182]
         """
-        x, t_x, n = _discrete_rows(summary)
-        return _on_distinct(self._row_log_likelihood, x, t_x, n)
+        return _on_distinct(self._row_log_likelihood, x, t_x, T)
 
     def _row_log_likelihood(self, x: FloatArray, t_x: FloatArray, n: FloatArray) -> FloatArray:
         ll, _ = _log_likelihood_and_gradient(self._theta, x, t_x, n, gradient=False)

@@ -19,7 +19,6 @@ from relmark.data.summary import CustomerSummary
 from relmark.models._base import (
     ContinuousPurchaseModel,
     Parameter,
-    history,
     uniform_event_times,
 )
 from relmark.models._fitting import FitInfo, NegLogLikelihood
@@ -720,17 +719,8 @@ class ParetoNBD(ContinuousPurchaseModel):
 
         return objective
 
-    def customer_log_likelihood(self, summary: CustomerSummary) -> FloatArray:
-        """Log-likelihood of each row of ``summary`` (unweighted).
-
-        Parameters
-        ----------
-        summary : CustomerSummary
-            The customers.
-
-        Returns
-        -------
-        ndarray, shape (n,)
+    def _log_likelihood_rows(self, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:
+        """Return the log-likelihood of each checked history (unweighted).
 
         Examples
         --------
@@ -740,7 +730,6 @@ class ParetoNBD(ContinuousPurchaseModel):
         >>> model.customer_log_likelihood(s).round(3).tolist()
         [-0.521, -9.554]
         """
-        x, t_x, T = history(summary)
         return _chunked(self._theta, x, t_x, T, with_gradient=False)[0]
 
     def _alive(self, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:
