@@ -117,10 +117,12 @@ def fail_rows(
         return
     first = int(np.argmax(flat))
     count = int(flat.sum())
+    value: str | None = None
     if isinstance(values, str):
         detail: str | None = values
     elif values is not None:
         detail = describe(np.asarray(values).reshape(-1)[first])
+        value = str(np.asarray(values).reshape(-1)[first])
         if versus is not None:
             relation, other = versus
             detail += f" {relation.strip()} {describe(np.asarray(other).reshape(-1)[first])}"
@@ -128,7 +130,10 @@ def fail_rows(
         detail = None
     where = f"first at index {first}" + (f": {detail}" if detail else "")
     raise ValidationError(
-        f"`{name}` {rule}; {count:,} of {flat.size:,} {noun} violate this ({where})"
+        f"`{name}` {rule}; {count:,} of {flat.size:,} {noun} violate this ({where})",
+        argument=name,
+        row=first,
+        value=value,
     )
 
 

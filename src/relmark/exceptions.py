@@ -39,7 +39,31 @@ class ValidationError(RelmarkError, ValueError):
     ... except relmark.ValidationError as error:
     ...     print(error)
     `recency` must be <= `T`; 1 of 1 rows violate this (first at index 0: 5.0 > 2.0)
+
+    Errors about rows of an array also say which, for callers that map them
+    back to their source (a file's line and column, say): ``argument`` is the
+    argument's name, ``row`` the 0-based index of the first offending row and
+    ``value`` its text; each is ``None`` when the error is not about a row.
+
+    >>> try:
+    ...     relmark.CustomerSummary.from_arrays(frequency=[1, 2], recency=[1.0, 5.0], T=[2.0, 2.0])
+    ... except relmark.ValidationError as error:
+    ...     print(error.argument, error.row, error.value)
+    recency 1 5.0
     """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        argument: str | None = None,
+        row: int | None = None,
+        value: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.argument = argument
+        self.row = row
+        self.value = value
 
 
 class ConvergenceError(RelmarkError, RuntimeError):
