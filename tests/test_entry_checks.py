@@ -381,7 +381,7 @@ NUMPY_VALUES: list[tuple[Callable[[], Any], type[Exception], str]] = [
     (lambda: relmark.funnel(["z"], np.array(["a", "b"])), ValidationError,  # type: ignore[arg-type]
      r"^stages \['z'\] are not in `order` \['a', 'b'\]$"),
     (lambda: LOG.summarize(period=np.float64(2.0)), ValidationError,
-     r"^`period` must be one of s, min, h, D, W or None for a calendar log, got 2\.0$"),
+     r"^`period` must be one of s, min, h, D, W, M or None for a calendar log, got 2\.0$"),
     (lambda: relmark.Segment(name=np.str_(" "), rule=relmark.Feature("x") > 1), ValidationError,
      r"^`name` must not be empty, got ' '$"),
     (lambda: relmark.clv_closed_form(1.0, 0.5, 0.1, timing=np.str_("mid")), ValidationError,

@@ -704,15 +704,15 @@ PROFILE = relmark.segment_profile(["a", "b", "a", "c"], revenue=[1.0, 2.0, 3.0, 
             lambda: plotting.plot_cumulative_purchases(
                 BG, tracking_log(), calibration_end=8.0, unit="fortnight"
             ),
-            r"^`unit` must be one of 's', 'min', 'h', 'D', 'W' \(fixed-length time units\), "
-            r"got 'fortnight'$",
+            r"^`unit` must be one of 's', 'min', 'h', 'D', 'W', 'M' \(time units; 'M' is an "
+            r"average month\), got 'fortnight'$",
         ),
         (
             lambda: plotting.plot_incremental_purchases(
-                BG, tracking_log(), calibration_end=8.0, unit="M"
+                BG, tracking_log(), calibration_end=8.0, unit="Y"
             ),
-            r"^`unit` must be one of 's', 'min', 'h', 'D', 'W' \(fixed-length time units\), "
-            r"got 'M'$",
+            r"^`unit` must be one of 's', 'min', 'h', 'D', 'W', 'M' \(time units; 'M' is an "
+            r"average month\), got 'Y'$",
         ),
         (lambda: plotting.plot_survival(SBG, periods=0), r"^`periods` must be >= 1, got 0$"),
         (

@@ -8,7 +8,6 @@ inputs are never changed.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from decimal import Decimal
 from fractions import Fraction
@@ -34,7 +33,6 @@ from relmark._validation import (
     as_flag,
     as_float_array,
     as_instance,
-    as_instant,
     as_mapping,
     as_model,
     as_periods,
@@ -44,8 +42,6 @@ from relmark._validation import (
     as_scalar,
     as_survivor_counts,
     as_text,
-    as_timestamps,
-    as_unit,
     check_broadcast,
     check_length,
     check_range,
@@ -367,21 +363,6 @@ def test_as_survivor_counts() -> None:
             as_survivor_counts("alive", counts, **options)
 
 
-def test_as_timestamps() -> None:
-    assert as_timestamps("t", [1.0, 2.0]).dtype == np.float64
-    assert as_timestamps("t", ["2024-01-01"]).dtype == np.dtype("datetime64[us]")
-    with pytest.raises(
-        ValidationError,
-        match=re.escape(
-            "`t` must be ISO-8601 dates or datetimes; "
-            "1 of 2 rows violate this (first at index 1: 'nope')"
-        ),
-    ):
-        as_timestamps("t", ["2024-01-01", "nope"])
-    with pytest.raises(TypeError, match="`t` must be an array of timestamps, got a single str"):
-        as_timestamps("t", "2024-01-01")
-
-
 # ------------------------------------------------------------------------------ scalars
 
 
@@ -458,7 +439,7 @@ def test_as_periods_rejects(value: object, error: type[Exception], message: str)
         as_periods("periods", value, minimum=1)
 
 
-def test_as_flag_and_as_choice_and_as_unit() -> None:
+def test_as_flag_and_as_choice() -> None:
     assert as_flag("log", np.bool_(True)) is True
     with pytest.raises(TypeError, match="`log` must be True or False, got int"):
         as_flag("log", 1)
@@ -469,17 +450,6 @@ def test_as_flag_and_as_choice_and_as_unit() -> None:
         as_choice("timing", "middle", ("end", "start"))
     with pytest.raises(TypeError, match="`timing` must be one of 'end', 'start', got int"):
         as_choice("timing", 1, ("end", "start"))
-    assert as_unit("unit", "W", {"D": 86400.0, "W": 604800.0}) == "W"
-    with pytest.raises(
-        ValidationError,
-        match=re.escape("`unit` must be one of 'D', 'W' (fixed-length time units), got 'M'"),
-    ):
-        as_unit("unit", "M", {"D": 86400.0, "W": 604800.0})
-    with pytest.raises(
-        TypeError,
-        match=re.escape("`unit` must be one of 'D', 'W' (fixed-length time units), got int"),
-    ):
-        as_unit("unit", 7, {"D": 86400.0, "W": 604800.0})
     # numpy strings are quoted as plain ones
     with pytest.raises(
         ValidationError, match=r"^`timing` must be one of 'end', 'start', got 'mid'$"
@@ -496,15 +466,6 @@ def test_text_ids_instants_and_amounts() -> None:
     assert as_customer_id(np.int64(7)) == 7 and as_customer_id("a") == "a"
     with pytest.raises(TypeError, match="`customer_id` must be a string or an integer, got bool"):
         as_customer_id(True)
-    assert as_instant("at", 2.5) == (2.5, None)
-    when, aware = as_instant("at", dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc))
-    assert when == np.datetime64("2024-01-01T00:00", "us") and aware is True
-    with pytest.raises(ValidationError, match=r"`at` must be a time .* got 'soon'"):
-        as_instant("at", "soon")
-    with pytest.raises(ValidationError, match="`at` is required"):
-        as_instant("at", None)
-    with pytest.raises(TypeError, match="`at` must be a time, got bool"):
-        as_instant("at", False)
     assert as_amount("cost", None, optional=True) is None
     with pytest.raises(TypeError, match="`cost` must be a real number, got NoneType"):
         as_amount("cost", None)

@@ -14,17 +14,19 @@ One helper per rule:
   itself), :func:`check_range`, :func:`check_whole`,
   :func:`check_same_length`, :func:`check_length`, :func:`check_broadcast`;
 - arrays: :func:`as_float_array` (1-D), :func:`as_broadcastable` (any
-  shape, for broadcasting), :func:`as_bool_array`, :func:`as_timestamps`,
+  shape, for broadcasting), :func:`as_bool_array`,
   :func:`as_survivor_counts` (a cohort's counts, never rising);
 - scalars: :func:`as_scalar`, :func:`as_positive`, :func:`as_probability`,
   :func:`as_count`, :func:`as_periods`, :func:`as_flag`, :func:`as_choice`,
-  :func:`as_unit`, :func:`as_text`, :func:`as_customer_id`,
-  :func:`as_instant`, :func:`as_amount`;
+  :func:`as_text`, :func:`as_customer_id`, :func:`as_amount`;
 - objects: :func:`as_instance`, :func:`as_mapping`, :func:`as_model`,
   :func:`as_rng`;
 - the work a call may ask for: :func:`check_size` and the limits
   :data:`MAX_STEPS`;
 - results: :func:`float_or_array` (a scalar in gives a float out).
+
+Times (columns of timestamps, single instants, time units) have their own
+module, :mod:`relmark.data.timeaxis`, built on these helpers.
 """
 
 from __future__ import annotations
@@ -486,94 +488,6 @@ def as_broadcastable(
     )  # fmt: skip
 
 
-def _datetimes_to_utc(name: str, values: NDArray[Any]) -> NDArray[np.datetime64]:
-    """Convert an object array of ``datetime``/``date`` to naive-UTC datetime64[us]."""
-    import datetime as dt
-
-    aware = np.array([getattr(v, "tzinfo", None) is not None for v in values.tolist()], dtype=bool)
-    if aware.any() and not aware.all():
-        fail_rows(
-            name,
-            "must not mix timezone-aware and naive datetimes",
-            aware if not aware[0] else ~aware,
-        )
-    if aware.any():
-        values = np.array(
-            [v.astimezone(dt.timezone.utc).replace(tzinfo=None) for v in values.tolist()],
-            dtype=object,
-        )
-    return values.astype("datetime64[us]")
-
-
-def as_timestamps(name: str, values: ArrayLike, *, noun: str = "rows") -> TimeArray:
-    """Return timestamps as a read-only copy: datetime64[us] for dates, float64 for numbers.
-
-    Accepts numpy datetime64, ``datetime``/``date`` objects (timezone-aware ones are converted
-    to UTC; mixing aware and naive raises), ISO-8601 strings, or plain numbers already in a
-    time unit.  Raises :class:`ValidationError` for missing or unparsable values.
-
-    Examples
-    --------
-    >>> from relmark._validation import as_timestamps
-    >>> as_timestamps("when", ["2024-01-01", "2024-01-02T12:00"]).tolist()[1]
-    datetime.datetime(2024, 1, 2, 12, 0)
-    >>> as_timestamps("when", ["2024-01-01", "soon"])
-    Traceback (most recent call last):
-    ...
-    relmark.exceptions.ValidationError: `when` must be ISO-8601 dates ... (first at index 1: 'soon')
-    """
-    if isinstance(values, (str, bytes)):
-        raise TypeError(
-            f"`{name}` must be an array of timestamps, got a single {type(values).__name__}"
-        )
-    raw = np.asarray(values)
-    if raw.ndim != 1:
-        raw = raw.reshape(-1) if raw.ndim == 0 else raw
-        if raw.ndim != 1:
-            raise ValidationError(f"`{name}` must be one-dimensional, got shape {raw.shape}")
-    if raw.dtype.kind in "iuf":
-        return as_float_array(name, raw, noun=noun)
-    if raw.dtype.kind == "M":
-        out = raw.astype("datetime64[us]")
-    elif raw.dtype.kind in "UST":
-        try:
-            out = raw.astype("datetime64[us]")
-        except ValueError as error:
-            parsed = [_try_datetime(v) for v in raw.tolist()]
-            bad = np.array([p is None for p in parsed], dtype=bool)
-            fail_rows(name, "must be ISO-8601 dates or datetimes", bad, raw.astype(str), noun=noun)
-            raise ValidationError(f"`{name}` could not be parsed: {error}") from None
-    elif raw.dtype.kind == "O":
-        sample = raw.tolist()
-        if all(isinstance(v, str) for v in sample):
-            return as_timestamps(name, np.array(sample, dtype=str), noun=noun)
-        import datetime as dt
-
-        is_time = np.array([isinstance(v, (dt.date, np.datetime64)) for v in sample], dtype=bool)
-        if not is_time.all():
-            first = int(np.argmin(is_time))
-            if not is_time.any() and all(
-                isinstance(v, numbers.Real) and not isinstance(v, bool) for v in sample
-            ):
-                return as_float_array(name, np.array(sample, dtype=np.float64), noun=noun)
-            raise TypeError(
-                f"`{name}` must hold datetimes, ISO-8601 strings or numbers; "
-                f"index {first} holds {type(sample[first]).__name__}: {describe(sample[first])}"
-            )
-        out = _datetimes_to_utc(name, raw)
-    else:
-        raise TypeError(f"`{name}` must hold timestamps, got dtype {raw.dtype}")
-    fail_rows(name, "must not be missing (NaT)", np.isnat(out), noun=noun)
-    return readonly(np.array(out, copy=True))
-
-
-def _try_datetime(value: str) -> np.datetime64 | None:
-    try:
-        return np.datetime64(value, "us")
-    except ValueError:
-        return None
-
-
 # ---------------------------------------------------------------------------- scalars
 
 
@@ -762,23 +676,6 @@ def as_choice(name: str, value: object, choices: Collection[str], *, what: str =
     return value
 
 
-def as_unit(name: str, value: object, units: Collection[str]) -> str:
-    """Return a time unit, one of ``units`` (e.g. the keys of a unit-to-seconds table).
-
-    The one check of a time unit: a string (else ``TypeError``) among
-    ``units``, which are of fixed length (months and years are not).
-
-    Examples
-    --------
-    >>> from relmark._validation import as_unit
-    >>> as_unit("unit", "M", ("s", "min", "h", "D", "W"))
-    Traceback (most recent call last):
-    ...
-    relmark.exceptions.ValidationError: `unit` must be one of 's', 'min', 'h', 'D', 'W' ..., got 'M'
-    """
-    return as_choice(name, value, tuple(units), what="fixed-length time units")
-
-
 def as_text(name: str, value: object) -> str:
     """Return a non-empty string."""
     if not isinstance(value, str):
@@ -795,32 +692,6 @@ def as_customer_id(value: object, name: str = "customer_id") -> str | int:
     if isinstance(value, str):
         return as_text(name, value)
     return int(value)
-
-
-def as_instant(name: str, value: object) -> tuple[Any, bool | None]:
-    """Return one time as ``numpy.datetime64[us]`` or float, and whether it was tz-aware.
-
-    The flag is True/False for ``datetime`` objects (aware/naive) and None
-    otherwise; tables built from many objects use it to reject mixtures.
-    """
-    import datetime as dt
-
-    if value is None:
-        raise ValidationError(f"`{name}` is required")
-    if isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"`{name}` must be a time, got bool")
-    aware = None
-    if isinstance(value, dt.datetime):
-        aware = value.tzinfo is not None
-    try:
-        parsed = as_timestamps(name, np.array([value], dtype=object))
-    except ValidationError:
-        raise ValidationError(
-            f"`{name}` must be a time (an ISO-8601 string, a datetime, a numpy.datetime64) "
-            f"or a number, got {describe(value)}"
-        ) from None
-    single = parsed[0]
-    return (float(single) if parsed.dtype.kind == "f" else single), aware
 
 
 def as_amount(name: str, value: object, *, optional: bool = False) -> float | None:

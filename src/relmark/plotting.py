@@ -19,12 +19,12 @@ from relmark._validation import (
     as_float_array,
     as_scalar,
     as_survivor_counts,
-    as_unit,
     check_same_length,
     check_whole,
 )
 from relmark.data.summary import CustomerSummary
-from relmark.data.transactions import UNIT_SECONDS, CalibrationHoldout, TransactionLog
+from relmark.data.timeaxis import TIME_UNITS, as_instant, as_time_unit
+from relmark.data.transactions import CalibrationHoldout, TransactionLog
 from relmark.exceptions import ValidationError
 from relmark.models.contracts import ContractModel, PurchaseModel
 from relmark.segmentation.profile import SegmentProfile
@@ -259,9 +259,9 @@ def plot_calibration_holdout(
 def _instant_before(log: TransactionLog, end: Any, ago: float, unit: str) -> Any:
     """Return the log instant ``ago`` units before ``end``."""
     if log.is_calendar:
-        micros = round(ago * UNIT_SECONDS[unit] * 1e6)
+        micros = round(ago * TIME_UNITS[unit] * 1e6)
         return np.datetime64(end, "us") - np.timedelta64(micros, "us")
-    scale = UNIT_SECONDS[unit] / UNIT_SECONDS[log.unit] if log.unit in UNIT_SECONDS else 1.0
+    scale = TIME_UNITS[unit] / TIME_UNITS[log.unit] if log.unit is not None else 1.0
     return float(end) - ago * scale
 
 
@@ -282,13 +282,18 @@ def _tracking(
     same time, the group size times E[X(age)].  Returns the step ends, the
     two cumulative curves and the calibration end.
     """
-    as_unit("unit", unit, UNIT_SECONDS)
-    calibration = log.summarize(calibration_end, unit=unit)
+    as_time_unit(unit)
+    cal_end = as_instant(calibration_end, name="calibration_end", calendar=log.is_calendar)
+    calibration = log.summarize(cal_end, unit=unit)
     cohort_ids = np.asarray(calibration.customer_id)
     final = log.summarize(observation_end, unit=unit)
     cohort = np.isin(np.asarray(final.customer_id), cohort_ids)
     span = float(final.T[cohort].max())
-    end = log.timestamp.max() if observation_end is None else observation_end
+    end = (
+        log.timestamp.max()
+        if observation_end is None
+        else as_instant(observation_end, name="observation_end", calendar=log.is_calendar)
+    )
     steps = np.arange(1.0, np.floor(span) + 1.0)
 
     def cohort_repeats(step: float) -> float:

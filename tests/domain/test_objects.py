@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 
 import numpy as np
 import pytest
@@ -48,6 +49,27 @@ def test_customer_normalises_its_fields() -> None:
         ({"customer_id": "a", "acquisition_cost": -1}, ValidationError, "`acquisition_cost`"),
         ({"customer_id": "a", "acquisition_cost": float("nan")}, ValidationError, "NaN"),
         ({"customer_id": "a", "acquired_at": "yesterday"}, ValidationError, "`acquired_at`"),
+        (
+            {"customer_id": "a", "acquired_at": "2024-02-30"},
+            ValidationError,
+            r"^`acquired_at` must be a time .* got '2024-02-30'$",
+        ),
+        (
+            {"customer_id": "a", "acquired_at": "31.01.2024"},
+            ValidationError,
+            r"^`acquired_at` must be a time .* got '31\.01\.2024'$",
+        ),
+        (
+            {"customer_id": "a", "acquired_at": np.datetime64("NaT")},
+            ValidationError,
+            r"^`acquired_at` must not be NaT$",
+        ),
+        (
+            {"customer_id": "a", "acquired_at": float("nan")},
+            ValidationError,
+            r"^`acquired_at` must not be NaN$",
+        ),
+        ({"customer_id": "a", "acquired_at": True}, TypeError, r"^`acquired_at` must be a time"),
         ({"customer_id": "a", "acquisition_channel": "fax"}, ValidationError, "Channel"),
         ({"customer_id": "a", "attributes": [1]}, TypeError, "`attributes`"),
     ],
@@ -73,7 +95,7 @@ def test_touchpoint_rules_tie_fields_together() -> None:
     assert touchpoint().amount == 30.0
     assert touchpoint(kind="visit", amount=None).amount is None
     survey = touchpoint(kind="survey_response", amount=None, score=9)
-    assert survey.score == 9.0 and survey.timezone_aware is None
+    assert survey.score == 9.0 and survey.timezone_aware is False  # naive ISO text
     assert touchpoint(timestamp=4.5).timestamp == 4.5
 
 
@@ -103,3 +125,34 @@ def test_touchpoint_wrong_types() -> None:
         touchpoint(amount="30")
     with pytest.raises(TypeError, match=r"^`timestamp` must be a time, got bool$"):
         touchpoint(timestamp=True)
+
+
+@pytest.mark.parametrize(
+    "acquired_at",
+    [None, "2024-01-03T10:00+02:00", dt.date(2024, 1, 3), np.datetime64("2024-01-03"), 12.5],
+)
+def test_customers_pickle(acquired_at: object) -> None:
+    customer = Customer(
+        customer_id="ann",
+        acquired_at=acquired_at,
+        acquisition_cost=35.0,
+        acquisition_channel="social",
+        attributes={"region": "north", "tags": ("vip",)},
+    )
+    copy = pickle.loads(pickle.dumps(customer))
+    assert copy == customer
+    assert copy.acquired_at == customer.acquired_at and copy.attributes["tags"] == ("vip",)
+    with pytest.raises(TypeError, match=r"does not support item assignment"):
+        copy.attributes["region"] = "south"  # type: ignore[index]
+
+
+def test_touchpoint_instants_follow_the_time_axis() -> None:
+    assert touchpoint(timestamp="2024-01-03T10:00+02:00").timestamp == np.datetime64(
+        "2024-01-03T08:00", "us"
+    )
+    with pytest.raises(ValidationError, match=r"^`timestamp` must not be NaT$"):
+        touchpoint(timestamp=np.datetime64("NaT"))
+    with pytest.raises(ValidationError, match=r"^`timestamp` must be a time .* got '2024-13-01'$"):
+        touchpoint(timestamp="2024-13-01")
+    with pytest.raises(ValidationError, match=r"^`timestamp` is required$"):
+        touchpoint(timestamp=None)

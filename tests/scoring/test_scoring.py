@@ -172,10 +172,10 @@ def test_engagement_checks_the_unit_of_calendar_touchpoints() -> None:
     assert week.score.tolist() == [0.5]  # one half-life (a week) old: half a visit's weight
     with pytest.raises(
         ValidationError,
-        match=r"^`unit` must be one of 's', 'min', 'h', 'D', 'W' \(fixed-length time units\), "
-        r"got 'M'$",
+        match=r"^`unit` must be one of 's', 'min', 'h', 'D', 'W', 'M' \(time units; 'M' is an "
+        r"average month\), got 'Y'$",
     ):
-        relmark.engagement(table, as_of="2024-02-01", half_life=1.0, unit="M")
+        relmark.engagement(table, as_of="2024-02-01", half_life=1.0, unit="Y")
     with pytest.raises(TypeError, match=r"^`unit` must be one of 's', .*, got NoneType$"):
         relmark.engagement(table, as_of="2024-02-01", half_life=1.0, unit=None)  # type: ignore[arg-type]
 

@@ -7,18 +7,19 @@ from typing import Any
 
 import attrs
 import numpy as np
+import pyarrow as pa
 from numpy.typing import ArrayLike, NDArray
 
 from relmark._validation import (
     FloatArray,
     TimeArray,
     as_float_array,
-    as_timestamps,
     check_same_length,
     fail_rows,
     readonly,
 )
 from relmark.data._frozen import reduce_read_only
+from relmark.data.timeaxis import as_time_unit, as_times
 from relmark.domain.channels import Channel, TouchpointKind
 from relmark.domain.touchpoint import NEEDS_AMOUNT, Touchpoint
 from relmark.exceptions import ValidationError
@@ -29,18 +30,24 @@ CHANNELS = list(Channel)
 KINDS = list(TouchpointKind)
 _SURVEY = KINDS.index(TouchpointKind.SURVEY_RESPONSE)
 _NEEDS_AMOUNT = [KINDS.index(kind) for kind in NEEDS_AMOUNT]
+_COLUMNS = ("customer_id", "timestamp", "channel", "kind", "amount", "cost", "score")
 Codes = NDArray[np.int8]
 
 
 def _codes(name: str, values: Iterable[Any] | ArrayLike, members: list[Any]) -> Codes:
-    """Return int8 codes (positions in ``members``) of enum members or their string values.
+    """Return int8 codes (positions in ``members``) of enum members, their string values, or codes.
 
-    String columns are compared with each member's value, vectorised, not row by row.
+    Integer columns are codes already (a table's own, through ``attrs.evolve``):
+    checked to lie in range.  String columns are compared with each member's
+    value, vectorised, not row by row.
     """
-    raw = np.asarray(values)
+    raw = np.asarray(values).reshape(-1)
+    if raw.dtype.kind in "iu":
+        fail_rows(name, f"codes must lie in [0, {len(members) - 1}]",
+                  (raw < 0) | (raw >= len(members)), raw)  # fmt: skip
+        return readonly(raw.astype(np.int8))
     if raw.dtype.kind not in "US":
-        raw = np.array([getattr(value, "value", value) for value in raw.reshape(-1).tolist()])
-    raw = raw.reshape(-1)
+        raw = np.array([getattr(value, "value", value) for value in raw.tolist()])
     codes: Codes = np.full(raw.size, -1, dtype=np.int8)
     for code, member in enumerate(members):  # a loop over the few members, not the rows
         codes[raw == member.value] = code
@@ -49,21 +56,72 @@ def _codes(name: str, values: Iterable[Any] | ArrayLike, members: list[Any]) -> 
         known = ", ".join(repr(member.value) for member in members)
         raise ValidationError(
             f"`{name}` has unknown value {str(raw[first])!r} at index {first}; "
-            f"expected one of {known}"
+            f"expected one of {known}",
+            argument=name,
+            row=first,
+            value=str(raw[first]),
         )
-    return codes
+    return readonly(codes)
+
+
+# attrs converters (named functions, for mypy's attrs plugin): read-only checked copies
+def _customer_id(value: ArrayLike) -> NDArray[Any]:
+    ids = np.array(value, copy=True).reshape(-1)
+    if ids.dtype.kind in "UO":
+        empty = np.array([not str(item).strip() for item in ids.tolist()], dtype=bool)
+        fail_rows("customer_id", "must not be empty", empty)
+    if ids.dtype.kind == "O":
+        missing = np.array([item is None for item in ids.tolist()], dtype=bool)
+        fail_rows("customer_id", "must not be missing", missing)
+    elif ids.dtype.kind == "f":
+        fail_rows("customer_id", "must not be missing (NaN)", np.isnan(ids))
+    return readonly(ids)
+
+
+def _timestamp(value: Any) -> Any:
+    """Keep the column as given: it is converted with ``unit`` in ``__attrs_post_init__``."""
+    return value if isinstance(value, (pa.Array, pa.ChunkedArray)) else np.asarray(value)
+
+
+def _channel(value: Iterable[Any] | ArrayLike) -> Codes:
+    return _codes("channel", value, CHANNELS)
+
+
+def _kind(value: Iterable[Any] | ArrayLike) -> Codes:
+    return _codes("kind", value, KINDS)
+
+
+def _amount(value: ArrayLike) -> FloatArray:
+    return as_float_array("amount", value, nonnegative=True)
+
+
+def _cost(value: ArrayLike) -> FloatArray:
+    return as_float_array("cost", value, nonnegative=True)
+
+
+def _score(value: ArrayLike) -> FloatArray:
+    return readonly(np.array(value, dtype=np.float64, copy=True).reshape(-1))
+
+
+def _unit(value: object) -> str | None:
+    return None if value is None else as_time_unit(value)
 
 
 @attrs.frozen(kw_only=True, eq=False, repr=False)
 class TouchpointTable:
     """Touchpoints as read-only columns, built once from objects or arrays.
 
+    The constructor (and so ``attrs.evolve``) checks every rule of
+    :meth:`from_arrays`; the arrays are read-only copies, read-only again
+    after unpickling.
+
     Attributes
     ----------
     customer_id : ndarray, shape (n,)
         Who.
     timestamp : ndarray, shape (n,)
-        When: ``datetime64[us]`` (UTC for aware datetimes) or float64.
+        When: ``datetime64[us]`` (UTC for aware datetimes) or float64
+        (the rules of :func:`relmark.data.as_times`).
     channel, kind : ndarray of int8, shape (n,)
         Codes: positions in ``list(Channel)`` and ``list(TouchpointKind)``.
     amount, cost : ndarray of float64, shape (n,)
@@ -71,6 +129,8 @@ class TouchpointTable:
     score : ndarray of float64, shape (n,)
         Survey answers; NaN on rows that are not survey responses (the one
         place a NaN means "no value").
+    unit : str or None
+        For numeric timestamps, their unit (None: unspecified).
 
     Examples
     --------
@@ -87,13 +147,35 @@ class TouchpointTable:
     (3, [True, False, True])
     """
 
-    customer_id: NDArray[Any]
-    timestamp: TimeArray
-    channel: Codes
-    kind: Codes
-    amount: FloatArray
-    cost: FloatArray
-    score: FloatArray
+    customer_id: NDArray[Any] = attrs.field(converter=_customer_id)
+    timestamp: TimeArray = attrs.field(converter=_timestamp)
+    channel: Codes = attrs.field(converter=_channel)
+    kind: Codes = attrs.field(converter=_kind)
+    amount: FloatArray = attrs.field(converter=_amount)
+    cost: FloatArray = attrs.field(converter=_cost)
+    score: FloatArray = attrs.field(converter=_score)
+    unit: str | None = attrs.field(default=None, converter=_unit)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "timestamp", as_times(self.timestamp, unit=self.unit))
+        check_same_length({field: getattr(self, field) for field in _COLUMNS})
+        survey = self.kind == _SURVEY
+        answers = self.score
+        fail_rows("score", "must be finite on survey responses", survey & ~np.isfinite(answers))
+        fail_rows(
+            "score", "must be NaN (absent) on other touchpoints", ~survey & ~np.isnan(answers)
+        )
+
+    @classmethod
+    def _trusted(cls, **fields: Any) -> TouchpointTable:
+        """Build from columns already checked (read-only, consistent): no checks.
+
+        For relmark's own fast paths only (:meth:`select`).
+        """
+        table = object.__new__(cls)
+        for field in attrs.fields(cls):
+            object.__setattr__(table, field.name, fields.get(field.name, field.default))
+        return table
 
     @classmethod
     def from_arrays(
@@ -105,6 +187,9 @@ class TouchpointTable:
         amount: ArrayLike | None = None,
         cost: ArrayLike | None = None,
         score: ArrayLike | None = None,
+        *,
+        unit: str | None = None,
+        date_format: str | None = None,
     ) -> TouchpointTable:
         """Build a table from columns (copied; the caller's arrays are never changed).
 
@@ -113,7 +198,8 @@ class TouchpointTable:
         customer_id : array_like
             Who (no empty strings).
         timestamp : array_like
-            When: datetimes, ISO-8601 strings or numbers in a time unit.
+            When: datetimes, strict ISO-8601 strings or numbers in a time
+            unit (the rules of :func:`relmark.data.as_times`).
         channel, kind : array_like
             :class:`~relmark.Channel` / :class:`~relmark.TouchpointKind`
             members or their string values.
@@ -123,6 +209,10 @@ class TouchpointTable:
             Cost to serve, >= 0.
         score : array_like, optional
             Survey answers on survey-response rows (finite there), NaN elsewhere.
+        unit : str, optional
+            Unit of numeric timestamps; declares them numbers.
+        date_format : str, optional
+            strftime layout of text timestamps (e.g. ``"%d.%m.%Y"``).
 
         Returns
         -------
@@ -143,41 +233,20 @@ class TouchpointTable:
         ...
         relmark.exceptions.ValidationError: `amount` must be >= 0; 1 of 2 rows violate this (first at index 0: -5.0)
         """  # noqa: E501
-        ids = np.array(customer_id, copy=True).reshape(-1)
-        n = ids.size
-        if ids.dtype.kind in "UO":
-            empty = np.array([not str(value).strip() for value in ids.tolist()], dtype=bool)
-            fail_rows("customer_id", "must not be empty", empty)
-        columns: dict[str, Any] = {"customer_id": ids}
-        columns["timestamp"] = as_timestamps("timestamp", timestamp)
-        columns["channel"] = _codes("channel", channel, CHANNELS)
-        columns["kind"] = _codes("kind", kind, KINDS)
-        zeros = np.zeros(n)
-        columns["amount"] = (
-            zeros if amount is None else as_float_array("amount", amount, nonnegative=True)
+        n = int(np.size(customer_id))
+        table = cls(
+            customer_id=customer_id,
+            timestamp=as_times(timestamp, name="timestamp", date_format=date_format, unit=unit),
+            channel=channel,
+            kind=kind,
+            amount=np.zeros(n) if amount is None else amount,
+            cost=np.zeros(n) if cost is None else cost,
+            score=np.full(n, np.nan) if score is None else score,
+            unit=unit,
         )
-        columns["cost"] = zeros if cost is None else as_float_array("cost", cost, nonnegative=True)
-        check_same_length(columns)
-        if amount is None and np.isin(columns["kind"], _NEEDS_AMOUNT).any():
+        if amount is None and np.isin(table.kind, _NEEDS_AMOUNT).any():
             raise ValidationError("`amount` is required: the table has purchases or returns")
-        answers = np.full(n, np.nan)
-        if score is not None:
-            answers = np.array(score, dtype=np.float64, copy=True).reshape(-1)
-            check_same_length({"customer_id": ids, "score": answers})
-        survey = columns["kind"] == _SURVEY
-        fail_rows("score", "must be finite on survey responses", survey & ~np.isfinite(answers))
-        fail_rows(
-            "score", "must be NaN (absent) on other touchpoints", ~survey & ~np.isnan(answers)
-        )
-        return cls(
-            customer_id=readonly(ids),
-            timestamp=readonly(np.array(columns["timestamp"], copy=True)),
-            channel=readonly(columns["channel"]),
-            kind=readonly(columns["kind"]),
-            amount=readonly(np.array(columns["amount"], dtype=np.float64, copy=True)),
-            cost=readonly(np.array(columns["cost"], dtype=np.float64, copy=True)),
-            score=readonly(answers),
-        )
+        return table
 
     @classmethod
     def from_touchpoints(cls, touchpoints: Iterable[Touchpoint]) -> TouchpointTable:
@@ -270,9 +339,5 @@ class TouchpointTable:
         rows = np.asarray(mask, dtype=bool)
         if rows.shape != (len(self),):
             raise ValidationError(f"`mask` must have one entry per row ({len(self):,})")
-        return TouchpointTable(
-            **{
-                field.name: readonly(getattr(self, field.name)[rows])
-                for field in attrs.fields(TouchpointTable)
-            }
-        )
+        picked = {name: readonly(getattr(self, name)[rows]) for name in _COLUMNS}
+        return TouchpointTable._trusted(**picked, unit=self.unit)

@@ -216,8 +216,9 @@ def simulate_transactions(
     del offset
     micros *= 1_000_000
     micros += np.datetime64(start, "s").astype("datetime64[us]").astype(np.int64)
-    return TransactionLog(
-        customer_id=readonly(np.repeat(np.arange(n), size)),
+    return TransactionLog._trusted(  # every customer 0..n-1 has a first purchase
+        customers=readonly(np.arange(n)),
+        customer_code=readonly(np.repeat(np.arange(n), size)),
         timestamp=readonly(micros.view("datetime64[us]")),
         amount=readonly(amount),
     )

@@ -8,7 +8,8 @@ from typing import Any
 
 import attrs
 
-from relmark._validation import as_amount, as_customer_id, as_instant, as_mapping
+from relmark._validation import as_amount, as_customer_id, as_mapping
+from relmark.data.timeaxis import as_instant
 from relmark.domain.channels import Channel
 
 __all__ = ["Customer"]
@@ -25,7 +26,7 @@ def _optional_channel(value: object) -> Channel | None:
 
 
 def _acquired_at(value: object) -> Any:
-    return None if value is None else as_instant("acquired_at", value)[0]
+    return None if value is None else as_instant(value, name="acquired_at")
 
 
 def _acquisition_cost(value: object) -> float | None:

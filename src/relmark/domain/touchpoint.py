@@ -6,7 +6,8 @@ from typing import Any
 
 import attrs
 
-from relmark._validation import as_amount, as_customer_id, as_instant, as_scalar
+from relmark._validation import as_amount, as_customer_id, as_scalar
+from relmark.data.timeaxis import as_instant, is_timezone_aware
 from relmark.domain.channels import Channel, TouchpointKind
 from relmark.exceptions import ValidationError
 
@@ -91,8 +92,8 @@ class Touchpoint:
     timezone_aware: bool | None = attrs.field(init=False, eq=False, repr=False, default=None)
 
     def __attrs_post_init__(self) -> None:
-        when, aware = as_instant("timestamp", self.timestamp)
-        object.__setattr__(self, "timestamp", when)
+        aware = is_timezone_aware(self.timestamp)
+        object.__setattr__(self, "timestamp", as_instant(self.timestamp, name="timestamp"))
         object.__setattr__(self, "timezone_aware", aware)
         if self.kind in NEEDS_AMOUNT and self.amount is None:
             raise ValidationError(f"`amount` is required for a {self.kind.value} touchpoint")

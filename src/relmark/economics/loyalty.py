@@ -15,7 +15,6 @@ from relmark._validation import (
     as_broadcastable,
     as_float_array,
     as_instance,
-    as_instant,
     as_probability,
     as_scalar,
     check_length,
@@ -23,8 +22,8 @@ from relmark._validation import (
     float_or_array,
     readonly,
 )
-from relmark.data._keys import factorize
-from relmark.data.transactions import UNIT_SECONDS, TransactionLog
+from relmark.data.timeaxis import TIME_UNITS, as_instant
+from relmark.data.transactions import TransactionLog
 from relmark.domain.loyalty import LoyaltyProgram
 from relmark.economics.clv import closed_form
 from relmark.exceptions import ValidationError
@@ -55,18 +54,14 @@ def _purchases(log: object, as_of: Any) -> tuple[TransactionLog, np.datetime64]:
         raise ValidationError("the log needs purchase amounts")
     if as_of is None:
         return checked, checked.timestamp.max()
-    end, _ = as_instant("as_of", as_of)
-    if not isinstance(end, np.datetime64):
-        raise TypeError(
-            f"`as_of` must be a date or datetime for a log with calendar timestamps, "
-            f"got {type(as_of).__name__}"
-        )
+    end = as_instant(as_of, name="as_of", calendar=True)
+    assert isinstance(end, np.datetime64)  # calendar=True: a number is a TypeError
     return checked, end
 
 
 def _days_before(log: TransactionLog, end: np.datetime64) -> FloatArray:
     """Return each purchase's age in days at ``end`` (negative: after it)."""
-    age = (end - log.timestamp) / np.timedelta64(1, "s") / UNIT_SECONDS["D"]
+    age = (end - log.timestamp) / np.timedelta64(1, "s") / TIME_UNITS["D"]
     return np.asarray(age, dtype=np.float64)
 
 
@@ -124,7 +119,7 @@ def _qualifying(
     """
     assert log.amount is not None  # checked by the caller
     inside = (age >= 0) & (age < club.qualifying_window)
-    customers, owner = factorize(log.customer_id)
+    customers, owner = log.customers, log.customer_code  # factorised once, by the log
     totals: FloatArray = np.bincount(
         owner, weights=np.where(inside, log.amount, 0.0), minlength=customers.size
     ).astype(np.float64)

@@ -9,10 +9,10 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from relmark._validation import FloatArray, as_scalar, as_unit, readonly
+from relmark._validation import FloatArray, as_scalar, readonly
 from relmark.data._keys import factorize
+from relmark.data.timeaxis import TIME_UNITS, as_instant, as_time_unit
 from relmark.data.touchpoints import CHANNELS, KINDS, TouchpointTable
-from relmark.data.transactions import UNIT_SECONDS
 from relmark.domain.channels import Channel, Office, TouchpointKind
 
 __all__ = ["DEFAULT_KIND_WEIGHTS", "Engagement", "engagement"]
@@ -152,12 +152,13 @@ def engagement(
         )
     life = as_scalar("half_life", half_life, low=0.0, low_open=True)
     if touchpoints.is_calendar:
-        scale = 1e6 * UNIT_SECONDS[as_unit("unit", unit, UNIT_SECONDS)]
+        scale = 1e6 * TIME_UNITS[as_time_unit(unit)]
         times = touchpoints.timestamp.view(np.int64) / scale
-        now = float(np.datetime64(as_of, "us").astype(np.int64)) / scale
+        end = as_instant(as_of, name="as_of", calendar=True)
+        now = float(np.asarray(end, dtype="datetime64[us]").view(np.int64)) / scale
     else:
         times = touchpoints.timestamp.astype(np.float64)
-        now = as_scalar("as_of", as_of)
+        now = float(as_instant(as_of, name="as_of", calendar=False))
     channel_w = _weights(channel_weights, CHANNELS, {})
     kind_w = _weights(kind_weights, KINDS, DEFAULT_KIND_WEIGHTS)
     seen = times <= now

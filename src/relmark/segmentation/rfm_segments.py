@@ -396,7 +396,7 @@ def rfm_segments(
     >>> from relmark.datasets import cdnow_sample_summary
     >>> labels = relmark.rfm_segments(relmark.rfm_scores(cdnow_sample_summary()))
     >>> int((labels == "Champions").sum()), int((labels == "Lost").sum())
-    (501, 455)
+    (500, 455)
     """
     features = score_features(scores, k=k)
     top = getattr(scores, "k", 5) if k is None else k
