@@ -10,8 +10,12 @@ built-in exception a Python user would expect (``ValueError`` for bad values,
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Literal
 
-__all__ = ["ConvergenceError", "RelmarkError", "ValidationError"]
+__all__ = ["ConvergenceError", "Limit", "RelmarkError", "ValidationError"]
+
+#: Where an unidentified parameter runs to, as :attr:`ConvergenceError.unidentified` says.
+Limit = Literal["zero", "infinity"]
 
 
 class RelmarkError(Exception):
@@ -72,7 +76,13 @@ class ConvergenceError(RelmarkError, RuntimeError):
     The message says which parameters the data cannot identify, what in the
     data likely causes it and what to try.  ``params`` holds the point where
     the optimiser stopped (``None`` when there is none), for inspection only:
-    it is not an estimate.
+    it is not an estimate.  ``unidentified`` says the same as the message for
+    programs: each parameter the message names as unidentified or running
+    off, mapped to the limit it runs to (``"zero"`` or ``"infinity"``), or to
+    ``None`` where the likelihood is flat along it without heading to either;
+    it is empty when the message names none (a log-likelihood that is not
+    finite, a gradient that does not vanish with every parameter within
+    1e-6..1e6).
 
     Parameters
     ----------
@@ -80,15 +90,40 @@ class ConvergenceError(RelmarkError, RuntimeError):
         What went wrong.
     params : mapping of str to float, optional
         Where the optimiser stopped.
+    unidentified : mapping of str to {"zero", "infinity", None}, optional
+        The unidentified parameters and their limits.
 
     Examples
     --------
     >>> import relmark
     >>> error = relmark.ConvergenceError("BetaGeo fit found no interior maximum")
-    >>> isinstance(error, RuntimeError), error.params
-    (True, None)
+    >>> isinstance(error, RuntimeError), error.params, error.unidentified
+    (True, None, {})
+
+    A fit to customers who never seem to leave: BG/NBD's dropout
+    probabilities run to zero (``a`` to zero or ``b`` to infinity).
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(1)
+    >>> T = rng.uniform(20.0, 52.0, 3000)
+    >>> x = rng.poisson(rng.gamma(2.0, 0.25, 3000) * T).astype(float)
+    >>> t_x = np.where(x > 0, T * rng.beta(np.maximum(x, 1.0), 1.0), 0.0)
+    >>> try:
+    ...     relmark.BetaGeo.fit(relmark.CustomerSummary.from_arrays(x, t_x, T))
+    ... except relmark.ConvergenceError as error:
+    ...     print(error.unidentified)
+    {'a': 'zero'}
     """
 
-    def __init__(self, message: str, *, params: Mapping[str, float] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        params: Mapping[str, float] | None = None,
+        unidentified: Mapping[str, Limit | None] | None = None,
+    ) -> None:
         super().__init__(message)
         self.params: dict[str, float] | None = None if params is None else dict(params)
+        self.unidentified: dict[str, Limit | None] = (
+            {} if unidentified is None else dict(unidentified)
+        )

@@ -18,6 +18,7 @@ from relmark._validation import (
 )
 from relmark.data._frozen import reduce_read_only
 from relmark.data._keys import distinct_rows
+from relmark.data._tables import arrow_table, pandas_frame, polars_frame
 from relmark.exceptions import ValidationError
 
 if TYPE_CHECKING:  # the frame libraries are optional: imported only to type their methods
@@ -57,11 +58,6 @@ def _weights(value: ArrayLike) -> FloatArray:
 
 def _customer_id(value: ArrayLike | None) -> NDArray[Any] | None:
     return None if value is None else readonly(np.array(value, copy=True).reshape(-1))
-
-
-def _missing(library: str, method: str) -> ImportError:
-    """Return the error of a table method whose optional library is not installed."""
-    return ImportError(f"CustomerSummary.{method}() needs {library}: pip install {library}")
 
 
 def _unit_weights(summary: CustomerSummary) -> FloatArray:
@@ -322,7 +318,7 @@ class CustomerSummary:
         -------
         pandas.DataFrame
             Columns ``frequency``, ``recency``, ``T``, ``monetary_value``
-            (when present) and ``weights``.
+            (when present) and ``weights``; a copy.
 
         Raises
         ------
@@ -336,16 +332,7 @@ class CustomerSummary:
         >>> s.to_pandas().loc["ann", "T"]
         np.float64(5.0)
         """
-        try:
-            import pandas as pd
-        except ImportError as error:  # pragma: no cover - depends on the environment
-            raise _missing("pandas", "to_pandas") from error
-        columns = self.to_dict()
-        ids = columns.pop("customer_id", None)
-        frame: pd.DataFrame = pd.DataFrame(columns)
-        if ids is not None:
-            frame.index = pd.Index(ids, name="customer_id")
-        return frame
+        return pandas_frame(self.to_dict(), owner="CustomerSummary")
 
     def to_polars(self) -> pl.DataFrame:
         """Return the summary as a polars DataFrame, ``customer_id`` first when known.
@@ -366,11 +353,7 @@ class CustomerSummary:
         >>> s.to_polars().columns
         ['customer_id', 'frequency', 'recency', 'T', 'weights']
         """
-        try:
-            import polars as pl
-        except ImportError as error:  # pragma: no cover - depends on the environment
-            raise _missing("polars", "to_polars") from error
-        return pl.DataFrame(self.to_dict())
+        return polars_frame(self.to_dict(), owner="CustomerSummary")
 
     def to_arrow(self) -> pa.Table:
         """Return the summary as a pyarrow Table, ``customer_id`` first when known.
@@ -391,12 +374,7 @@ class CustomerSummary:
         >>> s.to_arrow().column_names
         ['customer_id', 'frequency', 'recency', 'T', 'weights']
         """
-        try:
-            import pyarrow as pa
-        except ImportError as error:  # pragma: no cover - depends on the environment
-            raise _missing("pyarrow", "to_arrow") from error
-        table: pa.Table = pa.table(self.to_dict())
-        return table
+        return arrow_table(self.to_dict(), owner="CustomerSummary")
 
     def __repr__(self) -> str:
         unit = f", unit={self.unit!r}" if self.unit else ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
+import attrs
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -101,7 +102,10 @@ def customer_lifetime_value(
         \frac{E[X_i(T_i, T_i + t_k)] - E[X_i(T_i, T_i + t_{k-1})]}{(1 + d)^{k}},
 
     purchases in period :math:`k` are discounted as if made at its end.
-    One pass per period over all customers; no loop over customers.
+    One pass per period over all customers; no loop over customers.  With
+    :math:`d = 0` the sum telescopes to
+    :math:`m\,E[\text{spend}_i]\,E[X_i(T_i, T_i + \mathrm{horizon})]`, computed
+    in one pass.
 
     References
     ----------
@@ -126,6 +130,26 @@ def customer_lifetime_value(
     if spend_model is not None:
         as_model("spend_model", spend_model, SpendModel)
     as_instance("summary", summary, CustomerSummary)
+    options = clv_options(horizon=horizon, discount_rate=discount_rate, margin=margin, step=step)
+    return discounted_margin(transaction_model, spend_model, summary, options)
+
+
+@attrs.frozen
+class ClvOptions:
+    """The checked options of a model-based CLV (see :func:`clv_options`)."""
+
+    horizon: float
+    discount_rate: float
+    margin: float
+    step: float
+    steps: int
+
+
+def clv_options(*, horizon: float, discount_rate: float, margin: float, step: float) -> ClvOptions:
+    """Check the options of :func:`customer_lifetime_value`; the one place their rules live.
+
+    :func:`relmark.score` checks them here too, before it fits any model.
+    """
     length = as_scalar("horizon", horizon, low=0.0, low_open=True)
     rate = as_scalar("discount_rate", discount_rate, low=0.0)
     keep = as_scalar("margin", margin, low=0.0, high=1.0)
@@ -138,25 +162,29 @@ def customer_lifetime_value(
         why="each step is one pass of the model over all customers; use a longer `step`",
     )
     steps = math.ceil(length / period - 1e-12)
-    return _discounted_margin(
-        transaction_model, spend_model, summary, length, rate, keep, period, steps
-    )
+    return ClvOptions(horizon=length, discount_rate=rate, margin=keep, step=period, steps=steps)
 
 
-def _discounted_margin(
+def discounted_margin(
     transaction_model: PurchaseModel,
     spend_model: SpendModel | None,
     summary: CustomerSummary,
-    length: float,
-    rate: float,
-    keep: float,
-    period: float,
-    steps: int,
+    options: ClvOptions,
 ) -> FloatArray:
-    """Sum the discounted margin per period: the kernel of :func:`customer_lifetime_value`."""
+    """Sum the discounted margin per period: the kernel of :func:`customer_lifetime_value`.
+
+    Undiscounted, the sum telescopes to the expected purchases over the whole
+    horizon: one pass of the model instead of one per period.
+    """
     spend = 1.0 if spend_model is None else spend_model.expected_spend(summary)  # fails first
-    k = np.arange(1, steps + 1)
-    ends = np.minimum(k * period, length)
+    length, rate, keep = options.horizon, options.discount_rate, options.margin
+    if rate == 0.0:
+        undiscounted: FloatArray = (
+            keep * spend * transaction_model.expected_purchases(summary, length)
+        )
+        return undiscounted
+    k = np.arange(1, options.steps + 1)
+    ends = np.minimum(k * options.step, length)
     discount = np.exp(-k * math.log1p(rate))  # (1 + d)^-k, no overflow for long horizons
     total = np.zeros(len(summary))
     before = np.zeros(len(summary))

@@ -7,19 +7,23 @@ or estimate one with its ``fit`` classmethod.
 from relmark.models._fitting import FitInfo
 from relmark.models.beta_geo import BetaGeo
 from relmark.models.beta_geo_beta_binom import BetaGeoBetaBinom
+from relmark.models.common_mean_spend import CommonMeanSpend
 from relmark.models.contracts import ContractModel, PurchaseModel, SpendModel
 from relmark.models.gamma_gamma import GammaGamma
 from relmark.models.modified_beta_geo import ModifiedBetaGeo
+from relmark.models.nbd import NBD
 from relmark.models.pareto_nbd import ParetoNBD
 from relmark.models.shifted_beta_geo import ShiftedBetaGeo
 
 __all__ = [
     "BetaGeo",
     "BetaGeoBetaBinom",
+    "CommonMeanSpend",
     "ContractModel",
     "FitInfo",
     "GammaGamma",
     "ModifiedBetaGeo",
+    "NBD",
     "ParetoNBD",
     "PurchaseModel",
     "ShiftedBetaGeo",

@@ -33,7 +33,7 @@ from scipy.special import ndtri as _normal_quantile
 from threadpoolctl import ThreadpoolController
 
 from relmark._validation import FloatArray, as_positive, as_scalar, readonly
-from relmark.exceptions import ConvergenceError, ValidationError
+from relmark.exceptions import ConvergenceError, Limit, ValidationError
 
 __all__ = ["FitInfo", "NegLogLikelihood", "maximize_likelihood", "start_values"]
 
@@ -311,7 +311,7 @@ def maximize_likelihood(
         log_theta = np.asarray(result.x, dtype=np.float64)
         value, gradient = objective(log_theta)
         hessian = _hessian(objective, log_theta, gradient) / scale
-    problem = _problem(names, log_theta, value, gradient, hessian)
+    problem, unidentified = _problem(names, log_theta, value, gradient, hessian)
     if problem:
         where = ", ".join(f"{n}={t:.4g}" for n, t in zip(names, np.exp(log_theta), strict=True))
         cause = explain() if explain is not None else ""
@@ -322,6 +322,7 @@ def maximize_likelihood(
             + "What to do: check the summary's units and values, fit on more customers or a "
             "longer period, or use a model with fewer parameters.",
             params=dict(zip(names, map(float, np.exp(log_theta)), strict=True)),
+            unidentified=unidentified,
         )
     theta = np.exp(log_theta)
     log_covariance = np.linalg.inv(hessian)
@@ -363,31 +364,62 @@ def _problem(
     value: float,
     gradient: FloatArray,
     hessian: FloatArray,
-) -> str:
-    """Say why the point is not an interior maximum ("" when it is one).
+) -> tuple[str, dict[str, Limit | None]]:
+    """Say why the point is not an interior maximum ("" when it is one), and for programs.
 
     ``gradient`` is per customer and ``hessian`` is the total, both in
-    log-parameters.
+    log-parameters.  The mapping holds the parameters the text names as
+    unidentified, each with the limit it runs to (``None`` where it is flat
+    without heading anywhere); it is empty when the text names none.  Beyond
+    the cause, the text names every other parameter already beyond 1e6 or
+    1e-6: at a failed fit those are running off too (Gamma-Gamma's ``q``
+    beside a ``gamma`` at the bound, say).
     """
+    problem, named = _cause(names, log_theta, value, gradient, hessian)
+    if not problem:
+        return "", {}
+    running = {
+        name: limit
+        for name, u in zip(names, log_theta, strict=True)
+        if name not in named and (limit := _limit(u)) is not None
+    }
+    if running:
+        listed = " and ".join(f"{name} heading to {limit}" for name, limit in running.items())
+        problem += f", with {listed}"
+    return problem, {**named, **running}
+
+
+def _cause(
+    names: Sequence[str],
+    log_theta: FloatArray,
+    value: float,
+    gradient: FloatArray,
+    hessian: FloatArray,
+) -> tuple[str, dict[str, Limit | None]]:
+    """Return the cause for :func:`_problem`: parameters at the bound, a flat direction, a slope."""
     if not math.isfinite(value):
-        return "the log-likelihood is not finite where the optimiser stopped"
-    at_edge = [
-        f"{name} ran to {'infinity' if u > 0 else 'zero'}"
+        return "the log-likelihood is not finite where the optimiser stopped", {}
+    at_edge: dict[str, Limit | None] = {
+        name: "infinity" if u > 0 else "zero"
         for name, u in zip(names, log_theta, strict=True)
         if abs(u) > _LOG_BOUND - 1e-3
-    ]
+    }
     if at_edge:
-        return "; ".join(at_edge)
+        return "; ".join(f"{name} ran to {limit}" for name, limit in at_edge.items()), at_edge
     if not np.isfinite(hessian).all():
-        return "the information matrix is not finite"
+        return "the information matrix is not finite", {}
     eigenvalues, eigenvectors = np.linalg.eigh(hessian)
     weakest = int(np.argmin(eigenvalues))
     if eigenvalues[weakest] * _MAX_LOG_STDERR**2 <= 1.0:
         direction = eigenvectors[:, weakest]
-        involved = [
-            name + _heading(u)
+        flat = {
+            name: _limit(u)
             for name, u, c in zip(names, log_theta, direction, strict=True)
             if abs(c) > 0.3
+        }
+        involved = [
+            name + ("" if limit is None else f" (heading to {limit})")
+            for name, limit in flat.items()
         ]
         listed = (
             involved[0] if len(involved) == 1 else f"{', '.join(involved[:-1])} and {involved[-1]}"
@@ -398,14 +430,14 @@ def _problem(
             + ", which the data cannot pin down (the information matrix is "
             + ("singular" if eigenvalues[weakest] <= 0 else "nearly singular")
             + ")"
-        )
+        ), flat
     if float(np.abs(gradient).max()) > _GRADIENT_TOLERANCE:
-        return "the optimiser stopped where the gradient does not vanish"
-    return ""
+        return "the optimiser stopped where the gradient does not vanish", {}
+    return "", {}
 
 
-def _heading(log_value: float) -> str:
-    """Return " (heading to infinity)" or " (heading to zero)" for a far-out parameter."""
+def _limit(log_value: float) -> Limit | None:
+    """Return where a far-out parameter heads ("zero" or "infinity"), None if not far out."""
     if abs(log_value) < _FAR_OUT:
-        return ""
-    return f" (heading to {'infinity' if log_value > 0 else 'zero'})"
+        return None
+    return "infinity" if log_value > 0 else "zero"
