@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
+import pyarrow.csv as pv
 import pytest
 
 import relmark
@@ -58,10 +60,11 @@ def test_score_writes_one_row_per_customer(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "fitting the models" in done.stderr
+    assert "read 6,919 rows: 2,357 customers" in done.stderr
     assert "BG/NBD: r 0.2426 (s.e. 0.013), alpha 4.414" in done.stderr
-    assert "Gamma-Gamma: p " in done.stderr and "at an interior maximum" in done.stderr
+    assert "Gamma-Gamma: p " in done.stderr and "converged to an interior maximum" in done.stderr
     header, *lines = out.read_text().splitlines()
-    assert header.split(",")[:2] == ["customer_id", "frequency"]
+    assert header.split(",")[:2] == ['"customer_id"', '"frequency"']
     assert len(lines) == 2357
 
 
@@ -76,7 +79,10 @@ def test_score_rejects_bad_files_without_output(tmp_path: Path) -> None:
     assert "line 3, column 'value'" in done.stderr
     assert len(done.stderr.strip().splitlines()[-1]) > 0 and not out.exists()
     missing = run_score(str(source), "--customer-col", "id", "--date-col", "day", "--out", "x")
-    assert missing.returncode == 2 and "'id' (from --customer-col)" in missing.stderr
+    assert missing.returncode == 2
+    assert missing.stderr.splitlines()[-1].endswith(
+        "bad.csv: no column 'id' (customer) in the header; the columns are 'cid', 'day', 'value'"
+    )
 
 
 def test_score_on_the_cdnow_master_file_matches_the_api(shared_data: Path, tmp_path: Path) -> None:
@@ -98,6 +104,8 @@ def test_score_on_the_cdnow_master_file_matches_the_api(shared_data: Path, tmp_p
                 "date",
                 "--amount-col",
                 "dollar_value",
+                "--date-format",  # YYYYMMDD is read as a date only when asked
+                "%Y%m%d",
                 "--observation-end",
                 "1997-09-30",
                 "--horizon",
@@ -108,13 +116,16 @@ def test_score_on_the_cdnow_master_file_matches_the_api(shared_data: Path, tmp_p
         )
         == 0
     )
-    written = np.genfromtxt(out, delimiter=",", names=True, dtype=None, encoding="utf-8")
-    assert written.size == 23_570
+    written = pv.read_csv(
+        out, convert_options=pv.ConvertOptions(column_types={"customer_id": "string"})
+    ).to_pydict()
+    assert len(written["customer_id"]) == 23_570
     log = relmark.TransactionLog.from_arrays(
         table[:, 0], [f"{d[:4]}-{d[4:6]}-{d[6:]}" for d in table[:, 1]], table[:, 3].astype(float)
     )
     summary = log.summarize("1997-09-30", unit="W")
     model = relmark.BetaGeo.fit(summary)
+    assert written["customer_id"] == summary.customer_id.tolist()  # "00001" kept as it is
     np.testing.assert_allclose(written["probability_alive"], model.probability_alive(summary))
     np.testing.assert_allclose(
         written["expected_purchases"], model.expected_purchases(summary, 39.0), rtol=1e-9
@@ -192,7 +203,7 @@ def test_score_through_a_symlink_replaces_the_target_and_keeps_the_link(tmp_path
     link.symlink_to(target)
     assert score_to(source, str(link)).returncode == 0
     assert link.is_symlink() and link.resolve() == target.resolve()
-    assert target.read_text().startswith("customer_id,frequency")
+    assert target.read_text().startswith('"customer_id","frequency"')
 
 
 def test_score_writes_into_a_fifo_and_a_device_without_replacing_them(tmp_path: Path) -> None:
@@ -209,7 +220,7 @@ def test_score_writes_into_a_fifo_and_a_device_without_replacing_them(tmp_path: 
     assert score_to(source, str(fifo)).returncode == 0
     reader.join(timeout=60)
     assert stat.S_ISFIFO(fifo.stat().st_mode)
-    assert received and received[0].startswith("customer_id,frequency")
+    assert received and received[0].startswith('"customer_id","frequency"')
     assert score_to(source, "/dev/null").returncode == 0
     assert stat.S_ISCHR(Path("/dev/null").stat().st_mode)
 
@@ -218,7 +229,7 @@ def test_score_to_standard_output(tmp_path: Path) -> None:
     done = score_to(small_log(tmp_path), "-")
     assert done.returncode == 0
     header, *lines = done.stdout.splitlines()
-    assert header.startswith("customer_id,frequency") and len(lines) > 100
+    assert header.startswith('"customer_id","frequency"') and len(lines) > 100
 
 
 def test_new_files_get_the_umask_permissions(tmp_path: Path) -> None:
@@ -269,3 +280,230 @@ def test_ctrl_c_exits_130_quietly(
     assert code == 130 and not out.exists()
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1] == "relmark score: interrupted; nothing was written"
+
+
+def test_score_refuses_a_hard_link_to_its_input(tmp_path: Path) -> None:
+    import os
+
+    source = small_log(tmp_path)
+    before = source.read_bytes()
+    twin = tmp_path / "twin.csv"
+    os.link(source, twin)
+    done = score_to(source, str(twin))
+    assert done.returncode == 2 and "is the input file" in done.stderr.splitlines()[-1]
+    assert source.read_bytes() == before and twin.read_bytes() == before
+
+
+def test_score_writes_into_a_terminal_device(tmp_path: Path) -> None:
+    import os
+    import pty
+    import select
+    import stat
+
+    source = small_log(tmp_path)
+    controller, terminal = pty.openpty()  # both kept open until the run ends
+    device = os.ttyname(terminal)
+    received = bytearray()
+    try:
+        with subprocess.Popen(
+            [sys.executable, "-m", "relmark", "score", str(source), "--customer-col", "cid",
+             "--date-col", "day", "--out", device],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        ) as process:  # fmt: skip
+            while True:  # drain the terminal while the process writes (its buffer is small)
+                ready, _, _ = select.select([controller], [], [], 0.1)
+                if ready:
+                    received += os.read(controller, 65536)
+                elif process.poll() is not None:
+                    break
+            assert process.returncode == 0
+        assert stat.S_ISCHR(Path(device).stat().st_mode)  # still the device, not a file
+    finally:
+        os.close(terminal)
+        os.close(controller)
+    assert received.replace(b"\r\n", b"\n").startswith(b'"customer_id","frequency"')
+
+
+def test_ctrl_c_while_writing_leaves_the_old_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pyarrow.csv
+
+    out = tmp_path / "scores.csv"
+    out.write_text("old scores\n")
+
+    def interrupted(table: object, where: object, options: object = None) -> None:
+        where.write(b"customer_id,frequency\n1,")  # type: ignore[attr-defined]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pyarrow.csv, "write_csv", interrupted)
+    code = main(["score", str(small_log(tmp_path)), "--customer-col", "cid", "--date-col", "day",
+                 "--out", str(out)])  # fmt: skip
+    assert code == 130
+    assert out.read_text() == "old scores\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["purchases.csv", "scores.csv"]
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == "relmark score: interrupted; nothing was written"
+
+
+def test_a_real_sigint_exits_130_quietly(tmp_path: Path) -> None:
+    import os
+    import signal
+
+    source = small_log(tmp_path)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)  # nobody reads it: the run blocks opening it, until interrupted
+    with subprocess.Popen(
+        [sys.executable, "-m", "relmark", "score", str(source), "--customer-col", "cid",
+         "--date-col", "day", "--out", str(fifo)],
+        stderr=subprocess.PIPE, text=True,
+    ) as process:  # fmt: skip
+        assert process.stderr is not None
+        lines = []
+        for line in process.stderr:
+            lines.append(line)
+            if line.startswith("relmark: writing"):
+                break
+        process.send_signal(signal.SIGINT)
+        lines += process.stderr.readlines()
+        assert process.wait(timeout=60) == 130
+    assert lines[-1] == f"relmark score: interrupted; the output to {fifo} may be incomplete\n"
+    assert not any("Traceback" in line or "Warning" in line for line in lines)
+
+
+def test_score_writes_parquet_by_the_extension(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    source = small_log(tmp_path)
+    csv_out, parquet_out = tmp_path / "scores.csv", tmp_path / "scores.parquet"
+    assert score_to(source, str(csv_out)).returncode == 0
+    assert score_to(source, str(parquet_out)).returncode == 0
+    table = pq.read_table(parquet_out)
+    assert table.to_pydict() == pv.read_csv(csv_out).to_pydict()
+    assert table.schema.field("customer_id").type == "int64"
+    # and reads Parquet in
+    parquet_in = tmp_path / "purchases.parquet"
+    pq.write_table(pv.read_csv(source), parquet_in)
+    again = tmp_path / "again.parquet"
+    done = run_score(str(parquet_in), "--customer-col", "cid", "--date-col", "day",
+                     "--out", str(again))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert pq.read_table(again).equals(table)
+
+
+def test_score_reads_what_spreadsheets_and_european_systems_write(tmp_path: Path) -> None:
+    log = relmark.datasets.load_cdnow_sample()
+    assert log.amount is not None
+    stamps = log.timestamp.astype("datetime64[D]").astype(dt.date)
+    source = tmp_path / "export.csv"
+    with source.open("w", encoding="cp1252", newline="") as file:
+        file.write("Kunde\tDatum\tBetrag\tNotiz\n")
+        for customer, day, amount in zip(log.customer_id, stamps, log.amount, strict=True):
+            file.write(f'K{customer}\t{day:%d.%m.%Y}\t{amount}\t"Größe; €"\n')
+        file.write('K1\t03.02.1997\t-5.0\t"Rückgabe"\n')  # a refund
+    common = ["--customer-col", "Kunde", "--date-col", "Datum", "--amount-col", "Betrag",
+              "--observation-end", "1997-09-30", "--encoding", "cp1252"]  # fmt: skip
+    done = run_score(str(source), *common, "--out", str(tmp_path / "x.csv"))
+    assert done.returncode == 2 and "Datum" in done.stderr.splitlines()[-1]  # dates need a format
+    refund = run_score(str(source), *common, "--date-format", "%d.%m.%Y", "--out", "-")
+    assert refund.returncode == 2
+    assert refund.stderr.splitlines()[-1].startswith(
+        f"relmark score: error: {source}: line {len(log) + 2:,}, column 'Betrag'"
+    )
+    for policy in ("net", "drop"):
+        done = run_score(str(source), *common, "--date-format", "%d.%m.%Y", "--returns", policy,
+                         "--delimiter", "tab", "--out", "-")  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert len(done.stdout.splitlines()) == 2357 + 1
+
+
+@pytest.mark.parametrize(
+    ("args", "last_line"),
+    [
+        (["score"], "relmark score: error: the following arguments are required: transactions"),
+        (["score", "x.csv", "--customer-col", "c", "--date-col", "d", "--out", "o",
+          "--returns", "keep"], "relmark score: error: argument --returns: invalid choice"),
+        (["score", "missing.csv", "--customer-col", "c", "--date-col", "d", "--out", "o"],
+         "relmark score: error: [Errno 2] No such file or directory: 'missing.csv'"),
+        (["score", ".", "--customer-col", "c", "--date-col", "d", "--out", "o"],
+         "relmark score: error: .: not a regular file"),
+        (["score", "{data}", "--customer-col", "cid", "--date-col", "day",
+          "--out", "{tmp}/no/x.csv"],
+         "relmark score: error: [Errno 2] No such file or directory"),
+        (["score", "{data}", "--customer-col", "cid", "--date-col", "day", "--out", "-",
+          "--encoding", "klingon"], "relmark score: error: `encoding` must be a text encoding"),
+        (["score", "{data}", "--customer-col", "cid", "--date-col", "day", "--out", "-",
+          "--observation-end", "1990-01-01"], "relmark score: error: `observation_end`"),
+    ],
+)  # fmt: skip
+def test_every_error_is_one_line_with_exit_code_2(
+    tmp_path: Path, args: list[str], last_line: str
+) -> None:
+    data = small_log(tmp_path)
+    args = [a.replace("{data}", str(data)).replace("{tmp}", str(tmp_path)) for a in args]
+    done = subprocess.run([sys.executable, "-m", "relmark", *args], capture_output=True,
+                          text=True, cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 2
+    lines = done.stderr.splitlines()
+    assert lines[-1].startswith(last_line), lines
+    assert not any(line.startswith("relmark score: error:") for line in lines[:-1])
+    assert "Traceback" not in done.stderr and "Warning" not in done.stderr
+    assert done.stdout == ""
+
+
+def test_a_closed_output_pipe_is_one_line(tmp_path: Path) -> None:
+    source = small_log(tmp_path)
+    with subprocess.Popen(
+        [sys.executable, "-m", "relmark", "score", str(source), "--customer-col", "cid",
+         "--date-col", "day", "--out", "-"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    ) as process:  # fmt: skip
+        assert process.stdout is not None and process.stderr is not None
+        process.stdout.close()  # like ``| head -0``: the reader is gone before any row
+        err = process.stderr.read()
+        assert process.wait(timeout=60) == 2
+    assert err.splitlines()[-1] == (
+        "relmark score: error: the output pipe closed before all rows were written"
+    )
+    assert "Traceback" not in err and "Exception ignored" not in err
+
+
+def test_dev_stdout_is_written_where_it_stands_never_reopened(tmp_path: Path) -> None:
+    source = small_log(tmp_path)
+    log = tmp_path / "all-scores.csv"
+    log.write_text("earlier run\n")
+    with log.open("ab") as appended:  # like ``relmark score ... --out /dev/stdout >> file``
+        done = subprocess.run(
+            [sys.executable, "-m", "relmark", "score", str(source), "--customer-col", "cid",
+             "--date-col", "day", "--out", "/dev/stdout"],
+            stdout=appended, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    first, header, *rows = log.read_text().splitlines()
+    assert first == "earlier run" and header.startswith('"customer_id","frequency"')
+    piped = score_to(source, "/dev/stdout")  # a pipe: /proc/self/fd/1 names no file
+    assert piped.returncode == 0 and piped.stdout.splitlines() == [header, *rows]
+
+
+def test_score_uses_the_limits_when_nobody_leaves_and_spend_never_varies(tmp_path: Path) -> None:
+    # every customer keeps buying to the end at a steady, gamma-distributed rate, for the same
+    # amount each time: BG/NBD's dropout and Gamma-Gamma's heterogeneity run to their limits
+    rng = np.random.default_rng(20261202)
+    rows = []
+    for customer, rate in enumerate(rng.gamma(2.0, 0.05, size=400)):
+        start = int(rng.integers(0, 100))
+        days = start + np.flatnonzero(rng.random(365 - start) < rate)
+        rows += [f"c{customer},{dt.date(2024, 1, 1) + dt.timedelta(int(d))},20.00\n" for d in days]
+    source = write_csv(tmp_path / "steady.csv", "cid,day,value\n" + "".join(rows))
+    out = tmp_path / "scores.csv"
+    done = run_score(
+        str(source), "--customer-col", "cid", "--date-col", "day", "--amount-col", "value",
+        "--observation-end", "2024-12-30", "--out", str(out),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "NBD (no dropout): r " in done.stderr
+    assert "one common mean spend, 20 per transaction" in done.stderr
+    table = pv.read_csv(out)
+    assert np.all(table.column("probability_alive").to_numpy() == 1.0)
+    spend = table.column("expected_spend").to_numpy()
+    assert np.allclose(spend, 20.0, rtol=1e-12)

@@ -50,10 +50,14 @@ from relmark.economics import (
     subscriber_lifetime_value,
     unprofitable_relationships,
 )
+from relmark.economics.scores import Scores, score
 from relmark.exceptions import ConvergenceError, RelmarkError, ValidationError
+from relmark.io import read_transactions
 from relmark.models import (
+    NBD,
     BetaGeo,
     BetaGeoBetaBinom,
+    CommonMeanSpend,
     FitInfo,
     GammaGamma,
     ModifiedBetaGeo,
@@ -99,6 +103,7 @@ __all__ = [
     "CalibrationHoldout",
     "Channel",
     "Clustering",
+    "CommonMeanSpend",
     "ConvergenceError",
     "Customer",
     "CustomerProfitability",
@@ -112,6 +117,7 @@ __all__ = [
     "LoyaltyProgram",
     "LoyaltyProgramValue",
     "ModifiedBetaGeo",
+    "NBD",
     "Office",
     "ParetoNBD",
     "PointsBalance",
@@ -122,6 +128,7 @@ __all__ = [
     "Rule",
     "STAGES",
     "Score",
+    "Scores",
     "Segment",
     "SegmentProfile",
     "ShiftedBetaGeo",
@@ -159,11 +166,13 @@ __all__ = [
     "points_balance",
     "points_liability",
     "qualifying_totals",
+    "read_transactions",
     "retention_campaign",
     "retention_lift_value",
     "reward_cost_rate",
     "rfm_scores",
     "rfm_segments",
+    "score",
     "segment_profile",
     "subscriber_lifetime_value",
     "unprofitable_relationships",

@@ -7,6 +7,7 @@ import os
 import sys
 import warnings
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 import numpy as np
 
@@ -19,9 +20,11 @@ from relmark.datasets import (
     load_cdnow_sample,
 )
 from relmark.economics import customer_lifetime_value, retention_campaign, retention_lift_value
+from relmark.economics.scores import score as score_customers
 from relmark.exceptions import RelmarkError, ValidationError
 from relmark.io import read_transactions, write_columns
-from relmark.models import BetaGeo, GammaGamma, ShiftedBetaGeo
+from relmark.models import NBD, BetaGeo, CommonMeanSpend, GammaGamma, ShiftedBetaGeo
+from relmark.models.contracts import PurchaseModel, SpendModel
 from relmark.scoring import rfm_scores
 from relmark.segmentation import gini, rfm_segments, segment_profile, value_tiers
 
@@ -210,7 +213,10 @@ def scored_columns(
     margin: float = 1.0,
     report: Callable[[str], None] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Fit BG/NBD (and Gamma-Gamma with amounts) and score every customer.
+    """Fit BG/NBD (and Gamma-Gamma with amounts); score every customer by :func:`relmark.score`.
+
+    A model the data cannot identify is replaced by its well-defined limit
+    (``unidentified="limit"``): the report says so.
 
     Parameters
     ----------
@@ -240,46 +246,82 @@ def scored_columns(
     >>> len(columns["probability_alive"]), list(columns)[-3:]
     (2357, ['monetary_value', 'expected_spend', 'clv'])
     """
-    purchases = BetaGeo.fit(summary)
+    spend_model = (
+        GammaGamma
+        if summary.monetary_value is not None and np.any(summary.monetary_value > 0)
+        else None
+    )
+    # a file the models cannot identify (nobody leaves, spend never varies) is scored with
+    # the models' well-defined limits, and the report says so, instead of failing
+    scores = score_customers(
+        summary,
+        BetaGeo,
+        spend_model,
+        horizon=horizon,
+        discount_rate=discount_rate,
+        margin=margin,
+        unidentified="limit",
+    )
     if report is not None:
-        report(_fitted("BG/NBD", purchases))
-    scores = rfm_scores(summary)
+        report(_fitted(scores.purchase_model))
+        if scores.spend_model is not None:
+            report(_fitted(scores.spend_model))
+        for note in scores.notes:
+            report(note)
+    rfm = rfm_scores(summary)
     columns: dict[str, np.ndarray] = {
         "customer_id": np.asarray(summary.customer_id),
         "frequency": summary.frequency,
         "recency": summary.recency,
         "T": summary.T,
-        "probability_alive": purchases.probability_alive(summary),
-        "expected_purchases": purchases.expected_purchases(summary, horizon),
-        "recency_score": scores.recency_score,
-        "frequency_score": scores.frequency_score,
-        "monetary_score": scores.monetary_score,
-        "segment": rfm_segments(scores),
+        "probability_alive": scores.probability_alive,
+        "expected_purchases": scores.expected_purchases,
+        "recency_score": rfm.recency_score,
+        "frequency_score": rfm.frequency_score,
+        "monetary_score": rfm.monetary_score,
+        "segment": rfm_segments(rfm),
     }
-    if summary.monetary_value is not None and np.any(summary.monetary_value > 0):
-        # Gamma-Gamma's likelihood needs positive spend; zero-spend repeat buyers
-        # are scored (their mean shrinks towards the population) but not fitted on.
-        spend = GammaGamma.fit(summary.subset(summary.monetary_value > 0))
-        if report is not None:
-            report(_fitted("Gamma-Gamma", spend))
+    if scores.expected_spend is not None and scores.clv is not None:
+        assert summary.monetary_value is not None
         columns["monetary_value"] = summary.monetary_value
-        columns["expected_spend"] = spend.expected_spend(summary)
-        columns["clv"] = customer_lifetime_value(
-            purchases, spend, summary, horizon=horizon, discount_rate=discount_rate, margin=margin
-        )
+        columns["expected_spend"] = scores.expected_spend
+        columns["clv"] = scores.clv
     return columns
 
 
-def _fitted(name: str, model: BetaGeo | GammaGamma) -> str:
-    """One line for the report: the estimates with their standard errors."""
+_NAMES = {
+    "BetaGeo": "BG/NBD",
+    "GammaGamma": "Gamma-Gamma",
+    "NBD": "NBD (no dropout)",
+    "CommonMeanSpend": "Spend",
+}
+
+
+def _fitted(model: PurchaseModel | SpendModel) -> str:
+    """One line for the report: the estimates with their standard errors, and convergence."""
+    name = _NAMES.get(type(model).__name__, type(model).__name__)
+    if isinstance(model, CommonMeanSpend):  # a closed form: no likelihood was maximised
+        return f"{name}: one common mean spend, {model.mean:,.4g} per transaction"
+    assert isinstance(model, BetaGeo | NBD | GammaGamma)  # what relmark.score fitted here
     info = model.fit_info
-    assert info is not None
+    assert info is not None  # a fitted model has one: a fit that does not converge raises
     estimates = ", ".join(
         f"{key} {value:.4g} (s.e. {info.stderr[key]:.2g})" for key, value in model.params.items()
     )
     return (
-        f"{name}: {estimates}; log-likelihood {info.log_likelihood:,.1f} at an interior "
-        f"maximum ({info.iterations} iterations)"
+        f"{name}: {estimates}; log-likelihood {info.log_likelihood:,.1f}; converged to an "
+        f"interior maximum in {info.iterations} iterations"
+    )
+
+
+def _score_customers(summary: CustomerSummary, args: argparse.Namespace) -> dict[str, np.ndarray]:
+    """Fit the models and score every customer: the one place the command line does it."""
+    return scored_columns(
+        summary,
+        horizon=args.horizon,
+        discount_rate=args.discount_rate,
+        margin=args.margin,
+        report=_progress,
     )
 
 
@@ -289,25 +331,24 @@ def score(args: argparse.Namespace) -> None:
     _progress(f"reading {args.transactions}")
     log = read_transactions(
         args.transactions,
-        customer_col=args.customer_col,
-        date_col=args.date_col,
-        amount_col=args.amount_col,
+        customer=args.customer_col,
+        timestamp=args.date_col,
+        amount=args.amount_col,
+        delimiter=args.delimiter,
+        encoding=args.encoding,
+        date_format=args.date_format,
+        returns=args.returns,
     )
     summary = log.summarize(args.observation_end, unit=args.unit)
-    _progress(f"{len(log):,} purchases by {len(summary):,} customers; fitting the models")
-    columns = scored_columns(
-        summary,
-        horizon=args.horizon,
-        discount_rate=args.discount_rate,
-        margin=args.margin,
-        report=_progress,
-    )
+    _progress(f"read {len(log):,} rows: {len(summary):,} customers; fitting the models")
+    columns = _score_customers(summary, args)
+    _progress(f"writing {len(summary):,} scored customers to {args.out}")
     write_columns(args.out, columns)
-    _progress(f"wrote {len(summary):,} scored customers to {args.out}")
+    _progress("done")
 
 
 def _refuse_to_overwrite_input(source: str, out: str) -> None:
-    """Raise if ``out`` is ``source`` itself, by name, link or hard link."""
+    """Raise if ``out`` is ``source`` itself, by name, symbolic link or hard link."""
     if out == "-" or not os.path.exists(out):
         return
     if os.path.exists(source) and os.path.samefile(source, out):
@@ -315,6 +356,117 @@ def _refuse_to_overwrite_input(source: str, out: str) -> None:
             f"--out {out!r} is the input file {source!r}; writing the scores there would "
             "destroy the purchases: choose another file"
         )
+
+
+def _delimiter(text: str) -> str:
+    """Read ``--delimiter``: one character, or ``tab`` (or a backslash and t) for a tab."""
+    return "\t" if text in ("\\t", "tab", "TAB") else text
+
+
+class _UsageError(Exception):
+    """Bad command-line usage: reported in one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (argparse prints the usage too)."""
+
+    def error(self, message: str) -> NoReturn:
+        """Raise the message for :func:`main` to print in one line."""
+        raise _UsageError(f"{self.prog}: error: {message} (see {self.prog} --help)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="relmark", description="Relationship-marketing models from the command line."
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("demo", help="run the full pipeline on the embedded CDNOW sample")
+    scoring = commands.add_parser(
+        "score",
+        help="fit the models to a file of purchases and write per-customer scores",
+        description="Fit BG/NBD (and Gamma-Gamma when amounts are given) to a CSV or Parquet "
+        "file of purchases and write one scored row per customer, as CSV or Parquet (by the "
+        "extension of --out). Dates are ISO-8601 unless --date-format says otherwise.",
+    )
+    scoring.add_argument(
+        "transactions", help="CSV file with a header line, or Parquet (.parquet, .pq)"
+    )
+    scoring.add_argument("--customer-col", required=True, help="column of customer ids")
+    scoring.add_argument("--date-col", required=True, help="column of purchase dates")
+    scoring.add_argument("--amount-col", help="column of purchase amounts (optional)")
+    scoring.add_argument(
+        "--delimiter", type=_delimiter, help="CSV delimiter, or tab (default: sniffed)"
+    )
+    scoring.add_argument(
+        "--encoding", help="CSV text encoding, e.g. cp1252 (default: by byte-order mark, UTF-8)"
+    )
+    scoring.add_argument(
+        "--date-format", help="strftime format of the dates, e.g. %%d.%%m.%%Y (default ISO-8601)"
+    )
+    scoring.add_argument(
+        "--returns",
+        choices=("error", "net", "drop"),
+        default="error",
+        help="negative amounts (refunds): refuse them, net them within their purchase period, "
+        "or drop them (default error)",
+    )
+    scoring.add_argument("--observation-end", help="end of observation (default: last purchase)")
+    scoring.add_argument("--unit", default="W", help="time unit: D or W (default W)")
+    scoring.add_argument(
+        "--horizon", type=float, default=52.0, help="prediction horizon in --unit (default 52)"
+    )
+    scoring.add_argument(
+        "--discount-rate", type=float, default=0.0, help="CLV discount rate per --unit (default 0)"
+    )
+    scoring.add_argument("--margin", type=float, default=1.0, help="CLV margin share (default 1)")
+    scoring.add_argument(
+        "--out",
+        required=True,
+        help="output file: Parquet for .parquet/.pq, CSV otherwise; - for CSV on standard output",
+    )
+    return parser
+
+
+def _run_score(args: argparse.Namespace) -> int:
+    """Run ``score``; every failure is one line on standard error, never a traceback."""
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")  # the report says what matters, not numpy
+            score(args)
+    except KeyboardInterrupt:
+        print(f"relmark score: interrupted; {_left_behind(args.out)}", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # the reader of standard output went away (``| head``): say so once, and keep
+        # Python from complaining again when it flushes standard output at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print("relmark score: error: the output pipe closed before all rows were written",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    except (RelmarkError, OSError) as error:
+        print(f"relmark score: error: {_one_line(error)}", file=sys.stderr)
+        return 2
+    except Exception as error:  # a bug: still one line, naming it for the report
+        print(
+            f"relmark score: error: unexpected {type(error).__name__}: {_one_line(error)} "
+            "(please report this)",
+            file=sys.stderr,
+        )
+        return 2
+    return 0
+
+
+def _left_behind(out: str) -> str:
+    """Say what an interrupted run left: a regular file is replaced whole or not at all."""
+    streamed = out == "-" or out.startswith(("/dev/", "/proc/"))  # written where it stands
+    if streamed or (os.path.exists(out) and not os.path.isfile(out)):
+        return f"the output to {out} may be incomplete"
+    return "nothing was written"
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -328,7 +480,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success, 2 on bad usage or input.
+        0 on success, 2 on bad usage or input (one line on standard error),
+        130 when interrupted.
 
     Examples
     --------
@@ -337,33 +490,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     relmark ...
     0
     """
-    parser = argparse.ArgumentParser(
-        prog="relmark", description="Relationship-marketing models from the command line."
-    )
-    parser.add_argument("--version", action="store_true", help="print the version and exit")
-    commands = parser.add_subparsers(dest="command")
-    commands.add_parser("demo", help="run the full pipeline on the embedded CDNOW sample")
-    scoring = commands.add_parser(
-        "score",
-        help="fit the models to a CSV of purchases and write per-customer scores",
-        description="Fit BG/NBD (and Gamma-Gamma when amounts are given) to a CSV file of "
-        "purchases and write one scored row per customer. Dates are ISO-8601 or YYYYMMDD.",
-    )
-    scoring.add_argument("transactions", help="CSV file of purchases with a header line")
-    scoring.add_argument("--customer-col", required=True, help="column of customer ids")
-    scoring.add_argument("--date-col", required=True, help="column of purchase dates")
-    scoring.add_argument("--amount-col", help="column of purchase amounts (optional)")
-    scoring.add_argument("--observation-end", help="end of observation (default: last purchase)")
-    scoring.add_argument("--unit", default="W", help="time unit: D or W (default W)")
-    scoring.add_argument(
-        "--horizon", type=float, default=52.0, help="prediction horizon in --unit (default 52)"
-    )
-    scoring.add_argument(
-        "--discount-rate", type=float, default=0.0, help="CLV discount rate per --unit (default 0)"
-    )
-    scoring.add_argument("--margin", type=float, default=1.0, help="CLV margin share (default 1)")
-    scoring.add_argument("--out", required=True, help="output CSV file, or - for standard output")
-    args = parser.parse_args(argv)
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except _UsageError as error:
+        print(error, file=sys.stderr)
+        return 2
     if args.version:
         print(f"relmark {__version__}")
         return 0
@@ -371,17 +503,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write(demo())
         return 0
     if args.command == "score":
-        try:
-            with warnings.catch_warnings(), np.errstate(all="ignore"):
-                warnings.simplefilter("ignore")  # the report says what matters, not numpy
-                score(args)
-        except KeyboardInterrupt:
-            print("relmark score: interrupted; nothing was written", file=sys.stderr)
-            return 130
-        except (RelmarkError, OSError) as error:
-            print(f"relmark score: error: {error}", file=sys.stderr)
-            return 2
-        return 0
+        return _run_score(args)
     parser.print_help()
     return 2
 

@@ -4,7 +4,8 @@ Nothing here is imported by ``import relmark``; importing this module imports
 ``dask.dataframe``.  The pipeline mirrors the single-machine one:
 
 - :func:`summarize`: transactions (a Dask DataFrame) to a distributed
-  customer summary, with Dask's own group-by;
+  customer summary: Dask's own group-bys feeding relmark's one summary
+  kernel (:mod:`relmark.data.periods`, :class:`relmark.data.PeriodGrid`);
 - :func:`compress`: the distinct summary rows with their counts, reduced on
   the cluster; only this small table comes back, as a local
   :class:`~relmark.CustomerSummary` with weights (the sufficient statistics
@@ -13,10 +14,12 @@ Nothing here is imported by ``import relmark``; importing this module imports
 - :func:`score`: predictions for every customer with ``map_partitions``, a
   Dask DataFrame that can be written with ``to_parquet``.
 
-The definitions are those of :meth:`relmark.TransactionLog.summarize`:
-purchases in the same period are one transaction, ``frequency`` counts the
-transactions after the first, ``recency`` and ``T`` are measured from the
-first one, and ``monetary_value`` is the mean value of the repeat ones.
+The definitions are those of :meth:`relmark.TransactionLog.summarize`, by
+construction (the same public kernel, no private reach-ins): purchases in the
+same period are one transaction, refunds net within their period,
+``frequency`` counts the transactions after the first, ``recency`` and ``T``
+are measured from the first one, and ``monetary_value`` is the mean value of
+the repeat ones.
 """
 
 from __future__ import annotations
@@ -27,9 +30,13 @@ import dask.dataframe as dd
 import numpy as np
 import pandas as pd
 
-from relmark._validation import as_model, as_scalar, readonly
+from relmark._validation import as_choice, readonly
+from relmark.data.periods import CustomerPeriods, finish_summary, is_purchase_period
 from relmark.data.summary import CustomerSummary
-from relmark.data.transactions import TransactionLog
+from relmark.data.timeaxis import PeriodGrid, as_instant
+from relmark.data.transactions import RETURNS, TransactionLog
+from relmark.economics.scores import Scores
+from relmark.economics.scores import score as score_customers
 from relmark.exceptions import ValidationError
 from relmark.models.contracts import PurchaseModel, SpendModel
 
@@ -38,36 +45,77 @@ __all__ = ["compress", "fit", "score", "summarize"]
 _SUMMARY_COLUMNS = ("frequency", "recency", "T")
 
 
-def _template(calendar: bool, unit: str | None) -> TransactionLog:
-    """Return an empty log with the right kind of timestamps, to reuse its time rules."""
-    if calendar:
-        return TransactionLog.from_arrays(np.zeros(0, np.int64), np.zeros(0, "datetime64[us]"))
-    return TransactionLog.from_arrays(np.zeros(0, np.int64), np.zeros(0), unit=unit)
+class _Reading:
+    """How every partition is read and put on the grid: the options of one ``summarize``."""
+
+    def __init__(
+        self,
+        names: dict[str, str],
+        grid: PeriodGrid,
+        end: np.datetime64 | float,
+        unit: str | None,
+        date_format: str | None,
+        returns: str,
+    ) -> None:
+        self.names, self.grid, self.end = names, grid, end
+        self.unit, self.date_format, self.returns = unit, date_format, returns
+
+    def purchases(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Check one partition (the rules of ``TransactionLog.from_frame``) and tick its rows."""
+        log = TransactionLog.from_frame(
+            frame,
+            customer_id=self.names["customer_id"],
+            timestamp=self.names["timestamp"],
+            amount=self.names.get("amount"),
+            unit=None if self.grid.calendar else self.unit,
+            date_format=self.date_format,
+            returns=self.returns,
+        )
+        if log.is_calendar != self.grid.calendar:
+            kind = "calendar times" if log.is_calendar else "numbers"
+            raise ValidationError(
+                f"`timestamp` holds {kind} in a partition, unlike the column's type "
+                f"({'calendar' if self.grid.calendar else 'numeric'})",
+                argument="timestamp",
+            )
+        kept = np.less_equal(log.timestamp, self.end)
+        amount = log.amount[kept] if log.amount is not None else np.zeros(int(kept.sum()))
+        rows: pd.DataFrame = pd.DataFrame(
+            {
+                "customer_id": log.customer_id[kept],
+                "period": self.grid.ticks(log.timestamp[kept]),
+                "value": amount,
+                "refund": amount < 0,
+            }
+        )
+        return rows
+
+    def finish(self, frame: pd.DataFrame, monetary: bool) -> pd.DataFrame:
+        """Turn one partition of per-customer aggregates into summary rows (the kernel's end)."""
+        periods = CustomerPeriods(
+            count=frame["count"].to_numpy(np.float64),
+            first=frame["first"].to_numpy(),
+            last=frame["last"].to_numpy(),
+            total=frame["total"].to_numpy(np.float64) if monetary else None,
+            first_value=frame["value"].to_numpy(np.float64) if monetary else None,
+        )
+        summary = finish_summary(
+            frame["customer_id"].to_numpy(), periods, grid=self.grid, observation_end=self.end
+        )
+        columns: dict[str, Any] = {name: getattr(summary, name) for name in _SUMMARY_COLUMNS}
+        if monetary:
+            columns["monetary_value"] = summary.monetary_value
+        assert summary.customer_id is not None  # finish_summary keeps the ids
+        index = pd.Index(summary.customer_id, name="customer_id")
+        rows: pd.DataFrame = pd.DataFrame(columns, index=index)
+        return rows
 
 
-def _transactions_partition(
-    frame: pd.DataFrame,
-    customer_id: str,
-    timestamp: str,
-    amount: str | None,
-    end: Any,
-    period: str | float | None,
-    unit: str | None,
-) -> pd.DataFrame:
-    """Validate one partition and give each purchase its period on the log's tick grid."""
-    log = TransactionLog.from_arrays(
-        frame[customer_id].to_numpy(),
-        frame[timestamp].to_numpy(),
-        None if amount is None else frame[amount].to_numpy(),
-        unit=None if frame[timestamp].dtype.kind == "M" else unit,
-    )
-    kept = log.timestamp <= end
-    ticks, _ = log._period_times(period)
-    value = log.amount[kept] if log.amount is not None else np.zeros(int(kept.sum()))
-    periods: pd.DataFrame = pd.DataFrame(
-        {"customer_id": log.customer_id[kept], "period": ticks[kept], "value": value}
-    )
-    return periods
+def _purchase_periods(frame: pd.DataFrame) -> pd.DataFrame:
+    """Keep the (customer, period) transactions that count as purchases: the refund rule."""
+    counted = is_purchase_period(frame["value"].to_numpy(), frame["refund"].to_numpy())
+    kept: pd.DataFrame = frame.loc[counted, ["customer_id", "period", "value"]]
+    return kept
 
 
 def _flatten(frame: pd.DataFrame) -> pd.DataFrame:
@@ -79,27 +127,14 @@ def _flatten(frame: pd.DataFrame) -> pd.DataFrame:
     return flattened
 
 
-def _finish_partition(
-    frame: pd.DataFrame, tick: float, factor: float, end_time: float, monetary: bool
-) -> pd.DataFrame:
-    """Turn per-customer first/last period, counts and values into the summary columns."""
-    first = frame["first"].to_numpy().astype(np.float64)
-    last = frame["last"].to_numpy().astype(np.float64)
-    frequency = frame["count"].to_numpy().astype(np.float64) - 1
-    T = (end_time - first * tick) * factor
-    columns: dict[str, Any] = {
-        "frequency": frequency,
-        "recency": np.minimum((last - first) * (tick * factor), T),  # as TransactionLog.summarize
-        "T": T,
-    }
-    if monetary:
-        repeat_value = frame["total"].to_numpy(np.float64) - frame["value"].to_numpy(np.float64)
-        columns["monetary_value"] = np.divide(
-            repeat_value, frequency, out=np.zeros_like(repeat_value), where=frequency > 0
-        )
-    index = pd.Index(frame["customer_id"].to_numpy(), name="customer_id")
-    summary: pd.DataFrame = pd.DataFrame(columns, index=index)
-    return summary
+def _is_calendar(ddf: Any, timestamp: str, date_format: str | None) -> bool:
+    """Whether a column holds calendar times: datetimes, dates, text, or numbers with a layout."""
+    dtype = ddf._meta[timestamp].dtype
+    if dtype.kind in "iuf":
+        return date_format is not None
+    if dtype.kind in "MOUS" or isinstance(dtype, pd.StringDtype) or "date" in str(dtype):
+        return True
+    raise TypeError(f"`timestamp` must hold timestamps, got dtype {dtype}")
 
 
 def summarize(
@@ -109,62 +144,82 @@ def summarize(
     timestamp: str,
     amount: str | None = None,
     observation_end: object,
-    unit: str | None = "D",
+    unit: str | None = None,
     period: str | float | None = "D",
+    date_format: str | None = None,
+    returns: str = "error",
 ) -> Any:
     r"""Build the customer summary of a Dask DataFrame of transactions, on the cluster.
+
+    The same summary as ``TransactionLog.from_frame(frame, ...).summarize(...)``
+    with the same options: each partition is read and checked by
+    :meth:`relmark.TransactionLog.from_frame`, put on the same
+    :class:`relmark.data.PeriodGrid`, grouped on the cluster, and finished by
+    the same :func:`relmark.data.finish_summary`.
 
     Parameters
     ----------
     ddf : dask.dataframe.DataFrame
-        One row per purchase, in any order and partitioning.
+        One row per purchase (or refund), in any order and partitioning.
     customer_id, timestamp : str
-        Column names of the customer and the purchase time.  Calendar times
-        (a datetime column) or plain numbers already in ``unit``.
+        Column names of the customer and the purchase time: calendar times
+        (datetimes, dates, text: strict ISO-8601 or ``date_format``) or plain
+        numbers already in ``unit``.
     amount : str, optional
         Column name of the purchase value (gives ``monetary_value``).
     observation_end : datetime-like or float
-        End of observation, inclusive; later purchases are ignored.
-    unit : str, default "D"
+        End of observation, inclusive; later purchases are ignored.  Text is
+        ISO-8601 or, failing that, ``date_format``.
+    unit : str, optional
         Unit of ``recency`` and ``T`` (``"s"``, ``"min"``, ``"h"``, ``"D"``,
-        ``"W"``); for numeric timestamps, also their unit.
+        ``"W"``, ``"M"``); default ``"D"`` for calendar times.  For numeric
+        timestamps, also their unit (declaring them numbers, as in
+        :meth:`~relmark.TransactionLog.from_arrays`).
     period : str or float or None, default "D"
         Merging period, as in :meth:`relmark.TransactionLog.summarize`.
+    date_format : str, optional
+        strftime layout of text (or integer) timestamps.
+    returns : {"error", "net", "drop"}, default "error"
+        Negative amounts, as in :meth:`~relmark.TransactionLog.from_arrays`.
 
     Returns
     -------
     dask.dataframe.DataFrame
         Indexed by customer id (name: ``customer_id``), columns
         ``frequency``, ``recency``, ``T`` and, with ``amount``,
-        ``monetary_value``; one row per customer who bought by
+        ``monetary_value``; one row per customer with a purchase period by
         ``observation_end``, in no particular order.
 
     Raises
     ------
     ValidationError
-        For a missing column or bad ``observation_end``, ``unit`` or
-        ``period``; bad values inside partitions raise when computed.
+        For a missing column or bad ``observation_end``, ``unit``,
+        ``period`` or ``returns``; bad values inside partitions raise when
+        computed (each partition is checked on its own: the far-value rule
+        of :func:`relmark.data.as_times` within the partition).
     TypeError
-        If ``ddf`` is not a Dask DataFrame.
+        If ``ddf`` is not a Dask DataFrame, or a column holds no timestamps.
 
     Notes
     -----
-    Three group-by reductions run on the cluster: purchases to distinct
-    (customer, period) transactions with their summed value; transactions
-    to each customer's first and last period, count and total value; and,
-    after a merge with the first period, the value of the first
-    transaction.  Then, with tick :math:`\Delta` (the period length) and
-    :math:`f` the factor to ``unit``,
+    Per partition, each purchase gets its period tick; then three group-by
+    reductions run on the cluster: purchases to distinct (customer, period)
+    transactions with their net value and whether they hold a refund (then
+    :func:`relmark.data.is_purchase_period` drops the cancelled ones);
+    transactions to each customer's first and last period, count and total
+    value; and, after a merge with the first period, the value of the first
+    transaction.  :func:`relmark.data.finish_summary` then gives, with
+    period starts :math:`s`, end :math:`e` and unit length :math:`u`,
 
     .. math::
 
-        x = n - 1,\quad t_x = (p_{last} - p_{first})\,\Delta f,\quad
-        T = (t_{end} - p_{first}\Delta) f,\quad m = (v_{total} - v_{first}) / x.
+        x = n - 1,\quad t_x = (s_{last} - s_{first}) / u,\quad
+        T = (e - s_{first}) / u,\quad m = (v_{total} - v_{first}) / x.
 
-    The float operations are those of the single-machine path, so the
-    results are equal; ``monetary_value`` is equal up to the rounding of
-    sums taken in a different order (bit for bit when the amounts sum
-    exactly, e.g. whole currency units).
+    Counts and times are equal to the single-machine path's;
+    ``monetary_value`` is equal up to the rounding of sums taken in a
+    different order (bit for bit when the amounts sum exactly, e.g. whole
+    currency units).
 
     Examples
     --------
@@ -173,24 +228,25 @@ def summarize(
     >>> import pandas as pd
     >>> import relmark.dask
     >>> frame = pd.DataFrame({
-    ...     "who": [1, 1, 2, 1],
-    ...     "when": pd.to_datetime(["2024-01-01", "2024-01-08", "2024-01-03", "2024-01-08"]),
-    ...     "spend": [10.0, 4.0, 8.0, 2.0],
+    ...     "who": [1, 1, 2, 1, 2],
+    ...     "when": ["2024-01-01", "2024-01-08", "2024-01-03", "2024-01-08", "2024-01-10"],
+    ...     "spend": [10.0, 4.0, 8.0, 2.0, -8.0],
     ... })
     >>> purchases = dd.from_pandas(frame, npartitions=2)
     >>> summary = relmark.dask.summarize(
     ...     purchases, customer_id="who", timestamp="when", amount="spend",
-    ...     observation_end="2024-01-15",
+    ...     observation_end="2024-01-15", returns="net",
     ... )
     >>> with dask.config.set(scheduler="synchronous"):
     ...     print(summary.compute().sort_index())
-              frequency  recency     T  monetary_value
+                 frequency  recency     T  monetary_value
     customer_id
-    1                1.0      7.0  14.0             6.0
-    2                0.0      0.0  12.0             0.0
+    1                  1.0      7.0  14.0             6.0
+    2                  0.0      0.0  12.0             0.0
     """
     if not isinstance(ddf, dd.DataFrame):
         raise TypeError(f"`ddf` must be a dask DataFrame, got {type(ddf).__name__}")
+    policy = as_choice("returns", returns, RETURNS)
     names = {"customer_id": customer_id, "timestamp": timestamp}
     if amount is not None:
         names["amount"] = amount
@@ -198,40 +254,32 @@ def summarize(
     for argument, name in names.items():
         if name not in columns:
             raise ValidationError(
-                f"`{argument}` column {name!r} is not in the frame; columns are {columns}"
+                f"`{argument}` column {name!r} is not in the frame; columns are {columns}",
+                argument=argument,
             )
-    calendar = ddf[timestamp].dtype.kind == "M"
-    template = _template(calendar, unit)
-    end = template._instant("observation_end", observation_end, default_last=False)
-    _, factor = template._resolve_unit(unit)
-    _, tick = template._period_times(period)
-    end_time = template._log_time(end)
-    id_meta = ddf._meta[customer_id].to_numpy()
-    period_dtype = np.int64 if calendar else np.float64
-    meta = pd.DataFrame(
-        {
-            "customer_id": pd.Series(id_meta, dtype=id_meta.dtype),
-            "period": pd.Series([], dtype=period_dtype),
-            "value": pd.Series([], dtype=np.float64),
-        }
+    calendar = _is_calendar(ddf, timestamp, date_format)
+    grid = PeriodGrid(
+        calendar=calendar, period=period, unit=unit, log_unit=None if calendar else unit
     )
-    purchases = ddf[list(names.values())].map_partitions(
-        _transactions_partition,
-        customer_id,
-        timestamp,
-        amount,
-        end,
-        period,
-        unit,
-        meta=meta,
+    end = as_instant(
+        observation_end, name="observation_end", calendar=calendar, date_format=date_format
     )
+    reading = _Reading(names, grid, end, unit, date_format, policy)
+    subset = ddf[list(names.values())]
+    meta = reading.purchases(subset._meta)  # an empty partition, read by the same code
+    purchases = subset.map_partitions(reading.purchases, meta=meta)
     split = max(int(ddf.npartitions), 1)
     transactions = (
-        purchases.groupby(["customer_id", "period"])["value"].sum(split_out=split).reset_index()
+        purchases.groupby(["customer_id", "period"])
+        .agg({"value": "sum", "refund": "max"}, split_out=split)
+        .reset_index()
+    )
+    counted = transactions.map_partitions(
+        _purchase_periods, meta=meta[["customer_id", "period", "value"]]
     )
     # Plain (not named) aggregations, flattened inside the partitions: renaming the
     # columns with Dask after a split_out group-by trips dask-expr's partition mapping.
-    per_customer = transactions.groupby("customer_id").agg(
+    per_customer = counted.groupby("customer_id").agg(
         {"period": ["min", "max", "count"], "value": "sum"}, split_out=split
     )
     flat_meta = pd.DataFrame(
@@ -246,7 +294,7 @@ def summarize(
     per_customer = per_customer.map_partitions(_flatten, meta=flat_meta)
     monetary = amount is not None
     if monetary:
-        firsts = transactions.merge(
+        firsts = counted.merge(
             per_customer[["customer_id", "first"]], on="customer_id", how="inner"
         )
         first_value = (
@@ -256,14 +304,9 @@ def summarize(
             .reset_index()
         )
         per_customer = per_customer.merge(first_value, on="customer_id", how="left")
-    out_meta = pd.DataFrame(
-        {name: pd.Series([], dtype=np.float64) for name in _SUMMARY_COLUMNS}
-        | ({"monetary_value": pd.Series([], dtype=np.float64)} if monetary else {}),
-        index=pd.Index(id_meta, name="customer_id"),
-    )
-    return per_customer.map_partitions(
-        _finish_partition, tick, factor, end_time, monetary, meta=out_meta
-    )
+    empty = flat_meta.assign(value=meta["value"]) if monetary else flat_meta
+    out_meta = reading.finish(empty, monetary)
+    return per_customer.map_partitions(reading.finish, monetary, meta=out_meta)
 
 
 def compress(dsummary: Any, *, monetary: bool = False, unit: str | None = None) -> CustomerSummary:
@@ -392,9 +435,9 @@ def fit(model_cls: Any, dsummary: Any, *, monetary: bool | None = None, **kwargs
 
 
 def _score_partition(
-    frame: pd.DataFrame, model: Any, spend_model: Any, horizon: float
+    frame: pd.DataFrame, model: Any, spend_model: Any, options: tuple[float, float, float, float]
 ) -> pd.DataFrame:
-    """Predict for the customers of one partition."""
+    """Score the customers of one partition with :func:`relmark.score`, the one scoring path."""
     summary = CustomerSummary.from_arrays(
         frequency=frame["frequency"].to_numpy(np.float64),
         recency=frame["recency"].to_numpy(np.float64),
@@ -403,57 +446,76 @@ def _score_partition(
         if spend_model is None
         else frame["monetary_value"].to_numpy(np.float64),
     )
-    columns: dict[str, Any] = {
-        "probability_alive": model.probability_alive(summary),
-        "expected_purchases": model.expected_purchases(summary, horizon),
-    }
-    if spend_model is not None:
-        columns["average_spend"] = spend_model.expected_spend(summary)
-        columns["expected_spend"] = columns["expected_purchases"] * columns["average_spend"]
+    columns = _scores(summary, model, spend_model, options).to_dict()
     scores: pd.DataFrame = pd.DataFrame(columns, index=frame.index)
     return scores
 
 
+def _scores(
+    summary: CustomerSummary,
+    model: Any,
+    spend_model: Any,
+    options: tuple[float, float, float, float],
+) -> Scores:
+    horizon, discount_rate, margin, step = options
+    return score_customers(
+        summary,
+        model,
+        spend_model,
+        horizon=horizon,
+        discount_rate=discount_rate,
+        margin=margin,
+        step=step,
+    )
+
+
 def score(
     dsummary: Any,
-    model: PurchaseModel,
+    purchase_model: PurchaseModel,
     *,
     spend_model: SpendModel | None = None,
     horizon: float,
+    discount_rate: float = 0.0,
+    margin: float = 1.0,
+    step: float = 1.0,
 ) -> dd.DataFrame:
-    """Score every customer of a distributed summary with a fitted model.
+    """Score every customer of a distributed summary with fitted models, by :func:`relmark.score`.
 
     Parameters
     ----------
     dsummary : dask.dataframe.DataFrame
         As made by :func:`summarize` (with ``monetary_value`` for ``spend_model``).
-    model : Model
-        A purchase model with ``probability_alive`` and ``expected_purchases``
-        (e.g. :class:`~relmark.models.BetaGeo`).
-    spend_model : Model, optional
-        A spend model with ``expected_spend`` (e.g. :class:`~relmark.GammaGamma`).
-    horizon : float
-        Length of the prediction period, in the summary's unit.
+    purchase_model : PurchaseModel
+        A fitted purchase model with ``probability_alive`` and
+        ``expected_purchases`` (e.g. :class:`~relmark.BetaGeo`; fit it with
+        :func:`fit`: a class is refused, a partition is no place to fit).
+    spend_model : SpendModel, optional
+        A fitted spend model with ``expected_spend`` (e.g. :class:`~relmark.GammaGamma`).
+    horizon, discount_rate, margin, step : float
+        As in :func:`relmark.score`: the horizon of the expected purchases and
+        of the CLV, in the summary's unit, and the CLV's options.
 
     Returns
     -------
     dask.dataframe.DataFrame
-        Same index and partitions as ``dsummary``; columns
-        ``probability_alive``, ``expected_purchases`` and, with a spend model,
-        ``average_spend`` (expected spend per transaction) and
-        ``expected_spend`` (their product: the undiscounted value of the next
-        ``horizon``).  Write it with ``to_parquet``.
+        Same index and partitions as ``dsummary``; the columns of
+        :meth:`relmark.Scores.to_dict`: ``probability_alive``,
+        ``expected_purchases`` and, with a spend model, ``expected_spend``
+        (per transaction) and ``clv``.  Write it with ``to_parquet``.
 
     Raises
     ------
     ValidationError
-        If ``horizon`` is negative or a column is missing.
+        If an option is out of range or a column is missing.
+    TypeError
+        If a model is a class or lacks the methods it needs.
 
     Notes
     -----
     ``map_partitions`` sends the (small, picklable) models to the workers;
-    each partition is predicted with the same vectorised code as on one
-    machine, so the scores are equal.
+    each partition is scored by :func:`relmark.score`, the function a single
+    machine uses, so the scores are the same (to rounding: a model may pick
+    its series or quadrature by batch size).
 
     Examples
     --------
@@ -466,25 +528,29 @@ def score(
     ...     {"frequency": [0.0, 2.0], "recency": [0.0, 4.0], "T": [8.0, 8.0],
     ...      "monetary_value": [0.0, 30.0]}
     ... )
+    >>> purchases = relmark.BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426)
     >>> spend = relmark.GammaGamma(p=6.25, q=3.74, gamma=15.44)
-    >>> class Constant:  # any object with the two prediction methods
-    ...     def probability_alive(self, summary):
-    ...         return summary.frequency * 0 + 1.0
-    ...     def expected_purchases(self, summary, t):
-    ...         return summary.frequency * 0 + t / 4
     >>> scores = relmark.dask.score(
-    ...     dd.from_pandas(frame, npartitions=1), Constant(), spend_model=spend, horizon=8.0
+    ...     dd.from_pandas(frame, npartitions=1), purchases, spend_model=spend, horizon=8.0
     ... )
     >>> with dask.config.set(scheduler="synchronous"):
     ...     print(scores.compute().round(2))
-       probability_alive  expected_purchases  average_spend  expected_spend
-    0                1.0                 2.0          35.22           70.44
-    1                1.0                 2.0          30.94           61.88
+       probability_alive  expected_purchases  expected_spend    clv
+    0               1.00                0.14           35.22   5.06
+    1               0.64                0.81           30.94  25.12
     """
-    as_model("model", model, PurchaseModel, uses=["probability_alive", "expected_purchases"])
-    if spend_model is not None:
-        as_model("spend_model", spend_model, SpendModel)
-    horizon = as_scalar("horizon", horizon, low=0.0)
+    for name, value in (("purchase_model", purchase_model), ("spend_model", spend_model)):
+        if isinstance(value, type):
+            raise TypeError(
+                f"`{name}` must be a fitted model, got the class {value.__name__}: "
+                "fit it first (relmark.dask.fit)"
+            )
+    options = (horizon, discount_rate, margin, step)
+    # checked once here, on an empty summary: the same checks relmark.score makes per partition
+    empty = CustomerSummary.from_arrays(
+        frequency=[], recency=[], T=[], monetary_value=None if spend_model is None else []
+    )
+    _scores(empty, purchase_model, spend_model, options)
     needed = [*_SUMMARY_COLUMNS, *(["monetary_value"] if spend_model is not None else [])]
     columns = [str(c) for c in dsummary.columns]
     missing = [key for key in needed if key not in columns]
@@ -492,12 +558,12 @@ def score(
         raise ValidationError(f"the summary lacks column(s) {missing}; columns are {columns}")
     names = ["probability_alive", "expected_purchases"]
     if spend_model is not None:
-        names += ["average_spend", "expected_spend"]
+        names += ["expected_spend", "clv"]
     meta = pd.DataFrame(
         {name: pd.Series([], dtype=np.float64) for name in names},
         index=dsummary._meta.index,
     )
     scores: dd.DataFrame = dsummary[needed].map_partitions(
-        _score_partition, model, spend_model, float(horizon), meta=meta
+        _score_partition, purchase_model, spend_model, options, meta=meta
     )
     return scores

@@ -1,41 +1,193 @@
 """The one adapter from in-memory tables (pandas, polars, pyarrow, ...) to Arrow.
 
-Every table a user hands relmark goes through :func:`as_arrow_table`: any
-object speaking the Arrow PyCapsule stream protocol (``__arrow_c_stream__``:
-pandas >= 2.2, polars, pyarrow, DuckDB relations, ...) is read through it
-without a copy where the producer allows; no frame library is imported.
+Every table a user hands relmark goes through :func:`as_arrow_table`, so no
+part of relmark has a code path per frame library, and none is imported:
+
+1. a :class:`pyarrow.Table` or :class:`pyarrow.RecordBatch` as it is;
+2. any object speaking the Arrow PyCapsule stream protocol
+   (``__arrow_c_stream__``: pandas >= 2.2, polars, DuckDB relations,
+   record-batch readers, ...), read through it without a copy where the
+   producer allows;
+3. an older pandas ``DataFrame`` (no capsule before pandas 2.2) through
+   pyarrow's own pandas conversion, ``pyarrow.Table.from_pandas``, which
+   is what the capsule of newer pandas calls: either way a named index
+   (``set_index("customer")``) becomes a column;
+4. any object with the dataframe interchange protocol (``__dataframe__``);
+5. a mapping of column names to 1-D arrays or lists (what a user holds
+   before any frame library), each column converted by ``pyarrow.array``.
+
+A column (a Series, an Arrow array) or a lazy frame is a ``TypeError`` that
+says what to pass instead; values Arrow cannot hold (a column mixing numbers
+and text, say) raise :class:`~relmark.ValidationError` naming the column.
 """
 
 from __future__ import annotations
 
-import pyarrow as pa
+import sys
+from collections.abc import Mapping
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.interchange
+from numpy.typing import NDArray
+
+from relmark._validation import check_same_length
 from relmark.exceptions import ValidationError
 
-__all__ = ["as_arrow_table", "table_column"]
+__all__ = ["text_array", "as_arrow_table", "table_column"]
+
+_TABLES = (
+    "a table (pandas, polars or pyarrow, anything with `__arrow_c_stream__`, or a dict of columns)"
+)
 
 
 def as_arrow_table(frame: object, argument: str = "frame") -> pa.Table:
-    """Return ``frame`` as a :class:`pyarrow.Table` through the Arrow PyCapsule interface.
+    """Return ``frame`` as a :class:`pyarrow.Table`, whatever library made it.
 
-    Raises ``TypeError`` naming ``argument`` for objects that are not tables.
+    Parameters
+    ----------
+    frame : table-like
+        See the module's list: pyarrow, the PyCapsule stream protocol, older
+        pandas, the interchange protocol, or a mapping of columns.
+    argument : str, default "frame"
+        The caller's name for ``frame``, quoted in errors.
+
+    Returns
+    -------
+    pyarrow.Table
+        Sharing the producer's memory where it allows; never a view that
+        writes back into the caller's data (Arrow data is immutable).
+
+    Raises
+    ------
+    TypeError
+        For objects that are not tables (a column, a lazy frame, a list, ...).
+    ValidationError
+        For columns Arrow cannot hold, or a mapping's columns of different
+        lengths or more than one dimension.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relmark.data._arrow import as_arrow_table
+    >>> as_arrow_table({"who": ["a", "b"], "spent": np.array([1.5, 2.0])}).schema.names
+    ['who', 'spent']
+    >>> as_arrow_table([1, 2])
+    Traceback (most recent call last):
+    ...
+    TypeError: `frame` must be a table (pandas, polars or pyarrow, ...), got list
     """
     if isinstance(frame, pa.Table):
         return frame
     if isinstance(frame, pa.RecordBatch):
         return pa.Table.from_batches([frame])
-    if hasattr(frame, "__arrow_c_stream__"):
-        return pa.table(frame)
-    raise TypeError(
-        f"`{argument}` must be a table (pandas, polars or pyarrow, or anything with "
-        f"`__arrow_c_stream__`), got {type(frame).__name__}"
-    )
+    if isinstance(frame, Mapping):
+        return _from_columns(frame, argument)
+    _refuse_columns(frame, argument)
+    try:
+        if hasattr(frame, "__arrow_c_stream__"):
+            # not ``pa.table(frame)``: it imports pandas to ask whether ``frame`` is one
+            return pa.RecordBatchReader.from_stream(frame).read_all()
+        pandas = sys.modules.get("pandas")  # a pandas frame implies pandas is imported
+        if pandas is not None and isinstance(frame, pandas.DataFrame):
+            # as pandas >= 2.2's capsule does: a named or non-range index becomes a column
+            return pa.Table.from_pandas(frame)
+        if hasattr(frame, "__dataframe__"):
+            return pyarrow.interchange.from_dataframe(frame)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as error:
+        raise ValidationError(
+            f"`{argument}` cannot be converted to an Arrow table: {_one_line(error)}"
+        ) from None
+    hint = " (call .collect() first)" if hasattr(frame, "collect") else ""
+    raise TypeError(f"`{argument}` must be {_TABLES}, got {type(frame).__name__}{hint}")
+
+
+def _refuse_columns(frame: object, argument: str) -> None:
+    """Raise ``TypeError`` for a single column: its capsule is a stream of one array, not rows."""
+    if isinstance(frame, (pa.Array, pa.ChunkedArray)) or type(frame).__name__ == "Series":
+        raise TypeError(
+            f"`{argument}` must be {_TABLES}, got a single column ({type(frame).__name__}): "
+            "pass the frame that holds it"
+        )
+
+
+def _from_columns(columns: Mapping[object, object], argument: str) -> pa.Table:
+    """Return a mapping of names to 1-D columns as a table, each column converted by pyarrow."""
+    arrays: dict[str, pa.Array | pa.ChunkedArray] = {}
+    for name, values in columns.items():
+        if not isinstance(name, str):
+            raise TypeError(f"`{argument}` column names must be strings, got {type(name).__name__}")
+        arrays[name] = _column_array(values, f"{argument}[{name!r}]")
+    check_same_length({f"{argument}[{name!r}]": array for name, array in arrays.items()})
+    return pa.Table.from_arrays(list(arrays.values()), names=list(arrays))  # pandas not imported
+
+
+def _column_array(values: object, label: str) -> pa.Array | pa.ChunkedArray:
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        return values
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
+        raise TypeError(f"`{label}` must be a 1-D array or list, got {type(values).__name__}")
+    # lists go to pyarrow as they are: numpy would silently turn [1, "x"] into ["1", "x"]
+    array = np.asarray(values) if type(values).__name__ == "Series" else values
+    if isinstance(array, np.ndarray) and array.ndim != 1:
+        raise ValidationError(f"`{label}` must be one-dimensional, got shape {array.shape}")
+    try:
+        converted = pa.array(array)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
+        raise ValidationError(f"`{label}` cannot be stored in Arrow: {_one_line(error)}") from None
+    if pa.types.is_nested(converted.type):
+        raise ValidationError(f"`{label}` must be one-dimensional, got {converted.type} values")
+    return converted
 
 
 def table_column(table: pa.Table, name: str, argument: str) -> pa.ChunkedArray:
-    """Return column ``name`` of ``table``; a missing one is named with the columns there are."""
+    """Return column ``name`` of ``table``; a missing one is named with the columns there are.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> from relmark.data._arrow import table_column
+    >>> table_column(pa.table({"who": [1]}), "id", "customer_id")
+    Traceback (most recent call last):
+    ...
+    relmark.exceptions.ValidationError: `customer_id` column 'id' is not in the table; ...
+    """
     if name not in table.column_names:
         raise ValidationError(
-            f"`{argument}` column {name!r} is not in the table; columns are {table.column_names}"
+            f"`{argument}` column {name!r} is not in the table; columns are {table.column_names}",
+            argument=argument,
         )
     return table.column(name)
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())
+
+
+def text_array(values: NDArray[np.str_]) -> pa.LargeStringArray:
+    """Return text as an Arrow ``large_string`` array, built from its UTF-8 bytes and offsets.
+
+    Not by ``pyarrow.array``, which asks pandas whether the input is a
+    categorical and so imports pandas wherever it is installed.
+
+    numpy pads each entry to the widest with zeros, which no entry of a
+    ``str`` array ends with (numpy strips trailing NULs), so each entry's
+    bytes are its first ``str_len`` ones.  ASCII text (ids usually are) is
+    its own UTF-8: its code points are the bytes, five times faster than
+    encoding.
+    """
+    lengths = np.char.str_len(values)
+    width = values.dtype.itemsize // 4
+    points = values.view(np.uint32).reshape(values.size, width)
+    if points.size == 0 or int(points.max()) < 128:
+        data = points[np.arange(width) < lengths[:, None]].astype(np.uint8)
+    else:
+        encoded = np.char.encode(values, "utf-8")
+        lengths = np.char.str_len(encoded)
+        padded = encoded.view(np.uint8).reshape(values.size, encoded.dtype.itemsize)
+        data = padded[np.arange(encoded.dtype.itemsize) < lengths[:, None]]
+    offsets = np.zeros(values.size + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    buffers = [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    array: pa.LargeStringArray = pa.Array.from_buffers(pa.large_string(), values.size, buffers)
+    return array
