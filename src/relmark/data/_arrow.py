@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -191,3 +192,119 @@ def text_array(values: NDArray[np.str_]) -> pa.LargeStringArray:
     buffers = [None, pa.py_buffer(offsets), pa.py_buffer(data)]
     array: pa.LargeStringArray = pa.Array.from_buffers(pa.large_string(), values.size, buffers)
     return array
+
+
+# pyarrow's own conversions between numpy and Arrow (``pyarrow.array``, ``to_numpy``) ask
+# pandas about every array, importing it wherever it is installed (0.3 s and 100 MB for a
+# library nobody asked for); relmark's conversions of plain columns go through buffers.
+
+
+def arrow_of(values: NDArray[Any]) -> pa.Array:
+    """Return a one-dimensional numpy column as an Arrow array, without importing pandas.
+
+    Numbers are shared, not copied (both sides read-only); text is encoded by
+    :func:`text_array`; booleans are packed; other columns (datetimes,
+    objects that are not all strings) take ``pyarrow.array``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relmark.data._arrow import arrow_of
+    >>> arrow_of(np.array([1.5, 2.0])).to_pylist(), arrow_of(np.array(["a", "bc"])).to_pylist()
+    ([1.5, 2.0], ['a', 'bc'])
+    """
+    kind = values.dtype.kind
+    if kind in "iuf" and values.dtype.isnative:
+        contiguous = np.ascontiguousarray(values)
+        return pa.Array.from_buffers(
+            pa.from_numpy_dtype(values.dtype), values.size, [None, pa.py_buffer(contiguous)]
+        )
+    if kind == "b":
+        bits = np.packbits(values, bitorder="little")
+        return pa.Array.from_buffers(pa.bool_(), values.size, [None, pa.py_buffer(bits)])
+    if kind == "O":
+        text = values.astype(str)
+        if bool(np.all(text.astype(object) == values)):  # every entry a string already
+            values, kind = text, "U"
+    if kind == "U":
+        return text_array(values)
+    return pa.array(values)
+
+
+def _numpy_dtype(kind: pa.DataType) -> np.dtype[Any] | None:
+    """Return the numpy dtype whose items are the values buffer of ``kind``, if there is one."""
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind):
+        letter = (
+            "f" if pa.types.is_floating(kind) else "i" if pa.types.is_signed_integer(kind) else "u"
+        )
+        return np.dtype(f"{letter}{kind.bit_width // 8}")
+    if pa.types.is_timestamp(kind):  # an aware timestamp's values are UTC already
+        return np.dtype(f"datetime64[{kind.unit}]")
+    if pa.types.is_duration(kind):
+        return np.dtype(f"timedelta64[{kind.unit}]")
+    if pa.types.is_date32(kind):
+        return np.dtype("datetime64[D]")
+    return None
+
+
+def numpy_of(values: pa.Array | pa.ChunkedArray) -> NDArray[Any]:
+    """Return an Arrow array as numpy, without importing pandas.
+
+    Null-free numbers, times and booleans are read from the array's buffers (a
+    view for numbers and times); anything else (text, nulls) takes
+    ``to_numpy(zero_copy_only=False)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relmark.data._arrow import arrow_of, numpy_of
+    >>> numpy_of(arrow_of(np.array([True, False, True]))[1:]).tolist()
+    [False, True]
+    """
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if values.null_count == 0:
+        start, stop = values.offset, values.offset + len(values)
+        if pa.types.is_boolean(values.type):
+            bits = np.frombuffer(values.buffers()[1], dtype=np.uint8)
+            unpacked = np.unpackbits(bits, count=stop, bitorder="little")[start:]
+            return unpacked.astype(bool)
+        dtype = _numpy_dtype(values.type)
+        if dtype is not None:
+            items: NDArray[Any] = np.frombuffer(values.buffers()[1], dtype=dtype, count=stop)
+            return items[start:]
+    converted: NDArray[Any] = np.asarray(values.to_numpy(zero_copy_only=False))
+    return converted
+
+
+def numpy_mask(values: pa.Array | pa.ChunkedArray) -> NDArray[np.bool_]:
+    """Return a boolean Arrow array as numpy, nulls as False, without importing pandas.
+
+    (``pyarrow.compute.fill_null(values, False)`` would: it makes a pyarrow scalar.)
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> from relmark.data._arrow import numpy_mask
+    >>> numpy_mask(pa.array([True, None, False, True])).tolist()
+    [True, False, False, True]
+    """
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    start, stop = values.offset, values.offset + len(values)
+    validity, data = values.buffers()[:2]
+    if data is None:  # an array of nulls only
+        return np.zeros(len(values), dtype=bool)
+    mask = _bits(data, start, stop)
+    if validity is not None and values.null_count:
+        mask &= _bits(validity, start, stop)
+    return mask
+
+
+def _bits(buffer: pa.Buffer, start: int, stop: int) -> NDArray[np.bool_]:
+    """Return bits ``start:stop`` of an Arrow bitmap (least significant bit first)."""
+    packed = np.frombuffer(buffer, dtype=np.uint8)
+    bits: NDArray[np.bool_] = np.unpackbits(packed, count=stop, bitorder="little")[start:].astype(
+        bool
+    )
+    return bits

@@ -71,6 +71,7 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from relmark._validation import BoolArray, IntArray, fail_rows
+from relmark.data._arrow import arrow_of, numpy_of
 
 __all__ = ["distinct_rows", "factorize"]
 
@@ -501,7 +502,7 @@ def _few_distinct(strings: pa.Array) -> bool:
     """
     if len(strings) < 4 * _SAMPLE:
         return False
-    sample = strings.take(pa.array(np.arange(_SAMPLE) * (len(strings) // _SAMPLE)))
+    sample = strings.take(arrow_of(np.arange(_SAMPLE) * (len(strings) // _SAMPLE)))
     distinct: int = pc.count_distinct(sample).as_py()
     return distinct <= _SAMPLE // 4
 
@@ -525,7 +526,7 @@ def _factorize_strings(
     if values_of is None:
 
         def values_of(rows: IntArray) -> NDArray[Any]:
-            taken: NDArray[Any] = strings.take(pa.array(rows)).to_numpy(zero_copy_only=False)
+            taken: NDArray[Any] = numpy_of(strings.take(arrow_of(rows)))
             return taken
 
     return _factorize_text(_arrow_text(strings), values_of)
@@ -610,8 +611,7 @@ def _one_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 def _arrow_to_numpy(values: pa.Array | pa.ChunkedArray) -> NDArray[Any]:
     """Return an Arrow array's values as numpy (objects for strings)."""
-    converted: NDArray[Any] = values.to_numpy(zero_copy_only=False)
-    return converted
+    return numpy_of(values)
 
 
 # ----------------------------------------------------------------------------- the string passes
@@ -756,8 +756,8 @@ def _differing_rows(text: _Text, first_rows: IntArray, groups: IntArray) -> Bool
     """
     if not text.fixed:
         assert text.source is not None  # rows of varying length are read from Arrow
-        theirs = text.source.take(pa.array(first_rows[groups]))
-        equal: BoolArray = pc.equal(text.source, theirs).to_numpy(zero_copy_only=False)
+        theirs = text.source.take(arrow_of(first_rows[groups]))
+        equal: BoolArray = numpy_of(pc.equal(text.source, theirs))
         return ~equal
     differ = np.zeros(text.size, dtype=bool)
     expected = text.word_table(first_rows)

@@ -24,10 +24,9 @@ from collections.abc import Mapping
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from numpy.typing import NDArray
 
-from relmark.data._arrow import text_array
+from relmark.data._arrow import arrow_of
 
 if TYPE_CHECKING:  # the frame libraries are optional: imported only to type the results
     import pandas as pd
@@ -155,32 +154,6 @@ def arrow_table(columns: Columns, *, owner: str) -> pa.Table:
     ['customer_id', 'clv']
     """
     pyarrow = _library("pyarrow", owner, "to_arrow")
-    arrays = [_arrow_array(pyarrow, values) for values in columns.values()]
+    arrays = [arrow_of(values) for values in columns.values()]
     table: pa.Table = pyarrow.Table.from_arrays(arrays, names=list(columns))
     return table
-
-
-def _arrow_array(pyarrow: ModuleType, values: NDArray[Any]) -> pa.Array:
-    """Return one column as an Arrow array, numbers and text without ``pyarrow.array``.
-
-    ``pyarrow.array`` asks pandas whether every numpy array is a categorical,
-    importing pandas where it is installed; built from buffers, numbers (shared,
-    not copied: both sides are read-only) and text never touch it.  Other
-    columns (datetimes, objects that are not all strings) take
-    ``pyarrow.array``.
-    """
-    kind = values.dtype.kind
-    if kind in "iuf" and values.dtype.isnative:
-        contiguous = np.ascontiguousarray(values)
-        return pyarrow.Array.from_buffers(
-            pyarrow.from_numpy_dtype(values.dtype),
-            values.size,
-            [None, pyarrow.py_buffer(contiguous)],
-        )
-    if kind == "O":
-        text = values.astype(str)
-        if bool(np.all(text.astype(object) == values)):  # every entry a string already
-            values, kind = text, "U"
-    if kind == "U":
-        return text_array(values)
-    return pyarrow.array(values)

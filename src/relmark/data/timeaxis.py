@@ -53,7 +53,7 @@ from relmark._validation import (
     fail_rows,
     readonly,
 )
-from relmark.data._arrow import text_array
+from relmark.data._arrow import arrow_of, numpy_mask, numpy_of, text_array
 from relmark.exceptions import ValidationError
 
 __all__ = [
@@ -260,9 +260,7 @@ def _refuse(name: str, rule: str, bad: BoolArray, pick: Picker) -> None:
 
 def _numpy_mask(array: pa.Array | pa.ChunkedArray) -> BoolArray:
     """Return a boolean Arrow result as numpy (nulls as False)."""
-    filled = pc.fill_null(array, False)
-    mask: BoolArray = np.asarray(filled.to_numpy(zero_copy_only=False), dtype=bool)
-    return mask
+    return numpy_mask(array)
 
 
 # -- numpy, lists, pandas and polars columns --------------------------------------------------
@@ -415,7 +413,7 @@ def _from_numbers(
         whole = raw.astype(np.int64)
         if date_format == "%Y%m%d":
             return _yyyymmdd(name, whole, pick)
-        return _from_text(name, pa.array(whole).cast(pa.large_string()), date_format, pick)
+        return _from_text(name, arrow_of(whole).cast(pa.large_string()), date_format, pick)
     if unit is None and _shaped_like_yyyymmdd(raw):
         _refuse(
             name,
@@ -518,7 +516,7 @@ def _invalid_iso_fields(text: pa.Array) -> BoolArray:
     def field(start: int, stop: int) -> IntArray:
         part = pc.utf8_slice_codeunits(text, start, stop)
         digits = pc.if_else(pc.match_substring_regex(part, r"^\d+$"), part, "0")
-        return np.asarray(digits.cast(pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
+        return numpy_of(digits.cast(pa.int64())).astype(np.int64, copy=False)
 
     year, month, day = field(0, 4), field(5, 7), field(8, 10)
     bad = ~_valid_dates(year, month, day)
@@ -532,7 +530,7 @@ def _naive_micros(parsed: pa.Array | pa.ChunkedArray) -> NDArray[np.datetime64]:
     """Return Arrow timestamps (any unit, tz or not) as naive-UTC numpy datetime64[us]."""
     coarse = parsed.type.unit != "ns"  # ns to us truncates; coarser units must not overflow
     naive = parsed.cast(pa.timestamp("us"), safe=coarse)
-    return np.asarray(naive.to_numpy(zero_copy_only=False)).astype("datetime64[us]", copy=False)
+    return numpy_of(naive).astype("datetime64[us]", copy=False)
 
 
 def _formatted(name: str, text: pa.Array, date_format: str, pick: Picker) -> NDArray[np.datetime64]:
@@ -568,9 +566,9 @@ def _may_have_rolled_over(text: pa.Array, parsed: pa.Array, date_format: str) ->
     doubtful = np.zeros(len(text), dtype=bool)
     if rows.size:
         second = pa.timestamp("s", tz=parsed.type.tz)  # pyarrow's strptime reads whole seconds
-        seconds = parsed.take(pa.array(rows)).cast(second, safe=False)
+        seconds = parsed.take(arrow_of(rows)).cast(second, safe=False)
         printed = pc.strftime(seconds, format=date_format)
-        same = _numpy_mask(pc.equal(printed, text.take(pa.array(rows))))
+        same = _numpy_mask(pc.equal(printed, text.take(arrow_of(rows))))
         doubtful[rows[~same]] = True
     return doubtful
 
@@ -614,7 +612,7 @@ def _from_arrow(
     if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
         if pa.types.is_decimal(kind) or pa.types.is_float16(kind):
             array = array.cast(pa.float64())
-        raw = np.asarray(array.to_numpy(zero_copy_only=False))
+        raw = numpy_of(array)
         return _from_numbers(name, raw, date_format, unit, pick), pick
     raise TypeError(f"`{name}` must hold timestamps, got Arrow type {kind}")
 
@@ -627,7 +625,7 @@ def _arrow_range(name: str, array: pa.Array, pick: Picker) -> NDArray[np.datetim
     try:
         return _naive_micros(array)
     except pa.ArrowInvalid:
-        seconds = np.asarray(array.cast(pa.timestamp("s"), safe=False).to_numpy(False))
+        seconds = numpy_of(array.cast(pa.timestamp("s"), safe=False))
         bad = (seconds < _EARLIEST) | (seconds >= _LATEST)
         _refuse(name, "must lie in the years 1000 to 9999", bad, pick)
         raise

@@ -23,7 +23,7 @@ from relmark._validation import (
     fail_rows,
     readonly,
 )
-from relmark.data._arrow import as_arrow_table, table_column
+from relmark.data._arrow import arrow_of, as_arrow_table, numpy_of, table_column, text_array
 from relmark.data._frozen import reduce_read_only
 from relmark.data._keys import factorize
 from relmark.data.periods import CustomerPeriods, customer_periods, finish_summary
@@ -633,7 +633,7 @@ def _ids(values: Any, name: str) -> Column:
             missing = pc.or_(missing, pc.equal(values, ""))
         elif pa.types.is_floating(values.type):
             missing = pc.or_(missing, pc.is_nan(values))
-        _fail_missing(name, np.asarray(pc.fill_null(missing, True).to_numpy(False)), values)
+        _fail_missing(name, numpy_of(pc.fill_null(missing, True)), values)
         return values if _is_text(values.type) else _arrow_numpy(values)
     ids = np.array(values, copy=True)
     if ids.ndim != 1:
@@ -652,7 +652,7 @@ def _ids(values: Any, name: str) -> Column:
 
 def _arrow_numpy(values: pa.Array) -> NDArray[Any]:
     """Return an Arrow column as a numpy copy (a view could share the caller's frame's memory)."""
-    return np.array(values.to_numpy(zero_copy_only=False), copy=True)
+    return np.array(numpy_of(values), copy=True)
 
 
 def _is_text(kind: pa.DataType) -> bool:
@@ -695,8 +695,8 @@ def _amounts(value: Any, policy: str) -> FloatArray:
             or pa.types.is_decimal(value.type)
             or pa.types.is_null(value.type)
         ):
-            _fail_missing("amount", np.asarray(value.is_null().to_numpy(False)), value)
-            value = value.cast(pa.float64()).to_numpy(zero_copy_only=False)
+            _fail_missing("amount", numpy_of(value.is_null()), value)
+            value = numpy_of(value.cast(pa.float64()))
         else:
             raise TypeError(f"`amount` must hold numbers, got Arrow type {value.type}")
     elif not isinstance(value, (str, bytes)):
@@ -704,7 +704,7 @@ def _amounts(value: Any, policy: str) -> FloatArray:
         if raw.dtype.kind in "US" or (
             raw.dtype.kind == "O" and raw.size and all(isinstance(v, str) for v in raw.flat)
         ):
-            value = _text_amounts(pa.array(raw.reshape(-1).astype(str), type=pa.large_string()))
+            value = _text_amounts(text_array(raw.reshape(-1).astype(str)))
         elif raw.dtype.kind == "O":
             missing = np.fromiter(
                 (item is None or item != item for item in raw.reshape(-1).tolist()),
@@ -732,20 +732,20 @@ _DECIMAL = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
 def _text_amounts(text: pa.Array) -> FloatArray:
     """Parse text amounts: decimal numbers only; empty or null text is a missing amount."""
     missing = pc.fill_null(pc.or_(text.is_null(), pc.equal(text, "")), True)
-    _fail_missing("amount", np.asarray(missing.to_numpy(False)), text)
-    number = np.asarray(pc.match_substring_regex(text, _DECIMAL).to_numpy(False), dtype=bool)
+    _fail_missing("amount", numpy_of(missing), text)
+    number = numpy_of(pc.match_substring_regex(text, _DECIMAL))
     if not number.all():
         shown = np.full(number.size, None, dtype=object)
         first = int(np.argmin(number))
         shown[first] = text[first].as_py()
         fail_rows("amount", "must be decimal numbers (such as 12.5 or -3)", ~number, shown)
-    parsed: FloatArray = np.asarray(text.cast(pa.float64()).to_numpy(zero_copy_only=False))
+    parsed: FloatArray = numpy_of(text.cast(pa.float64()))
     return parsed
 
 
 def _take(ids: Column, kept: BoolArray) -> Column:
     if isinstance(ids, pa.Array):
-        return ids.filter(pa.array(kept))
+        return ids.filter(arrow_of(kept))
     return ids[kept]
 
 
