@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import statistics
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -40,17 +40,31 @@ def median_of(function: Callable[[], Any], repeat: int = 3) -> tuple[float, list
     return float(statistics.median(seconds)), seconds, result
 
 
+# Linux carries a process's peak RSS across fork and exec, so a child forked from this
+# (large) benchmark process would report our peak, not its own: a small launcher, started
+# fresh, forks the command and reports that grandchild's ``ru_maxrss`` from ``os.wait4``.
+_LAUNCHER = """
+import os, subprocess, sys
+child = subprocess.Popen(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=open(sys.argv[1], "wb"))
+_, status, usage = os.wait4(child.pid, 0)
+print(os.waitstatus_to_exitcode(status), usage.ru_maxrss)
+"""
+
+
 def measured_run(command: Sequence[str], log_path: str) -> tuple[float, int, int]:
     """Run ``command``; return its wall time, its own peak resident set size and exit code.
 
-    The peak is the child's ``ru_maxrss`` from ``os.wait4`` (this child only, not the
-    maximum over every child so far as ``RUSAGE_CHILDREN`` would give), in bytes; the
-    child's standard output is discarded and its standard error written to ``log_path``.
+    The peak is the command's own ``ru_maxrss`` (in bytes), measured by a small launcher
+    process so that this process's memory does not count; the command's standard output
+    is discarded and its standard error written to ``log_path``.
     """
-    with open(log_path, "wb") as log:
-        began = time.perf_counter()
-        child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
-        _, status, usage = os.wait4(child.pid, 0)
-        seconds = time.perf_counter() - began
-    child.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-    return seconds, usage.ru_maxrss * 1024, child.returncode  # Linux reports KiB
+    began = time.perf_counter()
+    report = subprocess.run(
+        [sys.executable, "-c", _LAUNCHER, log_path, *command],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    seconds = time.perf_counter() - began
+    code, peak_kib = (int(word) for word in report.stdout.split())
+    return seconds, peak_kib * 1024, code  # Linux reports KiB
