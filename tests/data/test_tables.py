@@ -203,3 +203,22 @@ def test_text_columns_reach_arrow_intact(texts: list[str]) -> None:
     for column in (values, values.astype(object)):
         table = arrow_table({"customer_id": column}, owner="Test")
         assert table.column("customer_id").to_pylist() == values.tolist()
+
+
+def test_a_calibration_holdout_split_is_a_table_keyed_by_customer() -> None:
+    pytest.importorskip("pandas")
+    log = relmark.TransactionLog.from_arrays(
+        ["b", "a", "a", "b", "a"], [0.0, 1.0, 3.0, 8.0, 9.0], [5.0, 2.0, 4.0, 7.0, 1.5], unit="D"
+    )
+    split = log.split(calibration_end=5.0, observation_end=10.0)
+    frame = split.to_pandas()
+    assert frame.index.tolist() == ["a", "b"]
+    assert frame["frequency"].tolist() == [1.0, 0.0]
+    assert frame["holdout_purchases"].tolist() == [1.0, 1.0]
+    assert frame["holdout_value"].tolist() == [1.5, 7.0]
+    table = split.to_arrow()
+    assert table.column_names == [
+        "customer_id", "frequency", "recency", "T", "monetary_value", "weights",
+        "holdout_purchases", "holdout_value",
+    ]  # fmt: skip
+    assert table.column("holdout_value").to_pylist() == [1.5, 7.0]

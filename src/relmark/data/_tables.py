@@ -22,7 +22,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from numpy.typing import NDArray
 
@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # the frame libraries are optional: imported only to type the
     import polars as pl
     import pyarrow as pa
 
-__all__ = ["KEY", "arrow_table", "pandas_frame", "polars_frame"]
+__all__ = ["KEY", "PerCustomerTable", "arrow_table", "pandas_frame", "polars_frame"]
 
 #: The column every per-customer table is keyed by.
 KEY = "customer_id"
@@ -157,3 +157,79 @@ def arrow_table(columns: Columns, *, owner: str) -> pa.Table:
     arrays = [arrow_of(values) for values in columns.values()]
     table: pa.Table = pyarrow.Table.from_arrays(arrays, names=list(columns))
     return table
+
+
+class _Columns(Protocol):
+    def to_dict(self) -> dict[str, NDArray[Any]]: ...
+
+
+class PerCustomerTable:
+    """``to_pandas()``, ``to_polars()`` and ``to_arrow()`` for a result with ``to_dict()``.
+
+    The one implementation every per-customer result shares: the class gives
+    its columns by ``to_dict()`` (``customer_id`` first when known), these
+    methods turn them into tables keyed by customer id.
+    """
+
+    __slots__ = ()
+
+    def to_pandas(self: _Columns) -> pd.DataFrame:
+        """Return the columns of ``to_dict()`` as a pandas DataFrame indexed by ``customer_id``.
+
+        Without customer ids the index is the row position.  The frame holds
+        copies: changing it never changes relmark's read-only arrays.
+
+        Returns
+        -------
+        pandas.DataFrame
+
+        Raises
+        ------
+        ImportError
+            If pandas is not installed (``pip install "relmark[pandas]"``).
+
+        Examples
+        --------
+        >>> import relmark
+        >>> s = relmark.CustomerSummary.from_arrays([1], [2.0], [5.0], customer_id=["ann"])
+        >>> s.to_pandas().loc["ann", "T"]
+        np.float64(5.0)
+        """
+        return pandas_frame(self.to_dict(), owner=type(self).__name__)
+
+    def to_polars(self: _Columns) -> pl.DataFrame:
+        """Return the columns of ``to_dict()`` as a polars DataFrame, ``customer_id`` first.
+
+        Returns
+        -------
+        polars.DataFrame
+
+        Raises
+        ------
+        ImportError
+            If polars is not installed.
+
+        Examples
+        --------
+        >>> import relmark
+        >>> s = relmark.CustomerSummary.from_arrays([1], [2.0], [5.0], customer_id=["ann"])
+        >>> s.to_polars().columns
+        ['customer_id', 'frequency', 'recency', 'T', 'weights']
+        """
+        return polars_frame(self.to_dict(), owner=type(self).__name__)
+
+    def to_arrow(self: _Columns) -> pa.Table:
+        """Return the columns of ``to_dict()`` as a pyarrow Table, ``customer_id`` first.
+
+        Returns
+        -------
+        pyarrow.Table
+
+        Examples
+        --------
+        >>> import relmark
+        >>> s = relmark.CustomerSummary.from_arrays([1], [2.0], [5.0], customer_id=["ann"])
+        >>> s.to_arrow().column_names
+        ['customer_id', 'frequency', 'recency', 'T', 'weights']
+        """
+        return arrow_table(self.to_dict(), owner=type(self).__name__)

@@ -18,13 +18,11 @@ from relmark._validation import (
 )
 from relmark.data._frozen import reduce_read_only
 from relmark.data._keys import distinct_rows
-from relmark.data._tables import arrow_table, pandas_frame, polars_frame
+from relmark.data._tables import PerCustomerTable
 from relmark.exceptions import ValidationError
 
 if TYPE_CHECKING:  # the frame libraries are optional: imported only to type their methods
-    import pandas as pd
-    import polars as pl
-    import pyarrow as pa
+    pass
 
 __all__ = ["CustomerSummary"]
 
@@ -65,7 +63,7 @@ def _unit_weights(summary: CustomerSummary) -> FloatArray:
 
 
 @attrs.frozen(kw_only=True, eq=False, repr=False)
-class CustomerSummary:
+class CustomerSummary(PerCustomerTable):
     """Recency-frequency-monetary statistics, one row per customer.
 
     Build it with :meth:`from_arrays` or :meth:`relmark.TransactionLog.summarize`.
@@ -310,71 +308,6 @@ class CustomerSummary:
             columns["monetary_value"] = self.monetary_value
         columns["weights"] = self.weights
         return columns
-
-    def to_pandas(self) -> pd.DataFrame:
-        """Return the summary as a pandas DataFrame, indexed by ``customer_id`` when known.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Columns ``frequency``, ``recency``, ``T``, ``monetary_value``
-            (when present) and ``weights``; a copy.
-
-        Raises
-        ------
-        ImportError
-            If pandas is not installed (``pip install "relmark[pandas]"``).
-
-        Examples
-        --------
-        >>> import relmark
-        >>> s = relmark.CustomerSummary.from_arrays([1], [2.0], [5.0], customer_id=["ann"])
-        >>> s.to_pandas().loc["ann", "T"]
-        np.float64(5.0)
-        """
-        return pandas_frame(self.to_dict(), owner="CustomerSummary")
-
-    def to_polars(self) -> pl.DataFrame:
-        """Return the summary as a polars DataFrame, ``customer_id`` first when known.
-
-        Returns
-        -------
-        polars.DataFrame
-
-        Raises
-        ------
-        ImportError
-            If polars is not installed.
-
-        Examples
-        --------
-        >>> import relmark
-        >>> s = relmark.CustomerSummary.from_arrays([1], [2.0], [5.0], customer_id=["ann"])
-        >>> s.to_polars().columns
-        ['customer_id', 'frequency', 'recency', 'T', 'weights']
-        """
-        return polars_frame(self.to_dict(), owner="CustomerSummary")
-
-    def to_arrow(self) -> pa.Table:
-        """Return the summary as a pyarrow Table, ``customer_id`` first when known.
-
-        Returns
-        -------
-        pyarrow.Table
-
-        Raises
-        ------
-        ImportError
-            If pyarrow is not installed.
-
-        Examples
-        --------
-        >>> import relmark
-        >>> s = relmark.CustomerSummary.from_arrays([1], [2.0], [5.0], customer_id=["ann"])
-        >>> s.to_arrow().column_names
-        ['customer_id', 'frequency', 'recency', 'T', 'weights']
-        """
-        return arrow_table(self.to_dict(), owner="CustomerSummary")
 
     def __repr__(self) -> str:
         unit = f", unit={self.unit!r}" if self.unit else ""

@@ -26,6 +26,7 @@ from relmark._validation import (
 from relmark.data._arrow import arrow_of, as_arrow_table, numpy_of, table_column, text_array
 from relmark.data._frozen import reduce_read_only
 from relmark.data._keys import factorize
+from relmark.data._tables import PerCustomerTable
 from relmark.data.periods import CustomerPeriods, customer_periods, finish_summary
 from relmark.data.summary import CustomerSummary
 from relmark.data.timeaxis import PeriodGrid, as_instant, as_time_unit, as_times
@@ -44,8 +45,12 @@ Column: TypeAlias = Any  # a numpy array or a pyarrow Array (pyarrow is untyped)
 
 
 @attrs.frozen(kw_only=True)
-class CalibrationHoldout:
+class CalibrationHoldout(PerCustomerTable):
     """A calibration summary and, aligned with its rows, what happened next.
+
+    As a table (``to_dict``, ``to_pandas``, ``to_polars``, ``to_arrow``): the
+    calibration summary's columns, then ``holdout_purchases`` and
+    ``holdout_value``.
 
     Attributes
     ----------
@@ -71,6 +76,22 @@ class CalibrationHoldout:
     holdout_purchases: FloatArray
     holdout_value: FloatArray
     holdout_length: float
+
+    def to_dict(self) -> dict[str, NDArray[Any]]:
+        """Return the calibration summary's columns and the holdout columns, name to array.
+
+        Examples
+        --------
+        >>> import relmark
+        >>> log = relmark.TransactionLog.from_arrays(["a", "a", "b"], [0.0, 2.0, 7.0], unit="D")
+        >>> split = log.split(calibration_end=5.0, observation_end=10.0)
+        >>> split.to_arrow().column_names[-2:], split.to_dict()["holdout_purchases"].tolist()
+        (['holdout_purchases', 'holdout_value'], [0.0])
+        """
+        columns = self.calibration.to_dict()
+        columns["holdout_purchases"] = self.holdout_purchases
+        columns["holdout_value"] = self.holdout_value
+        return columns
 
 
 # -- attrs converters (named functions, for mypy's attrs plugin): read-only copies ----------

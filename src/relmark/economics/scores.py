@@ -32,7 +32,7 @@ from relmark._validation import (
     readonly,
 )
 from relmark.data._frozen import reduce_read_only
-from relmark.data._tables import KEY, arrow_table, pandas_frame, polars_frame
+from relmark.data._tables import KEY, PerCustomerTable
 from relmark.data.summary import CustomerSummary
 from relmark.economics.clv import ClvOptions, clv_options, discounted_margin
 from relmark.exceptions import ConvergenceError, ValidationError
@@ -40,9 +40,7 @@ from relmark.models._limits import Fallback, common_spend_limit, no_dropout_limi
 from relmark.models.contracts import PurchaseModel, SpendModel
 
 if TYPE_CHECKING:  # the frame libraries are optional: imported only to type their methods
-    import pandas as pd
-    import polars as pl
-    import pyarrow as pa
+    pass
 
 __all__ = ["ModelClass", "Scores", "score"]
 
@@ -108,7 +106,7 @@ def _notes(value: Sequence[str]) -> tuple[str, ...]:
 
 
 @attrs.frozen(kw_only=True, eq=False, repr=False)
-class Scores:
+class Scores(PerCustomerTable):
     r"""Each customer's scores, aligned with a summary's rows: what :func:`score` returns.
 
     The constructor (and so ``attrs.evolve``) checks the columns: equal
@@ -222,78 +220,6 @@ class Scores:
             columns["expected_spend"] = self.expected_spend
             columns["clv"] = self.clv
         return columns
-
-    def to_pandas(self) -> pd.DataFrame:
-        """Return the scores as a pandas DataFrame, indexed by ``customer_id`` when known.
-
-        Returns
-        -------
-        pandas.DataFrame
-            The columns of :meth:`to_dict`; a copy.  Join it to
-            ``summary.to_pandas()`` on the index.
-
-        Raises
-        ------
-        ImportError
-            If pandas is not installed (``pip install "relmark[pandas]"``).
-
-        Examples
-        --------
-        >>> import relmark
-        >>> s = relmark.CustomerSummary.from_arrays([0, 2], [0.0, 30.0], [39.0, 39.0],
-        ...                                         customer_id=["ann", "bob"])
-        >>> model = relmark.BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426)
-        >>> frame = relmark.score(s, model, horizon=39.0).to_pandas()
-        >>> round(float(frame.loc["bob", "expected_purchases"]), 3)
-        1.211
-        """
-        return pandas_frame(self.to_dict(), owner="Scores")
-
-    def to_polars(self) -> pl.DataFrame:
-        """Return the scores as a polars DataFrame, ``customer_id`` first when known.
-
-        Returns
-        -------
-        polars.DataFrame
-
-        Raises
-        ------
-        ImportError
-            If polars is not installed.
-
-        Examples
-        --------
-        >>> import relmark
-        >>> s = relmark.CustomerSummary.from_arrays([0, 2], [0.0, 30.0], [39.0, 39.0],
-        ...                                         customer_id=["ann", "bob"])
-        >>> model = relmark.BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426)
-        >>> relmark.score(s, model, horizon=39.0).to_polars().columns
-        ['customer_id', 'probability_alive', 'expected_purchases']
-        """
-        return polars_frame(self.to_dict(), owner="Scores")
-
-    def to_arrow(self) -> pa.Table:
-        """Return the scores as a pyarrow Table, ``customer_id`` first when known.
-
-        Returns
-        -------
-        pyarrow.Table
-
-        Raises
-        ------
-        ImportError
-            If pyarrow is not installed.
-
-        Examples
-        --------
-        >>> import relmark
-        >>> s = relmark.CustomerSummary.from_arrays([0, 2], [0.0, 30.0], [39.0, 39.0],
-        ...                                         customer_id=["ann", "bob"])
-        >>> model = relmark.BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426)
-        >>> relmark.score(s, model, horizon=39.0).to_arrow().num_rows
-        2
-        """
-        return arrow_table(self.to_dict(), owner="Scores")
 
     def __repr__(self) -> str:
         models = type(self.purchase_model).__name__

@@ -10,15 +10,13 @@ from numpy.typing import NDArray
 from scipy.stats import rankdata
 
 from relmark._validation import FloatArray, as_count, readonly
-from relmark.data._tables import KEY, arrow_table, pandas_frame, polars_frame
+from relmark.data._tables import KEY, PerCustomerTable
 from relmark.data.summary import CustomerSummary
 from relmark.data.transactions import TransactionLog
 from relmark.exceptions import ValidationError
 
 if TYPE_CHECKING:  # the frame libraries are optional: imported only to type their methods
-    import pandas as pd
-    import polars as pl
-    import pyarrow as pa
+    pass
 
 __all__ = ["RFMScores", "fm_score", "quantile_scores", "rfm_scores"]
 
@@ -89,7 +87,7 @@ def fm_score(frequency_score: NDArray[_Int], monetary_score: NDArray[_Int]) -> N
 
 
 @attrs.frozen(kw_only=True)
-class RFMScores:
+class RFMScores(PerCustomerTable):
     """RFM scores of each customer, 1 (worst) to ``k`` (best) on each dimension.
 
     Attributes
@@ -179,73 +177,6 @@ class RFMScores:
         columns.update(self.features())
         columns["rfm_cell"] = self.cells
         return columns
-
-    def to_pandas(self) -> pd.DataFrame:
-        """Return the scores as a pandas DataFrame, indexed by ``customer_id`` when known.
-
-        Returns
-        -------
-        pandas.DataFrame
-            The columns of :meth:`to_dict`; a copy.
-
-        Raises
-        ------
-        ImportError
-            If pandas is not installed (``pip install "relmark[pandas]"``).
-
-        Examples
-        --------
-        >>> import relmark
-        >>> s = relmark.CustomerSummary.from_arrays([0, 2, 6], [0.0, 20.0, 30.0], [30.0] * 3,
-        ...                                         customer_id=["ann", "bob", "cy"])
-        >>> int(relmark.rfm_scores(s, k=3).to_pandas().loc["cy", "frequency_score"])
-        3
-        """
-        return pandas_frame(self.to_dict(), owner="RFMScores")
-
-    def to_polars(self) -> pl.DataFrame:
-        """Return the scores as a polars DataFrame, ``customer_id`` first when known.
-
-        Returns
-        -------
-        polars.DataFrame
-
-        Raises
-        ------
-        ImportError
-            If polars is not installed.
-
-        Examples
-        --------
-        >>> import relmark
-        >>> s = relmark.CustomerSummary.from_arrays([0, 2, 6], [0.0, 20.0, 30.0], [30.0] * 3,
-        ...                                         customer_id=["ann", "bob", "cy"])
-        >>> relmark.rfm_scores(s, k=3).to_polars()["rfm_cell"].to_list()
-        ['111', '222', '333']
-        """
-        return polars_frame(self.to_dict(), owner="RFMScores")
-
-    def to_arrow(self) -> pa.Table:
-        """Return the scores as a pyarrow Table, ``customer_id`` first when known.
-
-        Returns
-        -------
-        pyarrow.Table
-
-        Raises
-        ------
-        ImportError
-            If pyarrow is not installed.
-
-        Examples
-        --------
-        >>> import relmark
-        >>> s = relmark.CustomerSummary.from_arrays([0, 2, 6], [0.0, 20.0, 30.0], [30.0] * 3,
-        ...                                         customer_id=["ann", "bob", "cy"])
-        >>> relmark.rfm_scores(s, k=3).to_arrow().column_names[:2]
-        ['customer_id', 'recency_score']
-        """
-        return arrow_table(self.to_dict(), owner="RFMScores")
 
 
 def rfm_scores(data: CustomerSummary | TransactionLog, *, k: int = 5) -> RFMScores:
