@@ -596,10 +596,10 @@ def test_an_interrupted_write_leaves_the_old_file(
 
     def interrupted(table: pa.Table, where: object) -> None:
         where.write(b"PAR1 half a file")  # type: ignore[attr-defined]
-        raise KeyboardInterrupt
+        raise KeyboardInterrupt("interrupted while writing")
 
     monkeypatch.setattr(relmark.io.pq, "write_table", interrupted)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt, match=r"^interrupted while writing$"):
         write_columns(out, {"id": np.array(["a"])})
     assert out.read_bytes() == b"old scores"
     assert [p.name for p in tmp_path.iterdir()] == ["scores.parquet"]

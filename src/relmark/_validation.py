@@ -720,7 +720,7 @@ def as_instance(name: str, value: object, kind: type[T]) -> T:
     return value
 
 
-def as_mapping(name: str, value: object, *, of: str = "name to array") -> Mapping[Any, Any]:
+def as_mapping(name: str, value: object, *, of: str = "name to array") -> Mapping[object, object]:
     """Return ``value`` if it is a mapping (a dict, ...); a list or a frame is a ``TypeError``."""
     if not isinstance(value, Mapping):
         raise TypeError(f"`{name}` must be a mapping of {of}, got {type(value).__name__}")

@@ -21,7 +21,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import attrs
 import numpy as np
@@ -34,6 +34,9 @@ from numpy.typing import NDArray
 from relmark._validation import as_choice, as_mapping, as_text, check_same_length, describe
 from relmark.data.transactions import TransactionLog
 from relmark.exceptions import ValidationError
+
+if TYPE_CHECKING:  # the csv module's reader type, for annotations only
+    import _csv
 
 __all__ = ["read_transactions", "write_columns"]
 
@@ -332,7 +335,7 @@ class _CsvFile:
         return "utf8" if self.codec in ("utf-8", "utf-8-sig") else self.codec
 
     @contextlib.contextmanager
-    def records(self) -> Iterator[tuple[Any, Iterator[list[str]]]]:
+    def records(self) -> Iterator[tuple[_csv.Reader, Iterator[list[str]]]]:
         """Yield the reader (for ``line_num``) and its non-blank records, header first."""
         previous = csv.field_size_limit()
         csv.field_size_limit(sys.maxsize)  # the scans must see rows of any width

@@ -331,7 +331,7 @@ def test_scores_are_read_only_copies_also_after_pickling(scored: Scores) -> None
         copy = pickle.loads(pickle.dumps(scored))
         assert not copy.to_dict()[name].flags.writeable
         np.testing.assert_array_equal(copy.to_dict()[name], column)
-    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+    with pytest.raises(attrs.exceptions.FrozenInstanceError, match=r"^can.t set attribute$"):
         scored.horizon = 1.0  # type: ignore[misc]
 
 

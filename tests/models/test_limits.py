@@ -55,7 +55,7 @@ def steady_buyers() -> CustomerSummary:
 
 
 def failure(fit: object, summary: CustomerSummary) -> ConvergenceError:
-    with pytest.raises(ConvergenceError) as caught:
+    with pytest.raises(ConvergenceError, match=r"fit found no interior maximum") as caught:
         fit(summary)  # type: ignore[operator]
     return caught.value
 
@@ -146,7 +146,7 @@ def test_failures_beyond_dropout_keep_their_error() -> None:
     data = CustomerSummary.from_arrays(np.floor(T), np.floor(T), T)
     error = failure(BetaGeo.fit, data)
     assert error.unidentified["r"] == "infinity" and error.unidentified["a"] == "zero"
-    with pytest.raises(ConvergenceError) as caught:
+    with pytest.raises(ConvergenceError, match=r"^BetaGeo fit found no interior maximum") as caught:
         no_dropout_limit(BetaGeo, data, error)
     assert caught.value is error and str(caught.value.__cause__).startswith("NBD fit found")
     # a model without an NBD limit, a failure not about dropout, an error without a stop

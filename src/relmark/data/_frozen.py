@@ -9,24 +9,30 @@ pickled state already passed them).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TypeVar
 
 import attrs
 import numpy as np
+from attrs import AttrsInstance
 
 from relmark._validation import readonly
 
 __all__ = ["reduce_read_only"]
 
+C = TypeVar("C", bound=AttrsInstance)
 
-def reduce_read_only(container: Any) -> tuple[Any, ...]:
+
+def reduce_read_only(
+    container: C,
+) -> tuple[Callable[[type[C], dict[str, object]], C], tuple[type[C], dict[str, object]]]:
     """Return ``__reduce__``'s tuple for a frozen attrs container of numpy arrays."""
     fields = {field.name: getattr(container, field.name) for field in attrs.fields(type(container))}
     return (_rebuild, (type(container), fields))
 
 
-def _rebuild(cls: type[Any], fields: dict[str, Any]) -> Any:
-    container = object.__new__(cls)
+def _rebuild(cls: type[C], fields: dict[str, object]) -> C:
+    container: C = object.__new__(cls)
     for name, value in fields.items():
         object.__setattr__(
             container, name, readonly(value) if isinstance(value, np.ndarray) else value

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import types
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -16,7 +16,9 @@ __all__ = ["Customer"]
 
 
 def _frozen_mapping(value: Mapping[str, Any]) -> Mapping[str, Any]:
-    return types.MappingProxyType(dict(as_mapping("attributes", value, of="name to value")))
+    # a copy, so the caller's dict can change without changing the customer
+    attributes = dict(as_mapping("attributes", value, of="name to value"))
+    return types.MappingProxyType(cast("dict[str, Any]", attributes))
 
 
 def _optional_channel(value: object) -> Channel | None:
