@@ -30,11 +30,12 @@ million rows, 1 million distinct uuid-hex ids, from a pyarrow string array,
    vectorised pass, not a Python iteration per word.  Words are read
    straight from the Arrow data buffer, through a strided view where the
    strings have one length, in blocks of 65,536 rows whose temporaries stay
-   in cache.  pyarrow's own hash table (``dictionary_encode``) took 1.2 to
-   1.3 s here, polars' ``unique`` 0.8 to 1.3 s: a cache miss per string.
+   in cache.  A hash table (pyarrow's ``dictionary_encode``, polars'
+   ``unique``) costs a cache miss per string; ``benchmarks/bench_keys.py``
+   times both beside this.
 2. *Group* (0.14 s).  The hash's top bits and the row number are packed
-   into one ``uint64`` and sorted by ``np.sort`` (vectorised: ``np.argsort``
-   of the same keys is four times slower).  Groups are numbered by first
+   into one ``uint64`` and sorted by ``np.sort`` (which sorts the keys
+   themselves, where ``np.argsort`` would gather through an index).  Groups are numbered by first
    appearance, so their first rows ascend through the data.
 3. *Verify* (0.08 s; 0.23 s for e-mails).  Every row is compared with its
    group's first row: strings of one length word by word, against a table
@@ -47,8 +48,8 @@ million rows, 1 million distinct uuid-hex ids, from a pyarrow string array,
    more rounds).  The ``k`` distinct strings are sorted by big-endian bits
    of their bytes, most significant digit first: each round packs the tied
    run's number, the next bits and the position in the run into one
-   ``uint64`` for ``np.sort``; only strings still tied go on.  pyarrow's
-   ``sort_indices`` of the same million strings took 0.6 to 0.7 s.
+   ``uint64`` for ``np.sort``; only strings still tied go on (pyarrow's
+   ``sort_indices`` of the same strings is timed beside it).
 5. *Distinct values* (0.23 s): the ``k`` strings as Python objects, what
    the caller gets (for objects, taken from the caller's array).
 
@@ -56,7 +57,9 @@ In all, 0.6 to 0.7 s for the uuids (1.1 s for e-mails, 0.1 s for 50
 distinct values), against 5 s for the dictionary pass and sort of Python
 strings this replaced and 4.5 s for ``np.unique``; 0.45 s of it is needed
 in first-appearance order (no step 4).  Objects are first converted to one
-Arrow string array (``pyarrow.array``, about 0.13 s for 2.8 million).
+Arrow string array (``pyarrow.array``).  The figures are medians of
+``benchmarks/bench_keys.py`` (2.8 million rows, 1 million distinct) on the
+2-core development machine.
 """
 
 from __future__ import annotations
@@ -496,9 +499,9 @@ def _few_distinct(strings: pa.Array) -> bool:
     """Return whether evenly spaced sample rows repeat so much that few values are distinct.
 
     Then pyarrow's hash table, small enough to stay in cache, is faster
-    than hashing every row with numpy (0.09 s against 0.19 s for 2.8
-    million rows of 50 distinct values; the hashing path wins from about
-    100,000 distinct values on).
+    than hashing every row with numpy (``benchmarks/bench_keys.py
+    --distinct 50`` times both); with many distinct values the hashing
+    path wins.
     """
     if len(strings) < 4 * _SAMPLE:
         return False
@@ -750,9 +753,8 @@ def _differing_rows(text: _Text, first_rows: IntArray, groups: IntArray) -> Bool
     Strings of one length are compared word by word, against a table of the
     first rows' words (one cache line per row), then the tails of rows
     longer than 64 bytes.  Arrow strings of varying lengths are compared by
-    Arrow itself (a ``take`` of each row's first row, then ``equal``), which
-    is faster than masking their words (0.18 s against 0.31 s for 2.8
-    million e-mail addresses; 0.20 s against 0.07 s for uuids, one length).
+    Arrow itself (a ``take`` of each row's first row, then ``equal``): their
+    words would need a mask per row.
     """
     if not text.fixed:
         assert text.source is not None  # rows of varying length are read from Arrow

@@ -15,7 +15,7 @@ the layers only import downwards: ``scoring`` (RFM, engagement) sits above
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 import attrs
@@ -409,9 +409,28 @@ def _model_or_class(name: str, value: Any, kind: type[Any]) -> Any:
     return as_model(name, value, kind, uses=list(uses))
 
 
-def _fit(name: str, model_class: Any, rows: CustomerSummary, kind: type[Any]) -> Any:
-    """Fit ``model_class`` to ``rows`` and check that what ``fit`` returned keeps the contract."""
-    return as_model(f"{name}.fit()", model_class.fit(rows), kind, uses=list(_USES[name]))
+def _fit(
+    name: str,
+    model_class: Any,
+    rows: CustomerSummary,
+    kind: type[Any],
+    limit: Callable[[type, CustomerSummary, ConvergenceError], Fallback | None] | None,
+    notes: list[str],
+) -> Any:
+    """Fit ``model_class`` to ``rows`` and check the contract of what ``fit`` returned.
+
+    A fit the data cannot identify falls back on ``limit``'s model, recording
+    why in ``notes``, when a ``limit`` is given and has one; else it raises.
+    """
+    try:
+        fitted = model_class.fit(rows)
+    except ConvergenceError as error:
+        fallback = None if limit is None else limit(model_class, rows, error)
+        if fallback is None:
+            raise
+        notes.append(fallback.note)
+        return fallback.model
+    return as_model(f"{name}.fit()", fitted, kind, uses=list(_USES[name]))
 
 
 def _fitted_purchase_model(
@@ -421,15 +440,9 @@ def _fitted_purchase_model(
     if not isinstance(model, type):
         fitted: PurchaseModel = model
         return fitted
-    try:
-        fitted = _fit("purchase_model", model, summary, PurchaseModel)
-    except ConvergenceError as error:
-        fallback = None if policy == "raise" else no_dropout_limit(model, summary, error)
-        if fallback is None:
-            raise
-        limit: PurchaseModel = _fall_back(fallback, notes)
-        return limit
-    return fitted
+    limit = None if policy == "raise" else no_dropout_limit
+    purchases: PurchaseModel = _fit("purchase_model", model, summary, PurchaseModel, limit, notes)
+    return purchases
 
 
 def _fitted_spend_model(
@@ -447,18 +460,6 @@ def _fitted_spend_model(
             f"{len(summary):,} customers is a repeat buyer with positive spend "
             "(`frequency` > 0 and `monetary_value` > 0) to fit it on"
         )
-    try:
-        fitted = _fit("spend_model", model, rows, SpendModel)
-    except ConvergenceError as error:
-        fallback = None if policy == "raise" else common_spend_limit(model, rows, error)
-        if fallback is None:
-            raise
-        limit: SpendModel = _fall_back(fallback, notes)
-        return limit
-    return fitted
-
-
-def _fall_back(fallback: Fallback, notes: list[str]) -> Any:
-    """Record why a limit stands for the model, and return the limit."""
-    notes.append(fallback.note)
-    return fallback.model
+    limit = None if policy == "raise" else common_spend_limit
+    spend: SpendModel = _fit("spend_model", model, rows, SpendModel, limit, notes)
+    return spend

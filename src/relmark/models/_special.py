@@ -156,9 +156,9 @@ def _in_blocks(
 ) -> FloatArray:
     """Evaluate an elementwise ``function`` of broadcasting ``arrays`` in cache-sized blocks.
 
-    The long chains of array operations in Stirling's series run two to three
-    times faster on blocks of ``_BLOCK`` elements that stay in cache than on
-    arrays of millions.
+    The long chains of array operations in Stirling's series keep their
+    temporaries in cache on blocks of ``_BLOCK`` elements, where arrays of
+    millions would stream every intermediate through main memory.
     """
     size = math.prod(shape)
     if size <= _BLOCK:
