@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pickle
 import re
 from collections.abc import Callable
 from typing import Any
 
+import attrs
 import numpy as np
 import pytest
+from scipy import optimize
 from threadpoolctl import threadpool_info
 
 import relmark
@@ -23,7 +26,7 @@ from relmark import (
     ValidationError,
 )
 from relmark.datasets import cdnow_sample_summary
-from relmark.models._fitting import maximize_likelihood
+from relmark.models._fitting import maximize_likelihood, profile_likelihood_intervals
 
 PURCHASE_MODELS = [BetaGeo, ModifiedBetaGeo, ParetoNBD]
 
@@ -245,3 +248,253 @@ def test_intervals_are_wald_on_the_log_scale_and_the_table_shows_them() -> None:
     assert f"{bounds['q'][0]:.4g} - {bounds['q'][1]:.4g}" in lines[2]
     with pytest.raises(ValidationError, match="`level` must be < 1"):
         info.intervals(1.0)
+
+
+# -- information criteria, equality, pickling ----------------------------------------------
+
+
+def test_information_criteria_by_hand() -> None:
+    # BG/NBD on the CDNOW sample: LL = -9582.4 (Fader, Hardie & Lee 2005, section 5), k = 4,
+    # n = 2,357 customers. AIC = 2k - 2LL; BIC = k ln n - 2LL (CLVTools' and lifetimes' n).
+    cdnow = cdnow_sample_summary()
+    model = BetaGeo.fit(cdnow)
+    info = model.fit_info
+    assert info is not None
+    log_likelihood = model.log_likelihood(cdnow)  # independent of the fit's own figure
+    assert info.log_likelihood == pytest.approx(log_likelihood, abs=1e-6)
+    assert info.n_parameters == 4
+    assert info.aic == pytest.approx(8.0 - 2.0 * log_likelihood, abs=1e-6)
+    assert info.bic == pytest.approx(4.0 * np.log(2357.0) - 2.0 * log_likelihood, abs=1e-6)
+    assert round(info.aic, 1) == 19172.9 and round(info.bic, 1) == 19195.9
+    gg = GammaGamma.fit(cdnow).fit_info
+    assert gg is not None and gg.n_customers == 946  # BIC's n: the repeat buyers it fits
+    assert gg.bic - gg.aic == pytest.approx(3 * np.log(946.0) - 6.0)
+
+
+def test_fit_info_compares_by_value_and_pickles_read_only() -> None:
+    info = BetaGeo.fit(cdnow_sample_summary()).fit_info
+    assert info is not None
+    copy = pickle.loads(pickle.dumps(info))
+    assert copy == info and copy is not info
+    assert not copy.covariance.flags.writeable and not copy.log_covariance.flags.writeable
+    other = attrs.evolve(info, covariance=info.covariance * 2.0)
+    assert other != info
+    assert hash(copy) == hash(info)
+
+
+# -- profile likelihood ---------------------------------------------------------------------
+
+Z95 = 1.959963984540054
+
+
+def _quadratic(mean: np.ndarray, precision: np.ndarray) -> Callable[..., Any]:
+    """A log-likelihood exactly quadratic in log-parameters: profile = Wald, exactly."""
+
+    def neg_log_likelihood(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        d = np.log(theta) - mean
+        return float(0.5 * d @ precision @ d), (precision @ d) / theta
+
+    return neg_log_likelihood
+
+
+def test_profile_of_a_quadratic_log_likelihood_is_the_wald_interval() -> None:
+    mean = np.log(np.array([2.0, 0.5, 7.0]))
+    covariance = np.array([[0.04, 0.01, -0.005], [0.01, 0.09, 0.02], [-0.005, 0.02, 0.01]])
+    objective = _quadratic(mean, np.linalg.inv(covariance))
+    names = ("a", "b", "c")
+    _, info = maximize_likelihood(
+        "Toy", names, objective, [1.0, 1.0, 1.0], n_customers=1.0, n_rows=1
+    )
+    bounds = profile_likelihood_intervals("Toy", objective, info, level=0.95)
+    for j, name in enumerate(names):
+        half = Z95 * np.sqrt(covariance[j, j])
+        assert bounds[name] == pytest.approx(
+            (np.exp(mean[j] - half), np.exp(mean[j] + half)), rel=1e-6
+        )
+    assert list(bounds) == list(names)
+    only = profile_likelihood_intervals("Toy", objective, info, level=0.5, parameters=["c"])
+    half = 0.6744897501960817 * np.sqrt(covariance[2, 2])
+    assert only == {"c": pytest.approx((np.exp(mean[2] - half), np.exp(mean[2] + half)))}
+
+
+def test_a_profile_that_never_reaches_the_threshold_reports_an_open_side() -> None:
+    # L(u) = exp(-u^2 / 2) + 0.2 / (1 + exp(-5u)): to the left it falls to 0, so the lower
+    # bound is finite; to the right it levels off at 0.2, a deviance of at most
+    # 2 ln(1.2 / 0.2) = 3.58 < 3.84, so the data set no upper bound at 95 %.
+    def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        u = float(np.log(theta[0]))
+        s = 1.0 / (1.0 + np.exp(-5.0 * u))
+        value = np.exp(-u * u / 2) + 0.2 * s
+        slope = -u * np.exp(-u * u / 2) + 0.2 * 5.0 * s * (1.0 - s)
+        return float(-np.log(value)), np.array([-slope / value / theta[0]])
+
+    _, info = maximize_likelihood("Toy", ("c",), objective, [1.0], n_customers=1.0, n_rows=1)
+    (lower, upper) = profile_likelihood_intervals("Toy", objective, info)["c"]
+    assert upper == np.inf
+    u_hat = np.log(info.estimates[0])
+    best = -objective(np.array(info.estimates))[0]
+    # the lower bound solves 2 (LL_max - LL(u)) = z^2 on the left
+    root = optimize.brentq(
+        lambda u: 2 * (best + objective(np.array([np.exp(u)]))[0]) - Z95**2, -10.0, u_hat
+    )
+    assert lower == pytest.approx(np.exp(root), rel=1e-7)
+
+
+def _brute_force_profile_bound(
+    model: BetaGeo, data: CustomerSummary, name: str, direction: float
+) -> float:
+    """One end of the 95 % profile interval by a grid, without relmark's optimiser or gradients.
+
+    The other parameters are re-maximised by Nelder-Mead on ``model.log_likelihood`` at
+    each grid point in log(parameter); a coarse grid brackets the crossing of the
+    chi-square threshold, a fine one locates it by linear interpolation.
+    """
+    names = model.parameter_names()
+    j = names.index(name)
+    best = model.log_likelihood(data)
+    others = np.delete(np.log(np.array(list(model.params.values()))), j)
+
+    def deviance(u: float) -> float:
+        nonlocal others
+
+        def minus(v: np.ndarray) -> float:
+            theta = np.exp(np.insert(v, j, u))
+            return -type(model)(**dict(zip(names, theta, strict=True))).log_likelihood(data)
+
+        result = optimize.minimize(
+            minus, others, method="Nelder-Mead", options={"xatol": 1e-8, "fatol": 1e-10}
+        )
+        others = result.x
+        return 2.0 * (best + float(result.fun))
+
+    inside = np.log(model.params[name])
+    outside = inside + direction * 0.25
+    while deviance(outside) < Z95**2:
+        inside, outside = outside, outside + direction * 0.25
+    grid = np.linspace(inside, outside, 7)
+    values = np.array([deviance(u) for u in grid])
+    k = int(np.argmax(values >= Z95**2))
+    u = grid[k - 1] + (Z95**2 - values[k - 1]) * (grid[k] - grid[k - 1]) / (
+        values[k] - values[k - 1]
+    )
+    return float(np.exp(u))
+
+
+def test_profile_intervals_match_a_brute_force_grid_on_a_small_base() -> None:
+    # 200 simulated customers: the likelihood is far from quadratic in b.
+    data = BetaGeo(r=0.5, alpha=5.0, a=0.8, b=2.5).simulate(200, 39.0, rng=4).compress()
+    model = BetaGeo.fit(data)
+    low, high = model.profile_intervals(data, parameters=["b"])["b"]
+    assert low == pytest.approx(_brute_force_profile_bound(model, data, "b", -1.0), rel=1e-3)
+    assert high == pytest.approx(_brute_force_profile_bound(model, data, "b", 1.0), rel=1e-3)
+    # ... and there Wald misleads: its upper end is 40 % short of the profile's
+    wald_low, wald_high = model.fit_info.intervals()["b"]  # type: ignore[union-attr]
+    assert high / wald_high > 1.4 and low / wald_low > 1.1
+
+
+def test_wald_and_profile_agree_on_cdnow_where_the_likelihood_is_near_quadratic() -> None:
+    cdnow = cdnow_sample_summary()
+    model = BetaGeo.fit(cdnow)
+    profile = model.profile_intervals(cdnow)
+    wald = model.fit_info.intervals()  # type: ignore[union-attr]
+    for name in ("r", "alpha"):  # the purchase process: 2,357 customers pin it down
+        assert profile[name] == pytest.approx(wald[name], rel=5e-3)
+    for name in ("a", "b"):  # dropout, seen in fewer customers: profile is right-skewed
+        assert profile[name][1] > wald[name][1]
+    nbd = relmark.NBD.fit(cdnow)
+    for name, bounds in nbd.profile_intervals(cdnow).items():
+        assert bounds == pytest.approx(nbd.fit_info.intervals()[name], rel=5e-3)  # type: ignore[union-attr]
+
+
+def test_profile_intervals_need_the_maximum_of_that_summary() -> None:
+    cdnow = cdnow_sample_summary()
+    published = BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426)  # rounded: not the maximum
+    with pytest.raises(ValidationError, match="not the maximum-likelihood fit of `summary`"):
+        published.profile_intervals(cdnow)
+    fitted = BetaGeo.fit(cdnow)
+    with pytest.raises(ValidationError, match=r"unknown parameter.*'beta'"):
+        fitted.profile_intervals(cdnow, parameters=["beta"])
+    with pytest.raises(TypeError, match="`parameters` must be a sequence"):
+        fitted.profile_intervals(cdnow, parameters="r")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="`level` must be < 1"):
+        fitted.profile_intervals(cdnow, level=1.0)
+    with pytest.raises(TypeError, match="`summary` must be a CustomerSummary"):
+        fitted.profile_intervals([1, 2, 3])  # type: ignore[arg-type]
+
+
+def test_profile_intervals_of_the_spend_model() -> None:
+    cdnow = cdnow_sample_summary()
+    model = GammaGamma.fit(cdnow)
+    profile = model.profile_intervals(cdnow, level=0.9)
+    wald = model.fit_info.intervals(0.9)  # type: ignore[union-attr]
+    for name, (low, high) in profile.items():
+        assert low < model.params[name] < high
+        assert (low, high) == pytest.approx(wald[name], rel=0.1)
+
+
+def _donations() -> CustomerSummary:
+    from tests.models.test_summary_report import donations
+
+    return donations()
+
+
+@pytest.mark.parametrize(
+    ("model", "data", "parameter"),
+    [
+        (ModifiedBetaGeo, cdnow_sample_summary, "b"),
+        (ParetoNBD, cdnow_sample_summary, "s"),
+        (BetaGeoBetaBinom, _donations, "delta"),
+        (relmark.NBD, cdnow_sample_summary, "alpha"),
+    ],
+    ids=lambda value: getattr(value, "__name__", str(value)),
+)
+def test_profile_intervals_of_every_summary_model_are_nested_and_bracket_the_estimate(
+    model: Any, data: Callable[[], CustomerSummary], parameter: str
+) -> None:
+    customers = data()
+    fitted = model.fit(customers)
+    estimate = fitted.params[parameter]
+    low95, high95 = fitted.profile_intervals(customers, parameters=[parameter])[parameter]
+    low80, high80 = fitted.profile_intervals(customers, 0.8, [parameter])[parameter]
+    assert low95 < low80 < estimate < high80 < high95
+    wald = fitted.fit_info.intervals()[parameter]
+    assert (low95, high95) == pytest.approx(wald, rel=0.4)
+
+
+def test_a_profile_whose_other_parameters_run_off_uses_the_best_point_reached() -> None:
+    # As c grows, d's precision exp(-log c) fades, and at the far end the conditional fit of d
+    # finds no interior maximum (ConvergenceError): the profile of c still is the 1-D function
+    # of the test above (d = 1 is optimal for every c), with no upper bound.
+    def one_dimensional(u: float) -> float:
+        return float(np.exp(-u * u / 2) + 0.2 / (1.0 + np.exp(-5.0 * u)))
+
+    def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        u, v = np.log(theta)
+        s = 1.0 / (1.0 + np.exp(-5.0 * u))
+        value = np.exp(-u * u / 2) + 0.2 * s
+        slope = -u * np.exp(-u * u / 2) + 0.2 * 5.0 * s * (1.0 - s)
+        w = np.exp(-u)
+        du = -slope / value - 0.5 * w * v * v
+        return float(-np.log(value) + 0.5 * w * v * v), np.array([du, w * v]) / theta
+
+    failures: list[str] = []
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return maximize_likelihood(*args, **kwargs)
+        except ConvergenceError as error:
+            failures.append(str(error))
+            raise
+
+    _, info = maximize_likelihood("Toy", ("c", "d"), objective, [1.0, 2.0], n_customers=1.0,
+                                  n_rows=1)  # fmt: skip
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("relmark.models._fitting.maximize_likelihood", recording)
+        lower, upper = profile_likelihood_intervals("Toy", objective, info, parameters=["c"])["c"]
+    assert failures and all("found no interior maximum" in text for text in failures)
+    assert upper == np.inf
+    best = np.log(one_dimensional(float(np.log(info.estimates[0]))))
+    root = optimize.brentq(
+        lambda u: 2 * (best - np.log(one_dimensional(u))) - Z95**2, -10.0, np.log(info.estimates[0])
+    )
+    assert lower == pytest.approx(np.exp(root), rel=1e-6)

@@ -5,6 +5,8 @@ or estimate one with its ``fit`` classmethod.
 """
 
 from relmark.models._fitting import FitInfo
+from relmark.models._persist import load_model, save_model
+from relmark.models._report import FitReport
 from relmark.models.beta_geo import BetaGeo
 from relmark.models.beta_geo_beta_binom import BetaGeoBetaBinom
 from relmark.models.common_mean_spend import CommonMeanSpend
@@ -21,6 +23,7 @@ __all__ = [
     "CommonMeanSpend",
     "ContractModel",
     "FitInfo",
+    "FitReport",
     "GammaGamma",
     "ModifiedBetaGeo",
     "NBD",
@@ -28,4 +31,6 @@ __all__ = [
     "PurchaseModel",
     "ShiftedBetaGeo",
     "SpendModel",
+    "load_model",
+    "save_model",
 ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Literal, overload
 
@@ -26,7 +25,19 @@ from relmark._validation import (
 )
 from relmark.data.summary import CustomerSummary
 from relmark.exceptions import ValidationError
-from relmark.models._fitting import FitInfo, NegLogLikelihood, maximize_likelihood, start_values
+from relmark.models._fitting import (
+    FitInfo,
+    NegLogLikelihood,
+    maximize_likelihood,
+    profile_likelihood_intervals,
+    start_values,
+)
+from relmark.models._report import FitReport
+
+# How far below the refit's maximum (in deviance, 2 * log-likelihood) a model may be and
+# still count as that maximum: far below chi-square thresholds (3.84 at 95 %), far
+# above the optimiser's own imprecision (about 1e-6 on a million customers).
+_AT_MAXIMUM = 1e-3
 
 __all__ = [
     "ContinuousPurchaseModel",
@@ -74,7 +85,9 @@ class Model:
     ``fit_info``.  This class checks every parameter at construction
     (positive and finite), and provides ``params``, the vector ``_theta``
     the kernels take, the fit (start values, the shared optimiser, the
-    rebuild from its estimates) and the plain and HTML representations.
+    rebuild from its estimates), the fit report (:meth:`summary`, also the
+    HTML representation), JSON (:meth:`to_json`, :meth:`from_json`) and the
+    plain representation.
     """
 
     parameters: ClassVar[tuple[Parameter, ...]]
@@ -145,27 +158,104 @@ class Model:
             fitted = f", log_likelihood={self.fit_info.log_likelihood:.6g}"
         return f"{type(self).__name__}({values}{fitted})"
 
+    def summary(self, level: float = 0.95) -> FitReport:
+        """Return the fit report: estimates, standard errors, intervals and the fit's figures.
+
+        Parameters
+        ----------
+        level : float
+            Coverage of the Wald intervals, in (0, 1).
+
+        Returns
+        -------
+        FitReport
+            Text when printed, HTML in Jupyter, ``to_pandas()`` and
+            ``to_dict()``; a model without ``fit_info`` (built from given
+            parameters) reports its estimates only and says it was not fitted.
+
+        Raises
+        ------
+        ValidationError
+            If ``level`` is not in (0, 1).
+
+        Examples
+        --------
+        >>> import relmark
+        >>> model = relmark.ShiftedBetaGeo.fit_survival([1000, 869, 743, 653, 593, 551, 517, 491])
+        >>> report = model.summary()
+        >>> [round(v, 3) for v in (report.fit_info.aic, report.fit_info.bic)]
+        [3226.316, 3236.132]
+        >>> print(report.text.splitlines()[1])
+        parameter  estimate  std. error     95% interval
+        """
+        return FitReport.build(type(self).__name__, self.params, self.fit_info, level=level)
+
     def _repr_html_(self) -> str:
-        info = self.fit_info
-        rows = []
-        for name, value in self.params.items():
-            stderr = "" if info is None else f"{info.stderr.get(name, float('nan')):.4g}"
-            rows.append(
-                f"<tr><td>{html.escape(name)}</td><td>{value:.6g}</td><td>{stderr}</td></tr>"
-            )
-        footer = ""
-        if info is not None:
-            footer = (
-                f"<p>log-likelihood {info.log_likelihood:.6g}; "
-                f"maximum after {info.iterations} iterations; "
-                f"{info.n_customers:,.0f} customers ({info.n_rows:,} distinct rows); "
-                f"{info.seconds:.3g} s</p>"
-            )
-        return (
-            f"<div><strong>{html.escape(type(self).__name__)}</strong>"
-            "<table><thead><tr><th>parameter</th><th>estimate</th><th>std. error</th></tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>{footer}</div>"
-        )
+        return self.summary()._repr_html_()
+
+    def to_json(self) -> str:
+        """Return the model as a ``relmark.model`` JSON document (schema version 1).
+
+        The parameters and the whole ``fit_info`` (covariances included);
+        floats round-trip exactly.  The schema is documented on the page
+        "Saved models (JSON)" and stays readable by every later release.
+
+        Returns
+        -------
+        str
+
+        Examples
+        --------
+        >>> import relmark
+        >>> from relmark.datasets import cdnow_sample_summary
+        >>> model = relmark.ParetoNBD.fit(cdnow_sample_summary())
+        >>> copy = relmark.ParetoNBD.from_json(model.to_json())
+        >>> copy.params == model.params, copy.fit_info == model.fit_info
+        (True, True)
+        """
+        from relmark.models._persist import model_to_json  # it builds on this class
+
+        return model_to_json(self)
+
+    @classmethod
+    def from_json(cls, text: str) -> Self:
+        """Return the model a ``relmark.model`` JSON document describes.
+
+        Parameters
+        ----------
+        text : str
+            The document, as :meth:`to_json` writes it.
+
+        Returns
+        -------
+        Self
+            An instance of the class the document names, which must be this
+            class or derive from it: ``Model.from_json`` reads any model.
+
+        Raises
+        ------
+        TypeError
+            If ``text`` is not a string.
+        ValidationError
+            If the text is not such a document of a version this release
+            reads, names an unknown model or another class, or has a
+            missing or unknown key, a non-finite number or a wrong shape;
+            the message names the key.
+
+        Examples
+        --------
+        >>> import relmark
+        >>> text = relmark.BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426).to_json()
+        >>> relmark.BetaGeo.from_json(text)
+        BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426)
+        >>> relmark.ParetoNBD.from_json(text)
+        Traceback (most recent call last):
+        ...
+        relmark.exceptions.ValidationError: `model` is 'BetaGeo', which is not a ParetoNBD
+        """
+        from relmark.models._persist import model_from_json  # it builds on this class
+
+        return model_from_json(text, cls)
 
 
 class SummaryModel(Model):
@@ -176,7 +266,8 @@ class SummaryModel(Model):
     and ``customer_log_likelihood(summary)``; it may refine which rows a fit
     runs on (``_fit_rows``), the data's scales for start values
     (``_scales``) and the account of a failed fit (``_explain``).  This
-    class provides ``fit`` and the weighted ``log_likelihood``.
+    class provides ``fit``, the weighted ``log_likelihood``, profile-likelihood
+    intervals and the report with them.
     """
 
     @classmethod
@@ -228,6 +319,139 @@ class SummaryModel(Model):
             n_customers=rows.n_customers,
             n_rows=len(rows),
             explain=lambda: cls._explain(rows),
+        )
+
+    def profile_intervals(
+        self,
+        summary: CustomerSummary,
+        level: float = 0.95,
+        parameters: Sequence[str] | None = None,
+    ) -> dict[str, tuple[float, float]]:
+        r"""Return profile-likelihood intervals of the parameters, fitted to ``summary``.
+
+        Where the log-likelihood is far from quadratic in the log-parameters
+        (small data sets, parameters near a limit) the Wald intervals of
+        :meth:`FitInfo.intervals` mislead; the profile-likelihood interval
+        does not assume that shape.  The model must be the maximum-likelihood
+        fit of ``summary`` (``Model.fit(summary)``): its parameters start a
+        refit, which must not move the log-likelihood.
+
+        Parameters
+        ----------
+        summary : CustomerSummary
+            The customers the model was fitted to.
+        level : float
+            Coverage, in (0, 1).
+        parameters : sequence of str, optional
+            The parameters to profile (default: all of them).
+
+        Returns
+        -------
+        dict of str to (float, float)
+            ``(lower, upper)`` per parameter, in the model's order.  A lower
+            bound of ``0.0`` or an upper bound of ``inf`` means the data set
+            no bound on that side: the deviance stays below the threshold
+            out to :math:`e^{-30}` or :math:`e^{30}`, the edge of the search.
+
+        Raises
+        ------
+        TypeError
+            If ``summary`` is not a CustomerSummary or ``parameters`` not a
+            sequence of names.
+        ValidationError
+            If ``level`` is not in (0, 1), ``parameters`` names an unknown
+            parameter, or the model is not the maximum-likelihood fit of
+            ``summary``.
+        ConvergenceError
+            If the fit to ``summary`` finds no interior maximum.
+
+        Notes
+        -----
+        For each parameter :math:`\theta_j` the profile log-likelihood
+        :math:`LL_p(\theta_j) = \max_{\theta_{-j}} LL(\theta)` re-maximises
+        the others with the shared optimiser; the interval is where
+        :math:`2[LL(\hat\theta) - LL_p(\theta_j)] \le \chi^2_{1,\,level}`,
+        its ends found by root-finding in :math:`\log\theta_j`
+        (:func:`~relmark.models._fitting.profile_likelihood_intervals`).
+        Each end costs about a dozen fits of the other parameters on the
+        distinct rows.
+
+        References
+        ----------
+        Venzon, D. J. & Moolgavkar, S. H. (1988). A method for computing
+        profile-likelihood-based confidence intervals. *Applied Statistics*,
+        37(1), 87-94.
+
+        Examples
+        --------
+        >>> import relmark
+        >>> from relmark.datasets import cdnow_sample_summary
+        >>> cdnow = cdnow_sample_summary()
+        >>> model = relmark.BetaGeo.fit(cdnow)
+        >>> bounds = model.profile_intervals(cdnow, parameters=["r", "a"])
+        >>> {name: [round(v, 3) for v in pair] for name, pair in bounds.items()}
+        {'r': [0.219, 0.269], 'a': [0.515, 1.319]}
+        """
+        rows = self._fit_rows(summary)
+        objective = self._objective(rows)
+        refit = self._maximize(
+            objective,
+            start=self.params,
+            scales=self._scales(rows),
+            n_customers=rows.n_customers,
+            n_rows=len(rows),
+            explain=lambda: self._explain(rows),
+        )
+        assert refit.fit_info is not None  # a fitted model always has one
+        own = -objective(self._theta)[0]
+        best = refit.fit_info.log_likelihood
+        if not 2.0 * (best - own) <= _AT_MAXIMUM:
+            raise ValidationError(
+                f"the {type(self).__name__} is not the maximum-likelihood fit of `summary`: "
+                f"its log-likelihood is {own:,.4f} against {best:,.4f} at the maximum; "
+                f"profile the model {type(self).__name__}.fit(summary) returns"
+            )
+        return profile_likelihood_intervals(
+            type(self).__name__, objective, refit.fit_info, level=level, parameters=parameters
+        )
+
+    def summary(self, level: float = 0.95, *, profile: CustomerSummary | None = None) -> FitReport:
+        """Return the fit report; with ``profile``, profile-likelihood intervals too.
+
+        Parameters
+        ----------
+        level : float
+            Coverage of the intervals, in (0, 1).
+        profile : CustomerSummary, optional
+            The customers the model was fitted to: adds the
+            profile-likelihood interval of every parameter
+            (:meth:`profile_intervals`) beside the Wald interval.
+
+        Returns
+        -------
+        FitReport
+
+        Raises
+        ------
+        ValidationError
+            If ``level`` is not in (0, 1), or as :meth:`profile_intervals`.
+
+        Examples
+        --------
+        >>> import relmark
+        >>> from relmark.datasets import cdnow_sample_summary
+        >>> cdnow = cdnow_sample_summary()
+        >>> report = relmark.NBD.fit(cdnow).summary(profile=cdnow)
+        >>> for line in report.text.splitlines()[:4]:
+        ...     print(line)
+        NBD: maximum-likelihood fit
+        parameter  estimate  std. error     95% interval      95% profile
+        r            0.3848     0.02099  0.3458 - 0.4282  0.3459 - 0.4284
+        alpha         12.07      0.8087    10.59 - 13.77    10.57 - 13.75
+        """
+        bounds = None if profile is None else self.profile_intervals(profile, level)
+        return FitReport.build(
+            type(self).__name__, self.params, self.fit_info, level=level, profile=bounds
         )
 
     @classmethod
