@@ -11,6 +11,7 @@ import pyarrow.csv as pv
 import pytest
 
 import relmark
+import relmark.comparison
 import relmark.datasets
 from relmark.__main__ import demo, main, scored_columns
 
@@ -19,6 +20,30 @@ def test_demo_report_fits_in_80_columns() -> None:
     report = demo()
     assert "2,357" in report and "6,919" in report
     assert max(len(line) for line in report.splitlines()) <= 80
+
+
+def profile_rows(report: str) -> dict[str, list[str]]:
+    """The demo's RFM segment table: each segment's cells, by name."""
+    lines = report.split("RFM segments\n------------\n")[1].split("\n\n")[0].splitlines()
+    rows: dict[str, list[str]] = {}
+    for line in lines[1:]:
+        *name, customers, share, revenue, clv, alive = line.split()
+        rows[" ".join(name)] = [customers, share, revenue, clv, alive]
+    return rows
+
+
+def test_demo_chooses_the_model_and_its_rfm_profile_reads_sensibly() -> None:
+    report = demo()
+    assert "Which model? BG/NBD, MBG/NBD and Pareto/NBD" in report
+    assert "chosen: Pareto/NBD: lowest holdout RMSE 1.603 vs MBG/NBD 1.607, BG/NBD 1.608" in report
+    assert "Who is still a customer? Pareto/NBD, the chosen model" in report
+    assert "  Pareto/NBD  0.7545  1.6028  -216 (-11.5%)      1.4%        0.068" in report
+    alive = {name: float(cells[-1]) for name, cells in profile_rows(report).items()}
+    assert len(alive) == 10
+    # one-time buyers seen long ago are not reported alive (BG/NBD said 0.98 and 0.97)
+    assert alive["Lost"] < alive["Champions"] and alive["Hibernating"] < alive["Champions"]
+    assert alive["Lost"] < 0.5 and alive["Hibernating"] < 0.5
+    assert "one-time buyers' mean P(alive): 0.34" in report
 
 
 def test_main_without_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
@@ -66,6 +91,115 @@ def test_score_writes_one_row_per_customer(tmp_path: Path) -> None:
     header, *lines = out.read_text().splitlines()
     assert header.split(",")[:2] == ['"customer_id"', '"frequency"']
     assert len(lines) == 2357
+
+
+def sample_csv(tmp_path: Path) -> Path:
+    """The CDNOW sample as a user's CSV file: customer, day, amount."""
+    log = relmark.datasets.load_cdnow_sample()
+    stamps = log.timestamp.astype("datetime64[D]").astype(str)
+    assert log.amount is not None
+    rows = "".join(
+        f"{c},{d},{a}\n" for c, d, a in zip(log.customer_id, stamps, log.amount, strict=True)
+    )
+    return write_csv(tmp_path / "purchases.csv", "cid,day,value\n" + rows)
+
+
+def test_score_chooses_the_model_by_bic_and_says_why(tmp_path: Path) -> None:
+    out = tmp_path / "scores.csv"
+    done = run_score(
+        str(sample_csv(tmp_path)), "--customer-col", "cid", "--date-col", "day",
+        "--amount-col", "value", "--observation-end", "1997-09-30", "--out", str(out),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = [line.removeprefix("relmark: ") for line in done.stderr.splitlines()]
+    assert "choosing among BG/NBD, MBG/NBD, Pareto/NBD by BIC" in lines[1]
+    for name in ("BG/NBD: r 0.2426", "MBG/NBD: r 0.5248", "Pareto/NBD: r 0.5533"):
+        assert any(line.startswith(name) for line in lines), name
+    assert "  MBG/NBD     4       -9,582.14  19,172.27  19,195.33" in lines
+    assert "chose MBG/NBD: lowest BIC 19,195.3 vs BG/NBD 19,195.9, Pareto/NBD 19,221.0" in lines
+    summary = relmark.datasets.cdnow_sample_summary()
+    written = pv.read_csv(out).to_pydict()
+    expected = relmark.ModifiedBetaGeo.fit(summary).probability_alive(summary)
+    np.testing.assert_allclose(written["probability_alive"], expected, rtol=1e-9)
+
+
+def test_score_with_a_holdout_chooses_by_the_forecast_and_refits_on_everything(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "scores.csv"
+    done = run_score(
+        str(sample_csv(tmp_path)), "--customer-col", "cid", "--date-col", "day",
+        "--observation-end", "1998-06-30", "--holdout", "39", "--horizon", "26",
+        "--out", str(out),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = [line.removeprefix("relmark: ") for line in done.stderr.splitlines()]
+    assert "by their forecast of the last 39 W" in lines[1]
+    assert sum(line.endswith("on the calibration period") for line in lines) == 3
+    assert (
+        "chose Pareto/NBD: lowest holdout RMSE 1.603 vs MBG/NBD 1.607, BG/NBD 1.608; "
+        "refitted on the full period (2,357 customers) for scoring"
+    ) in lines
+    assert any(line.startswith("refitted on the full period: Pareto/NBD: r ") for line in lines)
+    # the scores are those of Pareto/NBD fitted on all 78 weeks
+    full = relmark.datasets.load_cdnow_sample().summarize("1998-06-30", unit="W")
+    model = relmark.ParetoNBD.fit(full)
+    written = pv.read_csv(out).to_pydict()
+    np.testing.assert_allclose(written["probability_alive"], model.probability_alive(full))
+    np.testing.assert_allclose(
+        written["expected_purchases"], model.expected_purchases(full, 26.0), rtol=1e-9
+    )
+
+
+def test_score_chooses_only_among_the_models_asked_for(tmp_path: Path) -> None:
+    out = tmp_path / "scores.csv"
+    done = run_score(
+        str(sample_csv(tmp_path)), "--customer-col", "cid", "--date-col", "day",
+        "--observation-end", "1997-09-30", "--models", "bg", "--out", str(out),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = [line.removeprefix("relmark: ") for line in done.stderr.splitlines()]
+    assert "choosing among BG/NBD by BIC" in lines[1]
+    assert "chose BG/NBD: the only candidate (BIC 19,195.9)" in lines
+    assert not any(line.startswith(("MBG/NBD", "Pareto/NBD")) for line in lines)
+    summary = relmark.datasets.cdnow_sample_summary()
+    written = pv.read_csv(out).to_pydict()
+    expected = relmark.BetaGeo.fit(summary).probability_alive(summary)
+    np.testing.assert_allclose(written["probability_alive"], expected, rtol=1e-9)
+    both = run_score(
+        str(sample_csv(tmp_path)), "--customer-col", "cid", "--date-col", "day",
+        "--observation-end", "1997-09-30", "--models", "pareto,bg", "--out", "/dev/null",
+    )  # fmt: skip
+    assert "chose BG/NBD: lowest BIC 19,195.9 vs Pareto/NBD 19,221.0" in both.stderr
+
+
+@pytest.mark.parametrize("models", ["bg,xx", "bg,bg", ""])
+def test_bad_models_are_one_line(tmp_path: Path, models: str) -> None:
+    done = run_score(str(small_log(tmp_path)), "--customer-col", "cid", "--date-col", "day",
+                     "--out", "-", "--models", models)  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1] == (
+        f"relmark score: error: argument --models: {models!r}: give one or more of bg, mbg, "
+        "pareto, comma-separated, each once (see relmark score --help)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("holdout", "message"),
+    [
+        ("0", "relmark score: error: `holdout` must be > 0, got 0.0"),
+        ("80", "relmark score: error: `holdout` (80 W) reaches back before the first purchase"),
+        ("x", "relmark score: error: argument --holdout: invalid float value: 'x'"),
+    ],
+)
+def test_a_bad_holdout_is_one_line(tmp_path: Path, holdout: str, message: str) -> None:
+    done = run_score(
+        str(small_log(tmp_path)), "--customer-col", "cid", "--date-col", "day", "--out", "-",
+        "--holdout", holdout,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1].startswith(message), done.stderr
+    assert done.stdout == ""
 
 
 def test_score_rejects_bad_files_without_output(tmp_path: Path) -> None:
@@ -124,7 +258,12 @@ def test_score_on_the_cdnow_master_file_matches_the_api(shared_data: Path, tmp_p
         table[:, 0], [f"{d[:4]}-{d[4:6]}-{d[6:]}" for d in table[:, 1]], table[:, 3].astype(float)
     )
     summary = log.summarize("1997-09-30", unit="W")
-    model = relmark.BetaGeo.fit(summary)
+    # without --holdout the model with the lowest BIC scores: MBG/NBD here (190,714.2 against
+    # BG/NBD's 190,777.2 and Pareto/NBD's 190,870.5)
+    bic = {cls: relmark.comparison.compare([cls.fit(summary)]).rows[0].bic
+           for cls in (relmark.BetaGeo, relmark.ModifiedBetaGeo, relmark.ParetoNBD)}  # fmt: skip
+    assert min(bic, key=bic.__getitem__) is relmark.ModifiedBetaGeo
+    model = relmark.ModifiedBetaGeo.fit(summary)
     assert written["customer_id"] == summary.customer_id.tolist()  # "00001" kept as it is
     np.testing.assert_allclose(written["probability_alive"], model.probability_alive(summary))
     np.testing.assert_allclose(
@@ -139,7 +278,8 @@ def test_score_on_the_cdnow_master_file_matches_the_api(shared_data: Path, tmp_p
 def test_score_columns_match_the_api() -> None:
     summary = relmark.datasets.cdnow_sample_summary()
     columns = scored_columns(summary, horizon=26.0, discount_rate=0.01, margin=0.3)
-    model = relmark.BetaGeo.fit(summary)
+    model = relmark.comparison.choose_model(summary).model  # by BIC: MBG/NBD
+    assert type(model) is relmark.ModifiedBetaGeo
     spend = relmark.GammaGamma.fit(summary)
     clv = relmark.customer_lifetime_value(
         model, spend, summary, horizon=26.0, discount_rate=0.01, margin=0.3

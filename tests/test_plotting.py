@@ -412,6 +412,53 @@ def test_cumulative_purchases_on_cdnow_count_every_repeat_day() -> None:
         assert ax.get_xlabel() == "time since the cohort's first purchase (W)"
 
 
+def test_tracking_comparison_draws_the_actual_curve_once_and_each_model() -> None:
+    log = tracking_log()
+    other = relmark.BetaGeo(r=0.5, alpha=2.0, a=1.2, b=3.0)
+    models = {"published": BG, "other": other}
+    with drawn(plotting.plot_tracking_comparison, models, log, calibration_end=8.0,
+               observation_end=15.0, unit="D") as ax:  # fmt: skip
+        drawn_lines = lines(ax)
+        assert list(drawn_lines) == ["actual", "published", "other", "end of calibration"]
+        steps, actual = drawn_lines["actual"]
+        assert steps.tolist() == list(range(1, 16))
+        assert actual.tolist() == HAND_CUMULATIVE
+        _, published = drawn_lines["published"]
+        assert published == pytest.approx(cohort_expectation(steps, FIRST_DAYS), rel=1e-9)
+        _, drawn_other = drawn_lines["other"]
+        ages = np.maximum(steps[:, None] - FIRST_DAYS[None, :], 0.0)
+        by_hand = np.asarray(other.expected_purchases_new_customer(ages)).sum(axis=1)
+        assert drawn_other == pytest.approx(by_hand, rel=1e-12)
+        assert drawn_lines["end of calibration"][0].tolist() == [8.0, 8.0]
+        assert legend(ax) == ["actual", "published", "other", "end of calibration"]
+        assert ax.get_title() == "Tracking cumulative purchases: published, other"
+        assert ax.get_ylabel() == "cumulative repeat purchases"
+    # the same curves as the one-model plot, which shares the computation
+    with drawn(plotting.plot_cumulative_purchases, BG, log, calibration_end=8.0,
+               observation_end=15.0, unit="D") as single:  # fmt: skip
+        assert lines(single)["model"][1] == pytest.approx(published, rel=1e-15)
+    # a sequence is named by class
+    with drawn(plotting.plot_tracking_comparison, [BG, relmark.NBD(r=1.0, alpha=5.0)], log,
+               calibration_end=8.0, unit="D") as ax:  # fmt: skip
+        assert list(lines(ax)) == ["actual", "BetaGeo", "NBD", "end of calibration"]
+
+
+def test_tracking_comparison_refuses_what_it_cannot_draw() -> None:
+    log = tracking_log()
+    with pytest.raises(ValidationError, match=r"^`models` is empty: give at least one model$"):
+        plotting.plot_tracking_comparison({}, log, calibration_end=8.0, unit="D")
+    with pytest.raises(ValidationError, match=r"two models named 'BetaGeo': give a mapping"):
+        plotting.plot_tracking_comparison([BG, BG], log, calibration_end=8.0, unit="D")
+    with pytest.raises(TypeError, match=r"^`models\['spend'\]` must be a PurchaseModel"):
+        plotting.plot_tracking_comparison(
+            {"spend": relmark.GammaGamma(p=6.25, q=3.74, gamma=15.44)}, log,  # type: ignore[dict-item]
+            calibration_end=8.0, unit="D",
+        )  # fmt: skip
+    with pytest.raises(TypeError, match=r"^`models` must be a mapping of names to models"):
+        plotting.plot_tracking_comparison(BG, log, calibration_end=8.0, unit="D")  # type: ignore[arg-type]
+    plt.close("all")
+
+
 # -- contractual retention ---------------------------------------------------------------------
 
 
@@ -645,6 +692,9 @@ PLOTS: dict[str, Callable[..., Axes]] = {
     ),
     "incremental_purchases": lambda ax: plotting.plot_incremental_purchases(
         BG, tracking_log(), calibration_end=8.0, unit="D", ax=ax
+    ),
+    "tracking_comparison": lambda ax: plotting.plot_tracking_comparison(
+        [BG], tracking_log(), calibration_end=8.0, unit="D", ax=ax
     ),
     "survival": lambda ax: plotting.plot_survival(SBG, periods=3, ax=ax),
     "retention_rate": lambda ax: plotting.plot_retention_rate(SBG, periods=3, ax=ax),

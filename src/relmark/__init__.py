@@ -12,6 +12,7 @@ Examples
 2
 """
 
+from relmark.comparison import ModelChoice, ModelComparison, choose_model, compare
 from relmark.data import CalibrationHoldout, CustomerSummary, TouchpointTable, TransactionLog
 from relmark.domain import (
     Channel,
@@ -120,6 +121,8 @@ __all__ = [
     "LADDER",
     "LoyaltyProgram",
     "LoyaltyProgramValue",
+    "ModelChoice",
+    "ModelComparison",
     "ModifiedBetaGeo",
     "NBD",
     "Office",
@@ -149,8 +152,10 @@ __all__ = [
     "assign_tiers",
     "break_even_retention_lift",
     "ces",
+    "choose_model",
     "clv_closed_form",
     "clv_to_cac",
+    "compare",
     "csat",
     "customer_equity",
     "customer_lifetime_value",

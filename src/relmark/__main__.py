@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import textwrap
 import warnings
 from collections.abc import Callable, Sequence
 from typing import NoReturn
@@ -12,6 +13,7 @@ from typing import NoReturn
 import numpy as np
 
 from relmark import __version__
+from relmark.comparison import ModelChoice, choose_model, holdout_split, tracking_curves
 from relmark.data.summary import CustomerSummary
 from relmark.data.transactions import CalibrationHoldout, TransactionLog
 from relmark.datasets import (
@@ -23,12 +25,27 @@ from relmark.economics import customer_lifetime_value, retention_campaign, reten
 from relmark.economics.scores import score as score_customers
 from relmark.exceptions import RelmarkError, ValidationError
 from relmark.io import read_transactions, write_columns
-from relmark.models import NBD, BetaGeo, CommonMeanSpend, GammaGamma, ShiftedBetaGeo
-from relmark.models.contracts import PurchaseModel, SpendModel
+from relmark.models import (
+    NBD,
+    BetaGeo,
+    CommonMeanSpend,
+    GammaGamma,
+    ModifiedBetaGeo,
+    ParetoNBD,
+    ShiftedBetaGeo,
+)
+from relmark.models.contracts import PurchaseModel
 from relmark.scoring import rfm_scores
 from relmark.segmentation import gini, rfm_segments, segment_profile, value_tiers
 
 WIDTH = 78
+
+#: The purchase models the demo and ``relmark score`` choose from, by their usual names.
+CANDIDATES: dict[str, type[BetaGeo] | type[ParetoNBD]] = {
+    "BG/NBD": BetaGeo,
+    "MBG/NBD": ModifiedBetaGeo,
+    "Pareto/NBD": ParetoNBD,
+}
 
 
 def _rule(title: str) -> str:
@@ -65,7 +82,7 @@ def describe_data(log: TransactionLog, summary: CustomerSummary) -> list[str]:
     return lines
 
 
-def _parameters(model: BetaGeo | GammaGamma | ShiftedBetaGeo) -> list[str]:
+def _parameters(model: BetaGeo | ParetoNBD | NBD | GammaGamma | ShiftedBetaGeo) -> list[str]:
     """Return one line per parameter: estimate and standard error."""
     info = model.fit_info
     lines = []
@@ -80,21 +97,48 @@ def _parameters(model: BetaGeo | GammaGamma | ShiftedBetaGeo) -> list[str]:
     return lines
 
 
-def describe_models(split: CalibrationHoldout) -> tuple[list[str], BetaGeo, GammaGamma]:
-    """Return report lines on the BG/NBD and Gamma-Gamma fits, and the two models."""
+def _wrapped(text: str, indent: str = "  ") -> list[str]:
+    """Wrap a sentence to the report's width, continuation lines indented further."""
+    return textwrap.wrap(text, width=WIDTH, initial_indent=indent, subsequent_indent=indent + "  ")
+
+
+def describe_choice(
+    log: TransactionLog, split: CalibrationHoldout
+) -> tuple[list[str], ModelChoice]:
+    """Return report lines comparing the candidate models on the holdout, and the choice."""
+    tracking = tracking_curves(
+        log, calibration_end=CDNOW_CALIBRATION_END, observation_end=CDNOW_OBSERVATION_END
+    )
+    choice = choose_model(split, CANDIDATES, by="holdout", tracking=tracking)
+    lines = [
+        _rule("Which model? BG/NBD, MBG/NBD and Pareto/NBD, fitted on the calibration"),
+        *(f"  {line}".rstrip() for line in choice.comparison.to_text(best=False).splitlines()),
+        "",
+        *_wrapped(f"chosen: {choice.reason}"),
+    ]
+    return lines, choice
+
+
+def describe_models(
+    split: CalibrationHoldout, choice: ModelChoice
+) -> tuple[list[str], PurchaseModel, GammaGamma]:
+    """Return report lines on the chosen purchase model and Gamma-Gamma, and the two models."""
     calibration = split.calibration
-    purchases = BetaGeo.fit(calibration)
+    purchases = choice.model
+    assert isinstance(purchases, BetaGeo | ParetoNBD | NBD)  # the demo's candidates
     spend = GammaGamma.fit(calibration)
     predicted = purchases.expected_purchases(calibration, split.holdout_length)
     alive = purchases.probability_alive(calibration)
-    repeat = calibration.frequency > 0  # BG/NBD counts one-time buyers as alive
+    repeat = calibration.frequency > 0
     lines = [
-        _rule("Who is still a customer? BG/NBD on the 39-week calibration"),
+        _rule(f"Who is still a customer? {choice.name}, the chosen model"),
         *_parameters(purchases),
         f"  holdout ({split.holdout_length:.0f} weeks) repeat purchases: "
         f"predicted {predicted.sum():,.0f}, actual {split.holdout_purchases.sum():,.0f}",
         f"  repeat buyers likely still customers (P(alive) > 0.5): "
         f"{int((alive[repeat] > 0.5).sum()):,} of {int(repeat.sum()):,}",
+        f"  one-time buyers' mean P(alive): {alive[~repeat].mean():.2f} "
+        "(BG/NBD: 1, alive by construction)",
         _rule("Spend per transaction: Gamma-Gamma"),
         *_parameters(spend),
         f"  population mean spend {spend.population_mean_spend():.2f} USD",
@@ -103,7 +147,7 @@ def describe_models(split: CalibrationHoldout) -> tuple[list[str], BetaGeo, Gamm
 
 
 def describe_value(
-    summary: CustomerSummary, purchases: BetaGeo, spend: GammaGamma
+    summary: CustomerSummary, purchases: PurchaseModel, spend: GammaGamma
 ) -> tuple[list[str], np.ndarray]:
     """Return report lines on each customer's lifetime value, and the values."""
     clv = customer_lifetime_value(
@@ -120,7 +164,7 @@ def describe_value(
 
 
 def describe_segments(
-    summary: CustomerSummary, purchases: BetaGeo, clv: np.ndarray
+    summary: CustomerSummary, purchases: PurchaseModel, clv: np.ndarray
 ) -> tuple[list[str], np.ndarray]:
     """Return report lines profiling the named RFM segments, and each customer's segment."""
     labels = rfm_segments(rfm_scores(summary))
@@ -134,7 +178,9 @@ def describe_segments(
     return [_rule("RFM segments"), *("  " + line for line in repr(profile).splitlines())], labels
 
 
-def describe_economics(summary: CustomerSummary, purchases: BetaGeo, clv: np.ndarray) -> list[str]:
+def describe_economics(
+    summary: CustomerSummary, purchases: PurchaseModel, clv: np.ndarray
+) -> list[str]:
     """Return report lines on retention economics: a campaign and the value of loyalty."""
     churn = 1.0 - purchases.probability_alive(summary)
     plan = retention_campaign(churn, save_probability=0.15, remaining_value=clv, contact_cost=0.5)
@@ -186,12 +232,14 @@ def demo() -> str:
     log = load_cdnow_sample()
     split = log.split(CDNOW_CALIBRATION_END, CDNOW_OBSERVATION_END, unit="W")
     calibration = split.calibration
-    model_lines, purchases, spend = describe_models(split)
+    choice_lines, choice = describe_choice(log, split)
+    model_lines, purchases, spend = describe_models(split, choice)
     value_lines, clv = describe_value(calibration, purchases, spend)
     segment_lines, _ = describe_segments(calibration, purchases, clv)
     lines = [
         f"relmark {__version__} demo: the CDNOW sample (2,357 customers of an online CD store)",
         *describe_data(log, calibration),
+        *choice_lines,
         *model_lines,
         *value_lines,
         *segment_lines,
@@ -211,12 +259,20 @@ def scored_columns(
     horizon: float,
     discount_rate: float = 0.0,
     margin: float = 1.0,
+    split: CalibrationHoldout | None = None,
+    candidates: Sequence[str] = tuple(CANDIDATES),
     report: Callable[[str], None] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Fit BG/NBD (and Gamma-Gamma with amounts); score every customer by :func:`relmark.score`.
+    """Choose among BG/NBD, MBG/NBD and Pareto/NBD; score every customer with the choice.
 
-    A model the data cannot identify is replaced by its well-defined limit
-    (``unidentified="limit"``): the report says so.
+    Without ``split`` the candidates are fitted to ``summary`` and the one
+    with the lowest BIC is chosen; with it they are fitted on its
+    calibration period, the one with the lowest per-customer RMSE of holdout
+    purchases is chosen, and that class is refitted on ``summary`` (the full
+    period) for scoring (:func:`relmark.comparison.choose_model`).  Scores
+    come from :func:`relmark.score` with the chosen model (and Gamma-Gamma
+    with amounts).  A model the data cannot identify is replaced by its
+    well-defined limit (``unidentified="limit"``): the report says so.
 
     Parameters
     ----------
@@ -228,6 +284,12 @@ def scored_columns(
         Discount rate per unit of time, for the CLV.
     margin : float, default 1
         Share of spend kept, for the CLV.
+    split : CalibrationHoldout, optional
+        The same customers' calibration/holdout split, to choose by holdout.
+    candidates : sequence of str, default all of ``CANDIDATES``
+        The purchase models to choose from, by name (``"BG/NBD"``, ...).
+    report : callable, optional
+        Called with each line of the account of the fits and the choice.
 
     Returns
     -------
@@ -242,20 +304,29 @@ def scored_columns(
     --------
     >>> from relmark.__main__ import scored_columns
     >>> from relmark.datasets import cdnow_sample_summary
-    >>> columns = scored_columns(cdnow_sample_summary(), horizon=39.0)
+    >>> lines = []
+    >>> columns = scored_columns(cdnow_sample_summary(), horizon=39.0, report=lines.append)
     >>> len(columns["probability_alive"]), list(columns)[-3:]
     (2357, ['monetary_value', 'expected_spend', 'clv'])
+    >>> print(next(line for line in lines if line.startswith("chose")))
+    chose MBG/NBD: lowest BIC 19,195.3 vs BG/NBD 19,195.9, Pareto/NBD 19,221.0
     """
+    choice = choose_model(
+        summary if split is None else split,
+        {name: CANDIDATES[name] for name in candidates},
+        refit_on=None if split is None else summary,
+        unidentified="limit",
+    )
     spend_model = (
         GammaGamma
         if summary.monetary_value is not None and np.any(summary.monetary_value > 0)
         else None
     )
-    # a file the models cannot identify (nobody leaves, spend never varies) is scored with
-    # the models' well-defined limits, and the report says so, instead of failing
+    # a file the spend model cannot identify (spend never varies) is scored with its
+    # well-defined limit, and the report says so, instead of failing
     scores = score_customers(
         summary,
-        BetaGeo,
+        choice.model,
         spend_model,
         horizon=horizon,
         discount_rate=discount_rate,
@@ -263,7 +334,7 @@ def scored_columns(
         unidentified="limit",
     )
     if report is not None:
-        report(_fitted(scores.purchase_model))
+        _report_choice(choice, report, split is not None)
         if scores.spend_model is not None:
             report(_fitted(scores.spend_model))
         for note in scores.notes:
@@ -289,20 +360,38 @@ def scored_columns(
     return columns
 
 
+def _report_choice(choice: ModelChoice, report: Callable[[str], None], holdout: bool) -> None:
+    """Report each candidate's fit, the comparison, the choice and why."""
+    period = " on the calibration period" if holdout else ""
+    for name, message in choice.failed.items():
+        report(f"{name}{period}: {message}")
+    for row in choice.comparison:
+        if row.name in CANDIDATES:
+            report(_fitted(row.model) + period)
+    for line in choice.comparison.to_text(best=False).splitlines():
+        report(f"  {line}".rstrip())
+    report(f"chose {choice.reason}")  # with a limit, the reason is its note
+    if choice.refitted or choice.criterion == "limit":  # a model not shown yet
+        refit = "refitted on the full period: " if choice.refitted else ""
+        report(refit + _fitted(choice.model))
+
+
 _NAMES = {
     "BetaGeo": "BG/NBD",
+    "ModifiedBetaGeo": "MBG/NBD",
+    "ParetoNBD": "Pareto/NBD",
     "GammaGamma": "Gamma-Gamma",
     "NBD": "NBD (no dropout)",
     "CommonMeanSpend": "Spend",
 }
 
 
-def _fitted(model: PurchaseModel | SpendModel) -> str:
+def _fitted(model: object) -> str:
     """One line for the report: the estimates with their standard errors, and convergence."""
     name = _NAMES.get(type(model).__name__, type(model).__name__)
     if isinstance(model, CommonMeanSpend):  # a closed form: no likelihood was maximised
         return f"{name}: one common mean spend, {model.mean:,.4g} per transaction"
-    assert isinstance(model, BetaGeo | NBD | GammaGamma)  # what relmark.score fitted here
+    assert isinstance(model, BetaGeo | ParetoNBD | NBD | GammaGamma)  # what was fitted here
     info = model.fit_info
     assert info is not None  # a fitted model has one: a fit that does not converge raises
     estimates = ", ".join(
@@ -314,13 +403,17 @@ def _fitted(model: PurchaseModel | SpendModel) -> str:
     )
 
 
-def _score_customers(summary: CustomerSummary, args: argparse.Namespace) -> dict[str, np.ndarray]:
+def _score_customers(
+    summary: CustomerSummary, split: CalibrationHoldout | None, args: argparse.Namespace
+) -> dict[str, np.ndarray]:
     """Fit the models and score every customer: the one place the command line does it."""
     return scored_columns(
         summary,
         horizon=args.horizon,
         discount_rate=args.discount_rate,
         margin=args.margin,
+        split=split,
+        candidates=args.models,
         report=_progress,
     )
 
@@ -340,8 +433,19 @@ def score(args: argparse.Namespace) -> None:
         returns=args.returns,
     )
     summary = log.summarize(args.observation_end, unit=args.unit)
-    _progress(f"read {len(log):,} rows: {len(summary):,} customers; fitting the models")
-    columns = _score_customers(summary, args)
+    split = None
+    if args.holdout is not None:
+        split = holdout_split(
+            log, args.holdout, observation_end=args.observation_end, unit=args.unit
+        )
+    how = (
+        "by BIC" if split is None else f"by their forecast of the last {args.holdout:g} {args.unit}"
+    )
+    _progress(
+        f"read {len(log):,} rows: {len(summary):,} customers; fitting the models and "
+        f"choosing among {', '.join(args.models)} {how}"
+    )
+    columns = _score_customers(summary, split, args)
     _progress(f"writing {len(summary):,} scored customers to {args.out}")
     write_columns(args.out, columns)
     _progress("done")
@@ -356,6 +460,21 @@ def _refuse_to_overwrite_input(source: str, out: str) -> None:
             f"--out {out!r} is the input file {source!r}; writing the scores there would "
             "destroy the purchases: choose another file"
         )
+
+
+#: ``--models`` keys: the command line's short names of the candidate purchase models.
+_MODEL_KEYS = {"bg": "BG/NBD", "mbg": "MBG/NBD", "pareto": "Pareto/NBD"}
+
+
+def _models(text: str) -> tuple[str, ...]:
+    """Read ``--models``: comma-separated keys of ``_MODEL_KEYS``, each once."""
+    keys = [key.strip() for key in text.split(",")]
+    unknown = [key for key in keys if key not in _MODEL_KEYS]
+    if unknown or not keys or len(set(keys)) != len(keys):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give one or more of {', '.join(_MODEL_KEYS)}, comma-separated, each once"
+        )
+    return tuple(_MODEL_KEYS[key] for key in keys)
 
 
 def _delimiter(text: str) -> str:
@@ -385,9 +504,11 @@ def _parser() -> argparse.ArgumentParser:
     scoring = commands.add_parser(
         "score",
         help="fit the models to a file of purchases and write per-customer scores",
-        description="Fit BG/NBD (and Gamma-Gamma when amounts are given) to a CSV or Parquet "
-        "file of purchases and write one scored row per customer, as CSV or Parquet (by the "
-        "extension of --out). Dates are ISO-8601 unless --date-format says otherwise.",
+        description="Fit BG/NBD, MBG/NBD and Pareto/NBD (and Gamma-Gamma when amounts are "
+        "given) to a CSV or Parquet file of purchases, choose the purchase model by BIC (or, "
+        "with --holdout, by its forecast of a holdout period) and write one scored row per "
+        "customer with it, as CSV or Parquet (by the extension of --out). Dates are ISO-8601 "
+        "unless --date-format says otherwise.",
     )
     scoring.add_argument(
         "transactions", help="CSV file with a header line, or Parquet (.parquet, .pq)"
@@ -415,6 +536,22 @@ def _parser() -> argparse.ArgumentParser:
     scoring.add_argument("--unit", default="W", help="time unit: D or W (default W)")
     scoring.add_argument(
         "--horizon", type=float, default=52.0, help="prediction horizon in --unit (default 52)"
+    )
+    scoring.add_argument(
+        "--holdout",
+        type=float,
+        metavar="DURATION",
+        help="choose the purchase model by its forecast of the last DURATION (in --unit) "
+        "before --observation-end, fitted on what comes before, then refit it on everything "
+        "(default: choose by BIC on everything)",
+    )
+    scoring.add_argument(
+        "--models",
+        type=_models,
+        default=tuple(CANDIDATES),
+        metavar="LIST",
+        help="purchase models to choose from, comma-separated: bg (BG/NBD), mbg (MBG/NBD), "
+        "pareto (Pareto/NBD); default all three (Pareto/NBD fits slowest on large files)",
     )
     scoring.add_argument(
         "--discount-rate", type=float, default=0.0, help="CLV discount rate per --unit (default 0)"

@@ -8,6 +8,7 @@ imported only when a plot is drawn (the ``plot`` extra:
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -17,13 +18,14 @@ from relmark._validation import (
     FloatArray,
     as_count,
     as_float_array,
+    as_model,
     as_scalar,
     as_survivor_counts,
     check_same_length,
     check_whole,
 )
+from relmark.comparison import named, tracking_curves
 from relmark.data.summary import CustomerSummary
-from relmark.data.timeaxis import TIME_UNITS, as_instant, as_time_unit
 from relmark.data.transactions import CalibrationHoldout, TransactionLog
 from relmark.exceptions import ValidationError
 from relmark.models.contracts import ContractModel, PurchaseModel
@@ -43,6 +45,7 @@ __all__ = [
     "plot_rfm_heatmap",
     "plot_segment_profile",
     "plot_survival",
+    "plot_tracking_comparison",
 ]
 
 
@@ -256,57 +259,6 @@ def plot_calibration_holdout(
     return ax
 
 
-def _instant_before(log: TransactionLog, end: Any, ago: float, unit: str) -> Any:
-    """Return the log instant ``ago`` units before ``end``."""
-    if log.is_calendar:
-        micros = round(ago * TIME_UNITS[unit] * 1e6)
-        return np.datetime64(end, "us") - np.timedelta64(micros, "us")
-    scale = TIME_UNITS[unit] / TIME_UNITS[log.unit] if log.unit is not None else 1.0
-    return float(end) - ago * scale
-
-
-def _tracking(
-    model: PurchaseModel,
-    log: TransactionLog,
-    *,
-    calibration_end: Any,
-    observation_end: Any,
-    unit: str,
-) -> tuple[FloatArray, FloatArray, FloatArray, float]:
-    """Cumulative repeat purchases of the calibration cohort at each step: actual, expected.
-
-    Times count in ``unit`` from the first purchase of the earliest
-    customer.  Actual: the summed frequencies of summaries ending at each
-    step (so same-day purchases merge exactly as in the model's data).
-    Expected: over groups of customers whose first purchase fell at the
-    same time, the group size times E[X(age)].  Returns the step ends, the
-    two cumulative curves and the calibration end.
-    """
-    as_time_unit(unit)
-    cal_end = as_instant(calibration_end, name="calibration_end", calendar=log.is_calendar)
-    calibration = log.summarize(cal_end, unit=unit)
-    cohort_ids = np.asarray(calibration.customer_id)
-    final = log.summarize(observation_end, unit=unit)
-    cohort = np.isin(np.asarray(final.customer_id), cohort_ids)
-    span = float(final.T[cohort].max())
-    end = (
-        log.timestamp.max()
-        if observation_end is None
-        else as_instant(observation_end, name="observation_end", calendar=log.is_calendar)
-    )
-    steps = np.arange(1.0, np.floor(span) + 1.0)
-
-    def cohort_repeats(step: float) -> float:
-        summary = log.summarize(_instant_before(log, end, span - step, unit), unit=unit)
-        return float(summary.frequency[np.isin(np.asarray(summary.customer_id), cohort_ids)].sum())
-
-    actual = np.array([cohort_repeats(step) for step in steps])  # one summary per step
-    first, size = np.unique(span - final.T[cohort], return_counts=True)
-    ages = np.maximum(steps[None, :] - first[:, None], 0.0)
-    expected = size @ np.asarray(model.expected_purchases_new_customer(ages), dtype=np.float64)
-    return steps, actual.astype(np.float64), expected.astype(np.float64), float(calibration.T.max())
-
-
 def _plot_tracking(
     model: PurchaseModel,
     log: TransactionLog,
@@ -317,15 +269,16 @@ def _plot_tracking(
     cumulative: bool,
     ax: Axes | None,
 ) -> Axes:
-    steps, actual, expected, split = _tracking(
-        model, log, calibration_end=calibration_end, observation_end=observation_end, unit=unit
+    curves = tracking_curves(
+        log, calibration_end=calibration_end, observation_end=observation_end, unit=unit
     )
+    actual, expected = curves.actual, curves.expected(model)
     if not cumulative:
         actual, expected = np.diff(actual, prepend=0.0), np.diff(expected, prepend=0.0)
     ax = _axes(ax)
-    ax.plot(steps, actual, "-", label="actual")
-    ax.plot(steps, expected, "--", label="model")
-    ax.axvline(split, color="grey", linestyle=":", label="end of calibration")
+    ax.plot(curves.steps, actual, "-", label="actual")
+    ax.plot(curves.steps, expected, "--", label="model")
+    ax.axvline(curves.calibration_end, color="grey", linestyle=":", label="end of calibration")
     ax.set_xlabel(f"time since the cohort's first purchase ({unit})")
     ax.set_ylabel("cumulative repeat purchases" if cumulative else "repeat purchases")
     ax.set_title("Tracking " + ("cumulative" if cumulative else "incremental") + " purchases")
@@ -441,6 +394,80 @@ def plot_incremental_purchases(
         cumulative=False,
         ax=ax,
     )
+
+
+def plot_tracking_comparison(
+    models: Mapping[str, PurchaseModel] | Sequence[PurchaseModel],
+    log: TransactionLog,
+    *,
+    calibration_end: Any,
+    observation_end: Any = None,
+    unit: str = "W",
+    ax: Axes | None = None,
+) -> Axes:
+    r"""Plot the calibration cohort's cumulative repeat purchases, actual and by several models.
+
+    The actual curve is counted once (:func:`relmark.comparison.tracking_curves`);
+    each model's curve is :math:`\sum_i E[X(\tau - s_i)]` over the customers
+    who first bought (at :math:`s_i`) by the end of calibration, a forecast
+    past that end.
+
+    Parameters
+    ----------
+    models : mapping of str to model, or sequence of models
+        Models fitted on the calibration summary in ``unit``; a sequence is
+        named by class.
+    log : TransactionLog
+        The purchases, calibration and holdout.
+    calibration_end : datetime-like or float
+        End of calibration, marked on the plot.
+    observation_end : datetime-like or float, optional
+        End of the plot; default the last purchase.
+    unit : str, default "W"
+        The models' time unit, and the step of the curves.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import relmark
+    >>> from relmark.datasets import load_cdnow_sample
+    >>> from relmark.plotting import plot_tracking_comparison
+    >>> log = load_cdnow_sample()
+    >>> calibration = log.summarize("1997-09-30", unit="W")
+    >>> models = {"BG/NBD": relmark.BetaGeo.fit(calibration),
+    ...           "Pareto/NBD": relmark.ParetoNBD.fit(calibration)}
+    >>> ax = plot_tracking_comparison(models, log, calibration_end="1997-09-30")
+    >>> [line.get_label() for line in ax.get_lines()]
+    ['actual', 'BG/NBD', 'Pareto/NBD', 'end of calibration']
+    """
+    by_name = named(models)
+    for name, model in by_name.items():
+        as_model(
+            f"models[{name!r}]", model, PurchaseModel, uses=["expected_purchases_new_customer"]
+        )
+    curves = tracking_curves(
+        log, calibration_end=calibration_end, observation_end=observation_end, unit=unit
+    )
+    ax = _axes(ax)
+    ax.plot(curves.steps, curves.actual, "-", color="black", label="actual")
+    for (name, model), style in zip(by_name.items(), _DASHES * len(by_name), strict=False):
+        ax.plot(curves.steps, curves.expected(model), linestyle=style, label=name)
+    ax.axvline(curves.calibration_end, color="grey", linestyle=":", label="end of calibration")
+    ax.set_xlabel(f"time since the cohort's first purchase ({unit})")
+    ax.set_ylabel("cumulative repeat purchases")
+    ax.set_title("Tracking cumulative purchases: " + ", ".join(by_name))
+    ax.legend()
+    return ax
+
+
+_DASHES = ("--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)))
 
 
 def plot_survival(
