@@ -8,6 +8,7 @@ from relmark.economics.clv import (
     clv_closed_form,
     customer_equity,
     customer_lifetime_value,
+    residual_lifetime_value,
     subscriber_lifetime_value,
 )
 from relmark.economics.loyalty import (
@@ -55,6 +56,7 @@ __all__ = [
     "points_balance",
     "points_liability",
     "qualifying_totals",
+    "residual_lifetime_value",
     "retention_campaign",
     "retention_lift_value",
     "reward_cost_rate",

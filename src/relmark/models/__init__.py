@@ -7,6 +7,7 @@ or estimate one with its ``fit`` classmethod.
 from relmark.models._fitting import FitInfo
 from relmark.models._persist import load_model, save_model
 from relmark.models._report import FitReport
+from relmark.models._residual import ResidualTransactionModel
 from relmark.models.beta_geo import BetaGeo
 from relmark.models.beta_geo_beta_binom import BetaGeoBetaBinom
 from relmark.models.common_mean_spend import CommonMeanSpend
@@ -29,6 +30,7 @@ __all__ = [
     "NBD",
     "ParetoNBD",
     "PurchaseModel",
+    "ResidualTransactionModel",
     "ShiftedBetaGeo",
     "SpendModel",
     "load_model",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 import attrs
@@ -14,7 +15,6 @@ from relmark._validation import (
     FloatArray,
     IntArray,
 )
-from relmark.data._keys import distinct_rows
 from relmark.data.summary import CustomerSummary
 from relmark.models._base import (
     ContinuousPurchaseModel,
@@ -22,6 +22,7 @@ from relmark.models._base import (
     uniform_event_times,
 )
 from relmark.models._fitting import FitInfo, NegLogLikelihood
+from relmark.models._residual import DiscountedResidualTransactions, discount_factor
 from relmark.models._special import stirling_remainder
 
 __all__ = ["BetaGeo"]
@@ -30,7 +31,7 @@ _FEW_ROWS = 10_000  # below this, predictions skip the search for distinct rows
 
 
 @attrs.frozen(kw_only=True, repr=False)
-class BetaGeo(ContinuousPurchaseModel):
+class BetaGeo(ContinuousPurchaseModel, DiscountedResidualTransactions):
     r"""BG/NBD model: Poisson purchasing while alive, dropout after a purchase.
 
     While alive, a customer buys at the times of a Poisson process with rate
@@ -130,6 +131,12 @@ class BetaGeo(ContinuousPurchaseModel):
         Fader, Hardie & Lee (2005), eq. 6.
         """
         return _Histories.of(rows, cls._shift).neg_log_likelihood
+
+    @classmethod
+    def _reweighted(cls, rows: CustomerSummary) -> Callable[[FloatArray], NegLogLikelihood]:
+        """Return ``weights -> objective`` over ``rows``, tabulated once (see SummaryModel)."""
+        histories = _Histories.of(rows, cls._shift)
+        return lambda weights: histories.reweighted(weights).neg_log_likelihood
 
     def _log_likelihood_rows(self, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:
         """Return the log-likelihood of each checked history (unweighted).
@@ -268,6 +275,54 @@ class BetaGeo(ContinuousPurchaseModel):
         # alive at 0 for sure under BG/NBD; with probability b / (a + b) under MBG/NBD
         alive_at_start = self.b / (self.a + self.b) if self._shift else 1.0
         return self._purchases_if_alive(np.zeros(1), np.zeros(1), t) * alive_at_start
+
+    def _dert(self, x: FloatArray, t_x: FloatArray, T: FloatArray, delta: float) -> FloatArray:
+        r"""DERT at continuous discount rate ``delta``: the value while alive times P(alive).
+
+        Notes
+        -----
+        Alive at ``T`` with rate :math:`\lambda` and dropout probability
+        :math:`p`, a customer's purchases are worth
+        :math:`\sum_{n \ge 1} (\frac{\lambda}{\lambda+\delta})^n (1-p)^{n-1}
+        = \frac{\lambda}{\delta + p\lambda}` (the ``n``-th purchase needs
+        ``n - 1`` dropout chances survived, and its time is a sum of ``n``
+        exponential gaps).  Given alive, :math:`\lambda \sim
+        \mathrm{Gamma}(k, \alpha+T)`, :math:`k = r+x`, and :math:`p \sim
+        \mathrm{Beta}(a, b+x)` (``b + x + 1`` for MBG/NBD), independent.
+        Integrating :math:`\lambda` in closed form (its size-biased gamma
+        turns :math:`\lambda/(\delta+p\lambda)` into a mean of
+        :math:`1/(1+\tau)`),
+
+        .. math::
+
+            \mathrm{DERT} = P(\text{alive})\,E_p[h(p)],\qquad
+            h(p) = \frac{k}{c}\,G\Big(k+1, \frac{c}{p}\Big),\quad c = \delta(\alpha+T),
+
+        with :math:`G` of :func:`~relmark.models._residual.discount_factor`;
+        :math:`h` falls from :math:`k/c` (a customer who never leaves) and
+        :math:`p\,h(p)` rises, as the expected purchases' integrand does, so
+        the same quadrature in the log-odds of ``p`` integrates it
+        (:func:`_beta_mean`).  It depends on ``(x, T)`` only: evaluated once
+        per distinct pair.
+
+        References
+        ----------
+        Fader, Hardie & Lee (2005), "Counting your customers" the easy way
+        (the model); the DERT of Fader, Hardie & Lee (2005), "RFM and CLV",
+        eq. 2, for Pareto/NBD, carried over to BG/NBD.
+        """
+        alive = self._alive(x, t_x, T)
+        if x.size > _FEW_ROWS:
+            pairs, row_of = _distinct_pairs(x, T)
+            if len(pairs[0]) < x.size // 2:
+                return self._discounted_if_alive(*pairs, delta)[row_of] * alive
+        return self._discounted_if_alive(x, T, delta) * alive
+
+    def _discounted_if_alive(self, x: FloatArray, T: FloatArray, delta: float) -> FloatArray:
+        """DERT given alive at ``T`` after ``x`` repeat purchases (see :meth:`_dert`)."""
+        return _discounted_if_alive(
+            self.r, self.a, self.b + self._shift, x, np.asarray(self.alpha + T), delta
+        )
 
     def _pmf(self, count: FloatArray, horizon: FloatArray) -> FloatArray:
         r"""P(X(t) = n) for a new customer.
@@ -436,6 +491,39 @@ def _expected_if_alive(
         result[part] = _beta_quadrature(r_x[part], b_k + x[part], a, s[part], log1p_s[part])
     expected[rows] = result
     return expected
+
+
+def _discounted_if_alive(
+    r: float, a: float, b_k: float, x: FloatArray, span: FloatArray, delta: float
+) -> FloatArray:
+    r"""Return :math:`E_p[h(p)]`, :math:`h(p) = \frac{k}{c} G(k+1, \frac{c}{p})`, per row.
+
+    :math:`k = r + x`, :math:`c = \delta` ``span`` (``span`` is
+    :math:`\alpha + T`) and :math:`p \sim \mathrm{Beta}(a, b_k + x)`; see
+    :meth:`BetaGeo._dert`.  :math:`h(0) = k/c`, and
+    :math:`1 - h(p)/h(0) = E[\tau/(1+\tau)] \le (k+1)p/c`.
+    """
+    k = r + x
+    c = delta * span
+    result = np.empty(x.size)
+    for lo in range(0, x.size, _QUADRATURE_ROWS):  # a loop over chunks of rows
+        part = slice(lo, lo + _QUADRATURE_ROWS)
+        k_part, c_part = k[part], c[part]
+        scale = k_part / c_part
+
+        def kept(
+            p: FloatArray, rows: IntArray, k_part: FloatArray = k_part, c_part: FloatArray = c_part
+        ) -> FloatArray:
+            shape = (k_part[rows][:, None] + 1.0) + 0.0 * p
+            value = discount_factor(shape.ravel(), (c_part[rows][:, None] / p).ravel())
+            kept_value: FloatArray = (k_part / c_part)[rows][:, None] * value.reshape(p.shape)
+            return kept_value
+
+        at_one = scale * discount_factor(k_part + 1.0, c_part)
+        result[part] = _beta_mean(
+            kept, scale, at_one, 2.0 * (k_part + 1.0) / c_part, b_k + x[part], a
+        )
+    return result
 
 
 def _cheaper_by_series(terms: FloatArray, n_rows: int, n_levels: int) -> IntArray:
@@ -625,18 +713,46 @@ def _beta_shape(delta: FloatArray, p_mode: FloatArray, q_mode: FloatArray) -> Fl
 def _beta_quadrature(
     r_x: FloatArray, b_x: FloatArray, a: float, s: FloatArray, log1p_s: FloatArray
 ) -> FloatArray:
+    r"""Return :math:`E_p[g(p)]`, :math:`p \sim \mathrm{Beta}(a, b_x)`, g of :func:`_kept_per_p`.
+
+    See :func:`_beta_mean`.
+    """
+
+    def kept(p: FloatArray, rows: IntArray) -> FloatArray:
+        return _kept_per_p(p, r_x[rows][:, None], s[rows][:, None])
+
+    at_one = -np.expm1(-r_x * log1p_s)  # g(1)
+    return _beta_mean(kept, r_x * s, at_one, (r_x + 1.0) * s, b_x, a)
+
+
+def _beta_mean(
+    kept: Callable[[FloatArray, IntArray], FloatArray],
+    at_zero: FloatArray,
+    at_one: FloatArray,
+    linear: FloatArray,
+    b_x: FloatArray,
+    a: float,
+) -> FloatArray:
     r"""Return :math:`E_p[g(p)]`, :math:`p \sim \mathrm{Beta}(a, b_x)`, by quadrature.
 
-    With :math:`g(p) = [1 - (1+sp)^{-(r+x)}]/p` (:func:`_kept_per_p`), the
-    integrand in the log-odds :math:`y = \log\frac{p}{1-p}` is
+    ``kept(p, rows)`` evaluates :math:`g` at ``p`` (shape (m, nodes)) for
+    the rows ``rows`` (m,); :math:`g` is positive and non-increasing,
+    ``at_zero`` and ``at_one`` are :math:`g(0)` and :math:`g(1)`, and
+    :math:`1 - g(p)/g(0) \le` ``linear`` :math:`\cdot\, p / 2`; :math:`p\,g(p)`
+    is non-decreasing, so :math:`\log g` falls at most at slope 1 in the
+    log-odds of ``p``.  Two such functions use it: :func:`_kept_per_p`
+    (``linear`` :math:`= (r+x+1)s`) and the discounted purchases of
+    :func:`_discounted_if_alive`.
+
+    The integrand in the log-odds :math:`y = \log\frac{p}{1-p}` is
     :math:`f(y) = p^a (1-p)^{b_x} g(p) / B(a, b_x)`, evaluated relative to
     the beta density's mode :math:`y_m = \log(a / b_x)` (:func:`_beta_shape`,
     :func:`_log_beta_at_mode`).
 
-    - Tails: below :math:`p_L` (where :math:`(r+x+1) s p \le 0.1` and the
+    - Tails: below :math:`p_L` (where ``linear`` :math:`\cdot\,p \le 0.1` and the
       beta density is still a power of ``p``) the integral is
-      :math:`r s\, I_{p_L}(a, b_x)` minus the integral of
-      :math:`f \cdot (rs - g)/g`, which decays like :math:`e^{(a+1)y}`;
+      :math:`g(0)\, I_{p_L}(a, b_x)` minus the integral of
+      :math:`f \cdot (g(0) - g)/g`, which decays like :math:`e^{(a+1)y}`;
       above :math:`1 - q_R` it is :math:`g(1)\, I_{q_R}(b_x, a)` plus the
       integral of :math:`f \cdot (g - g(1))/g`, decaying like
       :math:`e^{-(b_x+1)y}`.  Both corrections are summed by 32-node
@@ -647,18 +763,18 @@ def _beta_quadrature(
       :math:`2\sqrt{a+b_x}\arcsin\sqrt{p}`, so narrow betas are resolved.
       Panels are dropped where an upper bound of :math:`f / f(y_m)` stays
       below :math:`e^{-50}`: :math:`\log g` falls at most at slope 1 in
-      ``y`` and never exceeds :math:`\log(rs)`.
+      ``y`` and never exceeds :math:`\log g(0)`.
     """
-    n = r_x.size
-    rs = r_x * s
+    n = b_x.size
+    rs = at_zero
     ab = a + b_x
     p_mode, q_mode = a / ab, b_x / ab
     log_p_mode = np.log(p_mode)
     y_mode = np.log(a / b_x)
     at_mode = -_log_beta_at_mode(a, b_x)  # log of the density's peak (in y)
-    at_one = -np.expm1(-r_x * log1p_s)  # g(1)
-    rise = np.maximum(np.log(rs / _kept_per_p(p_mode, r_x, s)), 0.0)  # log g(0) - log g(p_m)
-    p_low = np.minimum(np.minimum(a / (2.0 * ab), 1.0 / (ab + 1.0)), 0.1 / ((r_x + 1.0) * s))
+    everyone = np.arange(n)
+    rise = np.maximum(np.log(rs / kept(p_mode[:, None], everyone)[:, 0]), 0.0)  # log g(0)/g(p_m)
+    p_low = np.minimum(np.minimum(a / (2.0 * ab), 1.0 / (ab + 1.0)), 0.1 / linear)
     q_high = np.minimum(b_x / (2.0 * ab), 1.0 / (ab + 1.0))
     low = np.log(p_low) - np.log1p(-p_low) - y_mode  # all positions as y - y_m from here on
     high = np.log1p(-q_high) - np.log(q_high) - y_mode
@@ -699,7 +815,7 @@ def _beta_quadrature(
     half_width = 0.5 * (hi[row, col] - lo[row, col])
     delta = (0.5 * (hi[row, col] + lo[row, col]))[:, None] + half_width[:, None] * _GL_NODES
     density, p = integrand(delta, row)
-    f = density * _kept_per_p(p, r_x[row][:, None], s[row][:, None])
+    f = density * kept(p, row)
     total = np.bincount(row, weights=(f @ _GL_WEIGHTS) * half_width, minlength=n).astype(
         np.float64, copy=False
     )
@@ -708,14 +824,14 @@ def _beta_quadrature(
     if left.size:
         rate = a + 1.0
         density, p = integrand(low[left][:, None] - _LAGUERRE_NODES / rate, left)
-        below = rs[left][:, None] - _kept_per_p(p, r_x[left][:, None], s[left][:, None])
+        below = rs[left][:, None] - kept(p, left)
         total[left] += rs[left] * betainc(a, b_x[left], p_low[left])
         total[left] -= ((density * below) @ _LAGUERRE_WEIGHTS_E) / rate
     right = np.flatnonzero(bound(high[:, None])[:, 0] >= -_NEGLIGIBLE - 10.0)
     if right.size:
         rate_right = b_x[right] + 1.0
         density, p = integrand(high[right][:, None] + _LAGUERRE_NODES / rate_right[:, None], right)
-        above = _kept_per_p(p, r_x[right][:, None], s[right][:, None]) - at_one[right][:, None]
+        above = kept(p, right) - at_one[right][:, None]
         total[right] += at_one[right] * betainc(b_x[right], a, q_high[right])
         total[right] += ((density * above) @ _LAGUERRE_WEIGHTS_E) / rate_right
     return total
@@ -730,9 +846,26 @@ def _logistic_of_minus(log_odds: FloatArray) -> FloatArray:
 
 
 def _distinct_pairs(x: FloatArray, T: FloatArray) -> tuple[tuple[FloatArray, FloatArray], IntArray]:
-    """Return the distinct (x, T) pairs and each row's index into them."""
-    first, row_of = distinct_rows(x, T)
-    return (x[first], T[first]), row_of
+    """Return the distinct (x, T) pairs and each row's index into them, in (x, T) order.
+
+    One sort, of ``T``: the whole frequencies are coded by counting
+    (:func:`_levels`) and the pair codes, ``x``'s times the number of
+    distinct ``T`` plus ``T``'s, are ranked by counting too when that table
+    is small (a few distinct ``x`` by a few thousand ``T``), else sorted.
+    """
+    levels, x_of = _levels(x)
+    ages, T_of = np.unique(T, return_inverse=True)
+    key = x_of * ages.size + T_of.reshape(-1)
+    combinations = levels.size * ages.size
+    if combinations <= 4 * x.size + 65_536:
+        present = np.zeros(combinations, dtype=bool)
+        present[key] = True
+        codes = np.flatnonzero(present)
+        row_of: IntArray = (np.cumsum(present, dtype=np.int64) - 1)[key]
+    else:
+        codes, inverse = np.unique(key, return_inverse=True)
+        row_of = inverse.reshape(-1).astype(np.int64, copy=False)
+    return (levels[codes // ages.size], ages[codes % ages.size]), row_of
 
 
 @attrs.frozen
@@ -762,6 +895,11 @@ class _Histories:
         T, T_of = np.unique(rows.T, return_inverse=True)
         weighted_x = np.bincount(x_of, weights=rows.weights, minlength=x.size).astype(np.float64)
         return cls(x, x_of, t_x, t_x_of, T, T_of, rows.weights, weighted_x, shift, rows.frequency)
+
+    def reweighted(self, weights: FloatArray) -> _Histories:
+        """Return the same rows with ``weights`` (no new sort)."""
+        weighted_x = np.bincount(self.x_of, weights=weights, minlength=self.x.size)
+        return attrs.evolve(self, weights=weights, weighted_x=weighted_x.astype(np.float64))
 
     def neg_log_likelihood(self, theta: FloatArray) -> tuple[float, FloatArray]:
         """Return minus the weighted log-likelihood and its exact gradient."""

@@ -12,6 +12,7 @@ from relmark._validation import FloatArray, IntArray
 from relmark.data.summary import CustomerSummary
 from relmark.models._base import ContinuousPurchaseModel, Parameter, uniform_event_times
 from relmark.models._fitting import FitInfo, NegLogLikelihood
+from relmark.models._residual import DiscountedResidualTransactions
 from relmark.models._special import log_beta, log_gamma_ratio
 
 __all__ = ["NBD"]
@@ -76,7 +77,7 @@ class _Exposures:
 
 
 @attrs.frozen(kw_only=True, repr=False)
-class NBD(ContinuousPurchaseModel):
+class NBD(ContinuousPurchaseModel, DiscountedResidualTransactions):
     r"""NBD model: Poisson purchasing with gamma-distributed rates, and nobody ever leaves.
 
     Each customer buys at the times of a Poisson process with rate
@@ -203,6 +204,15 @@ class NBD(ContinuousPurchaseModel):
         r"""E[X(T, T+t) | x, T] = (r + x) t / (alpha + T), the posterior mean rate times ``t``."""
         expected: FloatArray = (self.r + x) / (self.alpha + T) * t
         return expected
+
+    def _dert(self, x: FloatArray, t_x: FloatArray, T: FloatArray, delta: float) -> FloatArray:
+        r"""DERT = :math:`(r+x) / ((\alpha+T)\,\delta)`: the posterior mean rate, discounted.
+
+        The limit of BG/NBD's and Pareto/NBD's DERT as dropout vanishes
+        (``t_x`` unused): :math:`E[\int_0^\infty \lambda e^{-\delta u}du] = E[\lambda]/\delta`.
+        """
+        value: FloatArray = (self.r + x) / ((self.alpha + T) * delta)
+        return value
 
     def _expected_new(self, t: FloatArray) -> FloatArray:
         """E[X(t)] = r t / alpha for a new customer."""
