@@ -136,6 +136,19 @@ class CustomerSummary(PerCustomerTable):
             object.__setattr__(summary, field.name, fields.get(field.name, field.default))
         return summary
 
+    def _drawn(self, weights: FloatArray) -> CustomerSummary:
+        """Return the rows of positive ``weights`` (one per row), with those weights: a resample.
+
+        For the bootstrap, which reweights a compressed summary's rows by how
+        many of its customers each draw picked.
+        """
+        drawn = weights > 0
+        part = self.subset(drawn)
+        return CustomerSummary._trusted(
+            **{field.name: getattr(part, field.name) for field in attrs.fields(CustomerSummary)}
+            | {"weights": readonly(np.asarray(weights[drawn], dtype=np.float64))}
+        )
+
     def __reduce__(self) -> tuple[Any, ...]:
         return reduce_read_only(self)  # read-only arrays again after unpickling
 

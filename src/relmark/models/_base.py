@@ -468,6 +468,21 @@ class SummaryModel(Model):
         raise NotImplementedError  # pragma: no cover
 
     @classmethod
+    def _reweighted(cls, rows: CustomerSummary) -> Callable[[FloatArray], NegLogLikelihood]:
+        """Return ``weights -> objective`` over ``rows`` reweighted (a weight may be 0).
+
+        The bootstrap refits one set of distinct rows under hundreds of
+        weightings.  This default builds the objective anew on the rows of
+        positive weight; a model whose objective first tabulates its rows
+        (sorting out the distinct values) overrides it to tabulate once.
+        """
+
+        def objective(weights: FloatArray) -> NegLogLikelihood:
+            return cls._objective(rows._drawn(weights))
+
+        return objective
+
+    @classmethod
     def _scales(cls, rows: CustomerSummary) -> dict[str, float]:
         """Return the data's scales for start values: the weighted mean ``T``."""
         return {"time": max(float(np.average(rows.T, weights=rows.weights)), 1e-3)}

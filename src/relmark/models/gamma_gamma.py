@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import ClassVar
 
 import attrs
@@ -13,6 +14,7 @@ from scipy.special import digamma, gammaln
 from relmark._validation import (
     MAX_SIMULATED_CUSTOMERS,
     FloatArray,
+    IntArray,
     as_count,
     as_float_array,
     as_rng,
@@ -96,6 +98,10 @@ class _SpendStatistics:
     """
 
     unique_x: FloatArray  # distinct frequencies
+    x_of: IntArray  # each row's index into unique_x
+    x: FloatArray  # each row's frequency
+    log_s: FloatArray  # log(m_x * x) per row
+    log_m: FloatArray
     weight_of_x: FloatArray  # total weight per distinct frequency
     total_weight: float
     s: FloatArray  # m_x * x per row
@@ -107,17 +113,32 @@ class _SpendStatistics:
     def from_rows(cls, x: FloatArray, m: FloatArray, w: FloatArray) -> _SpendStatistics:
         unique_x, inverse = np.unique(x, return_inverse=True)
         s = m * x
-        wx = w * x
         return cls(
             unique_x=unique_x,
-            weight_of_x=np.bincount(inverse.reshape(-1), weights=w, minlength=unique_x.size).astype(
+            x_of=inverse.reshape(-1),
+            x=x,
+            log_s=np.log(s),
+            log_m=np.log(m),
+            weight_of_x=np.zeros(0),
+            total_weight=0.0,
+            s=s,
+            weight_rows=np.zeros((2, 0)),
+            sum_wx_log_s=0.0,
+            sum_w_log_m=0.0,
+        ).reweighted(w)
+
+    def reweighted(self, w: FloatArray) -> _SpendStatistics:
+        """Return the statistics of the same rows with weights ``w`` (no new sort)."""
+        wx = w * self.x
+        return attrs.evolve(
+            self,
+            weight_of_x=np.bincount(self.x_of, weights=w, minlength=self.unique_x.size).astype(
                 np.float64
             ),
             total_weight=float(w.sum()),
-            s=s,
             weight_rows=np.stack([wx, w]),
-            sum_wx_log_s=float(wx @ np.log(s)),
-            sum_w_log_m=float(w @ np.log(m)),
+            sum_wx_log_s=float(wx @ self.log_s),
+            sum_w_log_m=float(w @ self.log_m),
         )
 
     def neg_log_likelihood(self, theta: FloatArray) -> tuple[float, FloatArray]:
@@ -270,6 +291,13 @@ class GammaGamma(SummaryModel):
         return _SpendStatistics.from_rows(
             rows.frequency, rows.monetary_value, rows.weights
         ).neg_log_likelihood
+
+    @classmethod
+    def _reweighted(cls, rows: CustomerSummary) -> Callable[[FloatArray], NegLogLikelihood]:
+        """Return ``weights -> objective`` over ``rows``, tabulated once (see SummaryModel)."""
+        assert rows.monetary_value is not None
+        statistics = _SpendStatistics.from_rows(rows.frequency, rows.monetary_value, rows.weights)
+        return lambda weights: statistics.reweighted(weights).neg_log_likelihood
 
     @classmethod
     def _scales(cls, rows: CustomerSummary) -> dict[str, float]:
