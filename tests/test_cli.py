@@ -289,6 +289,25 @@ def test_score_columns_match_the_api() -> None:
     assert np.array_equal(columns["segment"], labels)
 
 
+def test_a_large_file_chooses_on_a_sample_and_scores_with_a_fit_on_all(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import relmark.__main__ as cli
+
+    monkeypatch.setattr(cli, "CHOICE_SAMPLE", 1_000)  # the CDNOW sample stands for a big file
+    summary = relmark.datasets.cdnow_sample_summary()
+    lines: list[str] = []
+    columns = scored_columns(summary, horizon=26.0, report=lines.append)
+    assert sum("on a random sample of 1,000 customers" in line for line in lines) == 3
+    chosen = next(line for line in lines if line.startswith("chose "))
+    assert chosen.endswith("; refitted on all 2,357 customers for scoring")
+    name = chosen.removeprefix("chose ").split(":")[0]
+    model = cli.CANDIDATES[name].fit(summary)  # the scores come from the fit on all
+    np.testing.assert_allclose(
+        columns["expected_purchases"], model.expected_purchases(summary, 26.0), rtol=1e-9
+    )
+
+
 def test_the_command_line_uses_public_modules_only() -> None:
     # the command line is a client of the library: no ``relmark.<...>._private`` imports
     import relmark.__main__ as cli

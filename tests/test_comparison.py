@@ -624,8 +624,6 @@ def test_choose_model_refuses_bad_arguments(sample: CustomerSummary) -> None:
     split = tracking_log().split(8.0, 15.0)
     with pytest.raises(ValidationError, match=r"^`by='holdout'` needs a CalibrationHoldout"):
         choose_model(sample, by="holdout")
-    with pytest.raises(ValidationError, match=r"^`refit_on` is for a CalibrationHoldout"):
-        choose_model(sample, refit_on=sample)
     with pytest.raises(TypeError, match=r"^`data` must be a CustomerSummary or a "
                        r"CalibrationHoldout, got list$"):  # fmt: skip
         choose_model([1, 2])  # type: ignore[arg-type]

@@ -1493,9 +1493,11 @@ def choose_model(
         ``"holdout"``: the lowest per-customer RMSE of holdout purchases
         (needs a split); default ``"holdout"`` with a split, else ``"bic"``.
     refit_on : CustomerSummary, optional
-        With a split: the full-period summary (calibration and holdout) on
-        which the chosen class is refitted for scoring.  Without it the
-        chosen model stays fitted on the calibration period.
+        The customers on which the chosen class is refitted for scoring:
+        with a split, the full-period summary (calibration and holdout);
+        with a summary, say, all customers when ``data`` is a random sample
+        of them (the choice needs far fewer customers than the scores).
+        Without it the chosen model stays fitted on ``data``.
     tracking : TrackingCurves, optional
         With a split: adds each candidate's tracking error to the comparison
         (see :func:`compare`); it does not decide.
@@ -1513,8 +1515,7 @@ def choose_model(
     TypeError
         For ``data`` or a candidate of the wrong type.
     ValidationError
-        For ``by="holdout"`` without a split, ``refit_on`` without one, or an
-        empty ``candidates``.
+        For ``by="holdout"`` without a split, or an empty ``candidates``.
     ConvergenceError
         If no candidate converges (and no limit stands in), or the refit on
         ``refit_on`` fails.
@@ -1544,6 +1545,8 @@ def choose_model(
     failed = {name: _first_sentence(error) for name, error in failures.items()}
     refitted = "" if refit_on is None else (
         f"; refitted on the full period ({refit_on.n_customers:,.0f} customers) for scoring"
+        if isinstance(data, CalibrationHoldout)
+        else f"; refitted on all {refit_on.n_customers:,.0f} customers for scoring"
     )  # fmt: skip
     if not fitted:
         name, limit, note = _limit_choice(classes, failures, summary, policy)
@@ -1589,11 +1592,5 @@ def _choice_inputs(data: object, by: object, refit_on: object) -> tuple[Customer
             argument="by",
         )
     if refit_on is not None:
-        if split is None:
-            raise ValidationError(
-                "`refit_on` is for a CalibrationHoldout: with a summary the chosen model is "
-                "already fitted to it",
-                argument="refit_on",
-            )
         as_instance("refit_on", refit_on, CustomerSummary)
     return summary, way
