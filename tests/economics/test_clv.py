@@ -99,6 +99,34 @@ def test_model_based_clv_equals_a_customer_by_customer_sum() -> None:
         assert clv[i] == pytest.approx(direct, rel=1e-12)
 
 
+@pytest.mark.parametrize(
+    "purchases",
+    [
+        relmark.BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426),
+        relmark.ModifiedBetaGeo(r=0.525, alpha=6.183, a=0.891, b=1.614),
+        relmark.ParetoNBD(r=0.553, alpha=10.578, s=0.606, beta=11.669),
+        relmark.NBD(r=0.385, alpha=12.072),
+    ],
+    ids=lambda model: type(model).__name__,
+)
+def test_every_period_in_one_pass_equals_one_pass_per_period(
+    purchases: relmark.models.PurchaseModel,
+) -> None:
+    # more than 10,000 distinct rows, so BG/NBD's distinct (x, T) pairs are used
+    summary = relmark.BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426).simulate(
+        12_000, np.arange(12_000) % 84 / 7 + 27, rng=4
+    )
+    clv = customer_lifetime_value(
+        purchases, None, summary, horizon=30.0, discount_rate=0.02, margin=1.0, step=4.0
+    )
+    ends = [4.0, 8.0, 12.0, 16.0, 20.0, 24.0, 28.0, 30.0]
+    cumulative = np.stack(
+        [np.zeros(len(summary))] + [purchases.expected_purchases(summary, t) for t in ends]
+    )
+    direct = np.exp(-np.log(1.02) * np.arange(1, 9)) @ np.diff(cumulative, axis=0)
+    np.testing.assert_allclose(clv, direct, rtol=1e-12, atol=1e-15)
+
+
 @given(rate=st.floats(0.0, 0.5), more=st.floats(0.001, 0.5))
 def test_model_based_clv_falls_as_the_discount_rate_rises(rate: float, more: float) -> None:
     summary = cdnow_sample_summary().subset(np.arange(0, 2357, 211))

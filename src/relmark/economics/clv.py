@@ -26,6 +26,7 @@ from relmark._validation import (
     float_or_array,
 )
 from relmark.data.summary import CustomerSummary
+from relmark.models._base import PurchaseModelBase
 from relmark.models._residual import ResidualTransactionModel
 from relmark.models.contracts import ContractModel, PurchaseModel, SpendModel
 
@@ -286,13 +287,30 @@ def discounted_margin(
     discount = np.exp(-k * math.log1p(rate))  # (1 + d)^-k, no overflow for long horizons
     total = np.zeros(len(summary))
     before = np.zeros(len(summary))
-    for end, factor in zip(ends.tolist(), discount.tolist(), strict=True):
-        # a loop over discounting periods, not customers
-        after = transaction_model.expected_purchases(summary, end)
-        total += (after - before) * factor
-        before = after
+    # periods in blocks of about 4 million values: one model pass per block, bounded memory
+    block = max(1, _VALUES_PER_BLOCK // max(len(summary), 1))
+    for start in range(0, ends.size, block):  # a loop over blocks of periods, not customers
+        after = _expected_at(transaction_model, summary, ends[start : start + block])
+        steps = np.diff(after, axis=0, prepend=before[None, :])
+        total += discount[start : start + block] @ steps
+        before = after[-1]
     clv: FloatArray = keep * spend * total
     return clv
+
+
+_VALUES_PER_BLOCK = 4_000_000
+
+
+def _expected_at(model: PurchaseModel, summary: CustomerSummary, ends: FloatArray) -> FloatArray:
+    """Return the expected purchases by each of ``ends``, shape ``(ends.size, n)``.
+
+    relmark's own models share the work across horizons (``_expected_by``);
+    any other model keeping the protocol is asked once per horizon.
+    """
+    if isinstance(model, PurchaseModelBase):
+        horizons, _ = model._times("horizon", ends)  # whole periods for a discrete model
+        return model._expected_by(*model._columns(summary), horizons)
+    return np.stack([model.expected_purchases(summary, float(end)) for end in ends])
 
 
 def subscriber_lifetime_value(

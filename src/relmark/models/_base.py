@@ -539,6 +539,20 @@ class PurchaseModelBase(SummaryModel):
     def _expected(self, x: FloatArray, t_x: FloatArray, T: FloatArray, t: FloatArray) -> FloatArray:
         raise NotImplementedError  # pragma: no cover
 
+    def _expected_by(
+        self, x: FloatArray, t_x: FloatArray, T: FloatArray, horizons: FloatArray
+    ) -> FloatArray:
+        """Return ``_expected`` at each of several horizons: shape ``(horizons.size, n)``.
+
+        Discounted lifetime values need the expectation at every period's
+        end.  This default makes one pass per horizon; a model whose
+        expectation shares work across horizons (P(alive), distinct rows)
+        overrides it.
+        """
+        return np.stack(
+            [self._expected(x, t_x, T, horizons[i : i + 1]) for i in range(horizons.size)]
+        )
+
     def _expected_new(self, t: FloatArray) -> FloatArray:
         raise NotImplementedError  # pragma: no cover
 

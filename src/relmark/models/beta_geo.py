@@ -251,6 +251,25 @@ class BetaGeo(ContinuousPurchaseModel, DiscountedResidualTransactions):
                 return self._purchases_if_alive(*pairs, t)[row_of] * alive
         return self._purchases_if_alive(x, T, t) * alive
 
+    def _expected_by(
+        self, x: FloatArray, t_x: FloatArray, T: FloatArray, horizons: FloatArray
+    ) -> FloatArray:
+        """Return ``_expected`` at several horizons, ``(horizons.size, n)``, in one pass.
+
+        P(alive) is computed once, and E[X | alive] once per distinct (x, T)
+        pair and horizon, in one vectorised call over all of them.
+        """
+        alive = self._alive(x, t_x, T)
+        pairs, row_of = (x, T), np.arange(x.size)
+        if x.size > _FEW_ROWS:
+            pairs, row_of = _distinct_pairs(x, T)
+        count, n_pairs = horizons.size, pairs[0].size
+        if_alive = self._purchases_if_alive(
+            np.tile(pairs[0], count), np.tile(pairs[1], count), np.repeat(horizons, n_pairs)
+        ).reshape(count, n_pairs)
+        expected: FloatArray = if_alive[:, row_of] * alive
+        return expected
+
     def _expected_new(self, t: FloatArray) -> FloatArray:
         r"""E[X(t)] for a new customer.
 
