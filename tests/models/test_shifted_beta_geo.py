@@ -230,3 +230,53 @@ def test_bad_inputs() -> None:
         model.expected_residual_lifetime(1, 1e-9)
     assert not hasattr(model, "customer_log_likelihood")  # tenures, not purchase summaries
     assert repr(model) == "ShiftedBetaGeo(alpha=1, beta=2)"
+
+
+# ----------------------------------------------------------------- profile likelihood
+
+
+def _deviance_with_alpha_fixed(alive: list[int], alpha: float, best: float) -> float:
+    """2 (LL_max - max over beta of LL(alpha, beta)): an independent 1-D profile."""
+    from scipy.optimize import minimize_scalar
+
+    def minus_ll(log_beta: float) -> float:
+        return (
+            ShiftedBetaGeo(alpha=alpha, beta=math.exp(log_beta)).survival_log_likelihood(alive)
+            * -1.0
+        )
+
+    found = minimize_scalar(minus_ll, bounds=(-10.0, 10.0), method="bounded",
+                            options={"xatol": 1e-10})  # fmt: skip
+    return 2.0 * (best + float(found.fun))
+
+
+def test_profile_bounds_are_where_the_profile_deviance_reaches_the_chi2_quantile() -> None:
+    alive = [1000, 869, 743, 653, 593, 551, 517, 491]
+    model = ShiftedBetaGeo.fit_survival(alive)
+    assert model.fit_info is not None
+    low, high = model.profile_intervals(alive=alive)["alpha"]
+    best = model.fit_info.log_likelihood
+    for bound in (low, high):
+        assert _deviance_with_alpha_fixed(alive, bound, best) == pytest.approx(3.8415, abs=2e-3)
+    wald_low, wald_high = model.fit_info.intervals()["alpha"]
+    assert low > wald_low and high > wald_high  # the profile is skewed to the right here
+
+
+def test_profile_intervals_from_individual_tenures() -> None:
+    tenure = [1, 2, 2, 3, 3, 4, 5, 5, 6, 6, 6, 6] * 20
+    churned = [1, 1, 0, 1, 1, 0, 1, 0, 0, 0, 0, 0] * 20
+    model = ShiftedBetaGeo.fit_individual(tenure, churned)
+    bounds = model.profile_intervals(tenure=tenure, churned=churned, level=0.9)
+    for name, (low, high) in bounds.items():
+        assert low < getattr(model, name) < high
+
+
+def test_profile_intervals_refuse_missing_or_other_data() -> None:
+    alive = [1000, 869, 743, 653, 593, 551, 517, 491]
+    model = ShiftedBetaGeo.fit_survival(alive)
+    with pytest.raises(ValidationError, match=r"^give the data the model was fitted to"):
+        model.profile_intervals()
+    with pytest.raises(ValidationError, match=r"not both and not neither"):
+        model.profile_intervals(alive=alive, tenure=[1], churned=[1])
+    with pytest.raises(ValidationError, match=r"is not the maximum-likelihood fit of these data"):
+        model.profile_intervals(alive=[1000, 700, 500, 400, 350])

@@ -25,8 +25,8 @@ from relmark._validation import (
 )
 from relmark.data._keys import distinct_rows
 from relmark.exceptions import ValidationError
-from relmark.models._base import Model, Parameter
-from relmark.models._fitting import FitInfo
+from relmark.models._base import _AT_MAXIMUM, Model, Parameter
+from relmark.models._fitting import FitInfo, NegLogLikelihood, profile_likelihood_intervals
 from relmark.models._special import log_rising_ratio, log_rising_ratio_steps
 
 __all__ = ["ShiftedBetaGeo"]
@@ -127,6 +127,45 @@ def _describe_tenures(
             "changes over time"
         )
     return ""
+
+
+Rows = tuple[FloatArray, FloatArray, FloatArray, FloatArray, int]
+
+
+def _survival_rows(alive: ArrayLike) -> Rows:
+    """Return a cohort's (churn periods, churners, censoring period, survivors, rows)."""
+    counts = _check_alive(alive)
+    lost = -np.diff(counts)
+    periods = np.arange(1.0, counts.size)
+    return periods, lost, np.array([float(counts.size - 1)]), counts[-1:].copy(), counts.size
+
+
+def _individual_rows(tenure: ArrayLike, churned: ArrayLike) -> Rows:
+    """Return customers' (churn periods, counts, censoring periods, counts, distinct rows)."""
+    t, c = _check_tenure(tenure, churned)
+    first, inverse = distinct_rows(t, c)
+    counts = np.bincount(inverse, minlength=first.size).astype(np.float64)
+    periods, is_churn = t[first], c[first] == 1.0
+    return (
+        periods[is_churn],
+        counts[is_churn],
+        periods[~is_churn],
+        counts[~is_churn],
+        int(first.size),
+    )
+
+
+def _tenure_objective(
+    churn_t: FloatArray, churn_w: FloatArray, alive_t: FloatArray, alive_w: FloatArray
+) -> NegLogLikelihood:
+    """Return ``theta -> (-log-likelihood, gradient)`` of churn and censoring counts."""
+
+    def objective(theta: FloatArray) -> tuple[float, FloatArray]:
+        return _neg_log_likelihood(
+            theta, churn_t=churn_t, churn_w=churn_w, alive_t=alive_t, alive_w=alive_w
+        )
+
+    return objective
 
 
 def _check_alive(alive: ArrayLike) -> FloatArray:
@@ -245,13 +284,8 @@ class ShiftedBetaGeo(Model):
                 "the sBG model needs at least one churned customer to estimate churn; none churned"
             )
 
-        def objective(theta: FloatArray) -> tuple[float, FloatArray]:
-            return _neg_log_likelihood(
-                theta, churn_t=churn_t, churn_w=churn_w, alive_t=alive_t, alive_w=alive_w
-            )
-
         return cls._maximize(
-            objective,
+            _tenure_objective(churn_t, churn_w, alive_t, alive_w),
             start=start,
             scales={},
             n_customers=n_customers,
@@ -306,17 +340,8 @@ class ShiftedBetaGeo(Model):
         >>> round(model.alpha, 3), round(model.beta, 3)
         (0.668, 3.806)
         """
-        counts = _check_alive(alive)
-        lost = -np.diff(counts)
-        periods = np.arange(1.0, counts.size)
-        return cls._fit(
-            periods,
-            lost,
-            np.array([float(counts.size - 1)]),
-            counts[-1:].copy(),
-            start,
-            int(counts.size),
-        )
+        churn_t, churn_w, alive_t, alive_w, n_rows = _survival_rows(alive)
+        return cls._fit(churn_t, churn_w, alive_t, alive_w, start, n_rows)
 
     @classmethod
     def fit_individual(
@@ -374,17 +399,82 @@ class ShiftedBetaGeo(Model):
         >>> round(model.alpha, 2), round(model.beta, 2)
         (0.49, 1.61)
         """
-        t, c = _check_tenure(tenure, churned)
-        first, inverse = distinct_rows(t, c)
-        counts = np.bincount(inverse, minlength=first.size).astype(np.float64)
-        periods, is_churn = t[first], c[first] == 1.0
-        return cls._fit(
-            periods[is_churn],
-            counts[is_churn],
-            periods[~is_churn],
-            counts[~is_churn],
-            start,
-            int(first.size),
+        churn_t, churn_w, alive_t, alive_w, n_rows = _individual_rows(tenure, churned)
+        return cls._fit(churn_t, churn_w, alive_t, alive_w, start, n_rows)
+
+    def profile_intervals(
+        self,
+        level: float = 0.95,
+        *,
+        alive: ArrayLike | None = None,
+        tenure: ArrayLike | None = None,
+        churned: ArrayLike | None = None,
+        parameters: Sequence[str] | None = None,
+    ) -> dict[str, tuple[float, float]]:
+        r"""Return profile-likelihood intervals of ``alpha`` and ``beta``, given the fit's data.
+
+        Parameters
+        ----------
+        level : float, default 0.95
+            Coverage, in (0, 1).
+        alive : array_like, optional
+            The survivor counts the model was fitted to (:meth:`fit_survival`).
+        tenure, churned : array_like, optional
+            Or the customers it was fitted to (:meth:`fit_individual`).
+        parameters : sequence of str, optional
+            The parameters to profile (default both).
+
+        Returns
+        -------
+        dict of str to (float, float)
+            ``(lower, upper)`` per parameter; ``0.0``/``inf`` where the data
+            set no bound on that side.
+
+        Raises
+        ------
+        ValidationError
+            If neither or both kinds of data are given, ``level`` is not in
+            (0, 1), or the model is not the maximum-likelihood fit of the data.
+
+        Notes
+        -----
+        Where :math:`2[LL(\hat	heta) - \max_{	heta_{-j}} LL(	heta)] \le
+        \chi^2_{1,\,level}`, as for the customer-base models
+        (:meth:`relmark.BetaGeo.profile_intervals`).
+
+        Examples
+        --------
+        >>> import relmark
+        >>> alive = [1000, 869, 743, 653, 593, 551, 517, 491]
+        >>> model = relmark.ShiftedBetaGeo.fit_survival(alive)
+        >>> bounds = model.profile_intervals(alive=alive)
+        >>> [round(v, 3) for v in bounds["alpha"]]
+        [0.506, 0.943]
+        """
+        if (alive is None) == (tenure is None and churned is None):
+            raise ValidationError(
+                "give the data the model was fitted to: `alive` (survivor counts) or "
+                "`tenure` and `churned` (customers), not both and not neither"
+            )
+        rows = (
+            _survival_rows(alive)
+            if alive is not None
+            else _individual_rows(
+                [] if tenure is None else tenure, [] if churned is None else churned
+            )
+        )
+        refit = type(self)._fit(*rows[:4], self.params, rows[4])
+        assert refit.fit_info is not None  # a fitted model always has one
+        objective = _tenure_objective(*rows[:4])
+        own = -objective(self._theta)[0]
+        best = refit.fit_info.log_likelihood
+        if not 2.0 * (best - own) <= _AT_MAXIMUM:
+            raise ValidationError(
+                f"the ShiftedBetaGeo is not the maximum-likelihood fit of these data: its "
+                f"log-likelihood is {own:,.4f} against {best:,.4f} at the maximum"
+            )
+        return profile_likelihood_intervals(
+            "ShiftedBetaGeo", objective, refit.fit_info, level=level, parameters=parameters
         )
 
     # -------------------------------------------------------------- likelihood
