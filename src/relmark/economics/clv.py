@@ -270,18 +270,28 @@ def discounted_margin(
     summary: CustomerSummary,
     options: ClvOptions,
 ) -> FloatArray:
-    """Sum the discounted margin per period: the kernel of :func:`customer_lifetime_value`.
-
-    Undiscounted, the sum telescopes to the expected purchases over the whole
-    horizon: one pass of the model instead of one per period.
-    """
+    """Sum the discounted margin per period: the kernel of :func:`customer_lifetime_value`."""
     spend = 1.0 if spend_model is None else spend_model.expected_spend(summary)  # fails first
-    length, rate, keep = options.horizon, options.discount_rate, options.margin
+    _, discounted = discounted_purchases(transaction_model, summary, options)
+    clv: FloatArray = options.margin * spend * discounted
+    return clv
+
+
+def discounted_purchases(
+    transaction_model: PurchaseModel, summary: CustomerSummary, options: ClvOptions
+) -> tuple[FloatArray, FloatArray]:
+    r"""Return the expected purchases over the horizon and their discounted sum per period.
+
+    The second is :math:`\sum_k (E[X(t_k)] - E[X(t_{k-1})]) (1 + d)^{-k}` of
+    :func:`customer_lifetime_value`; the first its last term's
+    :math:`E[X(t_K)]`, the horizon's expectation, which the bootstrap needs
+    too.  Undiscounted, the sum telescopes to that expectation: one pass of
+    the model instead of one per period.
+    """
+    length, rate = options.horizon, options.discount_rate
     if rate == 0.0:
-        undiscounted: FloatArray = (
-            keep * spend * transaction_model.expected_purchases(summary, length)
-        )
-        return undiscounted
+        expected = transaction_model.expected_purchases(summary, length)
+        return expected, expected
     k = np.arange(1, options.steps + 1)
     ends = np.minimum(k * options.step, length)
     discount = np.exp(-k * math.log1p(rate))  # (1 + d)^-k, no overflow for long horizons
@@ -294,8 +304,7 @@ def discounted_margin(
         steps = np.diff(after, axis=0, prepend=before[None, :])
         total += discount[start : start + block] @ steps
         before = after[-1]
-    clv: FloatArray = keep * spend * total
-    return clv
+    return before, total
 
 
 _VALUES_PER_BLOCK = 4_000_000
