@@ -99,6 +99,7 @@ from relmark.segmentation import (
     segment_profile,
     value_tiers,
 )
+from relmark.uncertainty import Intervals, contract_interval, prediction_intervals
 
 __version__ = "0.1.0"
 
@@ -119,6 +120,7 @@ __all__ = [
     "FitReport",
     "Funnel",
     "GammaGamma",
+    "Intervals",
     "LADDER",
     "LoyaltyProgram",
     "LoyaltyProgramValue",
@@ -157,6 +159,7 @@ __all__ = [
     "clv_closed_form",
     "clv_to_cac",
     "compare",
+    "contract_interval",
     "csat",
     "customer_equity",
     "customer_lifetime_value",
@@ -176,6 +179,7 @@ __all__ = [
     "payback_period",
     "points_balance",
     "points_liability",
+    "prediction_intervals",
     "qualifying_totals",
     "read_transactions",
     "residual_lifetime_value",
