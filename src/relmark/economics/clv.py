@@ -295,31 +295,29 @@ def discounted_purchases(
     k = np.arange(1, options.steps + 1)
     ends = np.minimum(k * options.step, length)
     discount = np.exp(-k * math.log1p(rate))  # (1 + d)^-k, no overflow for long horizons
-    total = np.zeros(len(summary))
-    before = np.zeros(len(summary))
-    # periods in blocks of about 4 million values: one model pass per block, bounded memory
-    block = max(1, _VALUES_PER_BLOCK // max(len(summary), 1))
-    for start in range(0, ends.size, block):  # a loop over blocks of periods, not customers
-        after = _expected_at(transaction_model, summary, ends[start : start + block])
-        steps = np.diff(after, axis=0, prepend=before[None, :])
-        total += discount[start : start + block] @ steps
-        before = after[-1]
-    return before, total
+    # sum_k d_k (E_k - E_(k-1)) = sum_k (d_k - d_(k+1)) E_k: weights on each period's end
+    weights = np.zeros((2, ends.size))
+    weights[0, -1] = 1.0  # the horizon's expectation
+    weights[1] = discount - np.append(discount[1:], 0.0)
+    expected, discounted = _expected_sums(transaction_model, summary, ends, weights)
+    return expected, discounted
 
 
-_VALUES_PER_BLOCK = 4_000_000
+def _expected_sums(
+    model: PurchaseModel, summary: CustomerSummary, ends: FloatArray, weights: FloatArray
+) -> FloatArray:
+    """Return ``weights @ E[X(ends)]`` per customer, shape ``(weights.shape[0], n)``.
 
-
-def _expected_at(model: PurchaseModel, summary: CustomerSummary, ends: FloatArray) -> FloatArray:
-    """Return the expected purchases by each of ``ends``, shape ``(ends.size, n)``.
-
-    relmark's own models share the work across horizons (``_expected_by``);
+    relmark's own models share the work across horizons (``_expected_sums``);
     any other model keeping the protocol is asked once per horizon.
     """
     if isinstance(model, PurchaseModelBase):
         horizons, _ = model._times("horizon", ends)  # whole periods for a discrete model
-        return model._expected_by(*model._columns(summary), horizons)
-    return np.stack([model.expected_purchases(summary, float(end)) for end in ends])
+        return model._expected_sums(*model._columns(summary), horizons, weights)
+    sums = np.zeros((weights.shape[0], len(summary)))
+    for k, end in enumerate(ends.tolist()):  # a loop over periods, not customers
+        sums += weights[:, k : k + 1] * model.expected_purchases(summary, end)
+    return sums
 
 
 def subscriber_lifetime_value(

@@ -539,19 +539,26 @@ class PurchaseModelBase(SummaryModel):
     def _expected(self, x: FloatArray, t_x: FloatArray, T: FloatArray, t: FloatArray) -> FloatArray:
         raise NotImplementedError  # pragma: no cover
 
-    def _expected_by(
-        self, x: FloatArray, t_x: FloatArray, T: FloatArray, horizons: FloatArray
+    def _expected_sums(
+        self,
+        x: FloatArray,
+        t_x: FloatArray,
+        T: FloatArray,
+        horizons: FloatArray,
+        weights: FloatArray,
     ) -> FloatArray:
-        """Return ``_expected`` at each of several horizons: shape ``(horizons.size, n)``.
+        r"""Return weighted sums of ``_expected`` over horizons, :math:`\sum_k w_{jk} E[Y(h_k)]`.
 
-        Discounted lifetime values need the expectation at every period's
-        end.  This default makes one pass per horizon; a model whose
-        expectation shares work across horizons (P(alive), distinct rows)
-        overrides it.
+        ``weights`` has shape ``(m, horizons.size)``; the result ``(m, n)``.
+        A discounted lifetime value is such a sum over the periods' ends.
+        This default makes one pass per horizon (memory ``m`` by ``n``); a
+        model whose expectation shares work across horizons (P(alive),
+        distinct rows) overrides it.
         """
-        return np.stack(
-            [self._expected(x, t_x, T, horizons[i : i + 1]) for i in range(horizons.size)]
-        )
+        sums = np.zeros((weights.shape[0], x.size))
+        for k in range(horizons.size):  # a loop over horizons, not customers
+            sums += weights[:, k : k + 1] * self._expected(x, t_x, T, horizons[k : k + 1])
+        return sums
 
     def _expected_new(self, t: FloatArray) -> FloatArray:
         raise NotImplementedError  # pragma: no cover

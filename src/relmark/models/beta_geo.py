@@ -28,6 +28,7 @@ from relmark.models._special import stirling_remainder
 __all__ = ["BetaGeo"]
 
 _FEW_ROWS = 10_000  # below this, predictions skip the search for distinct rows
+_VALUES_PER_BLOCK = 4_000_000  # horizons x distinct pairs evaluated at once
 
 
 @attrs.frozen(kw_only=True, repr=False)
@@ -251,24 +252,35 @@ class BetaGeo(ContinuousPurchaseModel, DiscountedResidualTransactions):
                 return self._purchases_if_alive(*pairs, t)[row_of] * alive
         return self._purchases_if_alive(x, T, t) * alive
 
-    def _expected_by(
-        self, x: FloatArray, t_x: FloatArray, T: FloatArray, horizons: FloatArray
+    def _expected_sums(
+        self,
+        x: FloatArray,
+        t_x: FloatArray,
+        T: FloatArray,
+        horizons: FloatArray,
+        weights: FloatArray,
     ) -> FloatArray:
-        """Return ``_expected`` at several horizons, ``(horizons.size, n)``, in one pass.
+        """Return weighted sums of ``_expected`` over horizons (see the base class), in one pass.
 
-        P(alive) is computed once, and E[X | alive] once per distinct (x, T)
-        pair and horizon, in one vectorised call over all of them.
+        P(alive) is computed once; E[X | alive] once per distinct (x, T) pair
+        and horizon, vectorised over blocks of horizons, and summed per pair
+        before it is spread over the rows.
         """
         alive = self._alive(x, t_x, T)
         pairs, row_of = (x, T), np.arange(x.size)
         if x.size > _FEW_ROWS:
             pairs, row_of = _distinct_pairs(x, T)
-        count, n_pairs = horizons.size, pairs[0].size
-        if_alive = self._purchases_if_alive(
-            np.tile(pairs[0], count), np.tile(pairs[1], count), np.repeat(horizons, n_pairs)
-        ).reshape(count, n_pairs)
-        expected: FloatArray = if_alive[:, row_of] * alive
-        return expected
+        n_pairs = pairs[0].size
+        sums = np.zeros((weights.shape[0], n_pairs))
+        block = max(1, _VALUES_PER_BLOCK // max(n_pairs, 1))
+        for start in range(0, horizons.size, block):  # blocks of horizons, not customers
+            ends = horizons[start : start + block]
+            if_alive = self._purchases_if_alive(
+                np.tile(pairs[0], ends.size), np.tile(pairs[1], ends.size), np.repeat(ends, n_pairs)
+            ).reshape(ends.size, n_pairs)
+            sums += weights[:, start : start + block] @ if_alive
+        spread: FloatArray = sums[:, row_of] * alive
+        return spread
 
     def _expected_new(self, t: FloatArray) -> FloatArray:
         r"""E[X(t)] for a new customer.
