@@ -268,7 +268,7 @@ class BetaGeo(ContinuousPurchaseModel, DiscountedResidualTransactions):
         """
         alive = self._alive(x, t_x, T)
         pairs, row_of = (x, T), np.arange(x.size)
-        if x.size > _FEW_ROWS:
+        if x.size * horizons.size > _FEW_ROWS:  # each pair saved is saved at every horizon
             pairs, row_of = _distinct_pairs(x, T)
         n_pairs = pairs[0].size
         sums = np.zeros((weights.shape[0], n_pairs))
