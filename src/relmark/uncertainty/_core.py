@@ -722,7 +722,11 @@ def newton_refit(
     :math:`10^{-8}` of a standard error) takes a handful of gradient
     evaluations, where an optimiser started without curvature needs some
     twenty.  A step beyond :math:`e^{\pm 30}` or a line search that finds
-    no decrease gives up.
+    no decrease gives up.  Why not scipy's BFGS, which takes the starting
+    inverse Hessian too (``hess_inv0``): its Wolfe line search spends more
+    evaluations per step than this backtracking one needs from so good a
+    start: swapped in for this one on the CDNOW sample's 200-refit
+    bootstrap, it gave the same intervals, slower.
 
     References
     ----------
