@@ -247,11 +247,12 @@ class TrackingCurves:
         return scored
 
 
-def instant_before(log: TransactionLog, end: Any, ago: float, unit: str) -> Any:
+def _instant_before(log: TransactionLog, end: Any, ago: float, unit: str) -> np.datetime64 | float:
     """Return the log instant ``ago`` units (``unit``) before ``end``."""
     if log.is_calendar:
         micros = round(ago * TIME_UNITS[unit] * 1e6)
-        return np.datetime64(end, "us") - np.timedelta64(micros, "us")
+        instant: np.datetime64 = np.datetime64(end, "us") - np.timedelta64(micros, "us")
+        return instant
     scale = TIME_UNITS[unit] / TIME_UNITS[log.unit] if log.unit is not None else 1.0
     return float(end) - ago * scale
 
@@ -313,7 +314,7 @@ def tracking_curves(
     steps = np.arange(1.0, np.floor(span) + 1.0)
 
     def cohort_repeats(step: float) -> float:
-        summary = log.summarize(instant_before(log, end, span - step, unit), unit=unit)
+        summary = log.summarize(_instant_before(log, end, span - step, unit), unit=unit)
         return float(summary.frequency[np.isin(np.asarray(summary.customer_id), cohort_ids)].sum())
 
     # one summary per step (tens to hundreds of steps), never a loop over customers
@@ -376,7 +377,7 @@ def holdout_split(
         if observation_end is None
         else as_instant(observation_end, name="observation_end", calendar=log.is_calendar)
     )
-    start = instant_before(log, end, length, unit)
+    start = _instant_before(log, end, length, unit)
     if len(log) == 0 or start < log.timestamp.min():
         raise ValidationError(
             f"`holdout` ({length:g} {unit}) reaches back before the first purchase: "
