@@ -129,10 +129,12 @@ def _describe_tenures(
     return ""
 
 
-Rows = tuple[FloatArray, FloatArray, FloatArray, FloatArray, int]
+#: An sBG fit's data: churn periods, churner counts, censoring periods, survivor
+#: counts, and the number of distinct rows.
+TenureRows = tuple[FloatArray, FloatArray, FloatArray, FloatArray, int]
 
 
-def _survival_rows(alive: ArrayLike) -> Rows:
+def _survival_rows(alive: ArrayLike) -> TenureRows:
     """Return a cohort's (churn periods, churners, censoring period, survivors, rows)."""
     counts = _check_alive(alive)
     lost = -np.diff(counts)
@@ -140,7 +142,7 @@ def _survival_rows(alive: ArrayLike) -> Rows:
     return periods, lost, np.array([float(counts.size - 1)]), counts[-1:].copy(), counts.size
 
 
-def _individual_rows(tenure: ArrayLike, churned: ArrayLike) -> Rows:
+def _individual_rows(tenure: ArrayLike, churned: ArrayLike) -> TenureRows:
     """Return customers' (churn periods, counts, censoring periods, counts, distinct rows)."""
     t, c = _check_tenure(tenure, churned)
     first, inverse = distinct_rows(t, c)

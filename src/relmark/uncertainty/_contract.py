@@ -45,8 +45,8 @@ from relmark._validation import (
 from relmark.economics.clv import subscriber_lifetime_value
 from relmark.exceptions import ValidationError
 from relmark.models.shifted_beta_geo import (
-    Rows,
     ShiftedBetaGeo,
+    TenureRows,
     _individual_rows,
     _neg_log_likelihood,
     _survival_rows,
@@ -109,7 +109,7 @@ class _Tenures:
         return cls._of(_individual_rows(tenure, churned))
 
     @classmethod
-    def _of(cls, rows: Rows) -> _Tenures:
+    def _of(cls, rows: TenureRows) -> _Tenures:
         """Return the rows the sBG fits take as one table, leaving out rows of nobody."""
         churn_t, churn_w, alive_t, alive_w, _ = rows
         period = np.r_[churn_t, alive_t]
