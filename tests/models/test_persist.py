@@ -370,7 +370,7 @@ def test_load_model_names_the_file(tmp_path: Path) -> None:
     path.write_text(_edit(_set("schema_version", 7)), encoding="utf-8")
     with pytest.raises(ValidationError, match=r"model\.json: `schema_version` 7 is unknown"):
         load_model(path)
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(FileNotFoundError, match=r"No such file or directory"):
         load_model(tmp_path / "missing.json")
 
 

@@ -237,5 +237,5 @@ def test_to_pandas_without_pandas_says_how_to_install_it(monkeypatch: pytest.Mon
 
 def test_the_report_is_immutable() -> None:
     report = NBD(r=1.0, alpha=2.0).summary()
-    with pytest.raises(AttributeError):
+    with pytest.raises(AttributeError, match=r"can't set attribute"):
         report.level = 0.5  # type: ignore[misc]
