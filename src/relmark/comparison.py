@@ -604,10 +604,8 @@ class LikelihoodRatioTest:
     of one parameter on its boundary (Self & Liang 1987):
     :math:`p = \tfrac12 P(\chi^2_1 > \text{statistic})` and 1 at 0.  The
     parameter that drops out makes the exact null distribution that of a
-    supremum over it (Davies 1977), a little heavier in the tail: in 200
-    simulated bases of 1,000 NBD customers the test rejected at a nominal
-    5 % in 8.5 % of them against BG/NBD and 7 % against Pareto/NBD (a fit
-    that finds no interior maximum counted as a statistic of 0).  Read a
+    supremum over it (Davies 1977), a little heavier in the tail: the test
+    rejects a true NBD somewhat more often than the nominal level.  Read a
     p-value near the chosen level with care.
 
     References

@@ -725,8 +725,7 @@ def newton_refit(
     no decrease gives up.  Why not scipy's BFGS, which takes the starting
     inverse Hessian too (``hess_inv0``): its Wolfe line search spends more
     evaluations per step than this backtracking one needs from so good a
-    start: swapped in for this one on the CDNOW sample's 200-refit
-    bootstrap, it gave the same intervals, slower.
+    start.
 
     References
     ----------
