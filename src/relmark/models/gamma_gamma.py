@@ -113,32 +113,37 @@ class _SpendStatistics:
     def from_rows(cls, x: FloatArray, m: FloatArray, w: FloatArray) -> _SpendStatistics:
         unique_x, inverse = np.unique(x, return_inverse=True)
         s = m * x
-        return cls(
-            unique_x=unique_x,
-            x_of=inverse.reshape(-1),
-            x=x,
-            log_s=np.log(s),
-            log_m=np.log(m),
-            weight_of_x=np.zeros(0),
-            total_weight=0.0,
-            s=s,
-            weight_rows=np.zeros((2, 0)),
-            sum_wx_log_s=0.0,
-            sum_w_log_m=0.0,
-        ).reweighted(w)
+        return cls._summed(unique_x, inverse.reshape(-1), x, s, np.log(s), np.log(m), w)
 
     def reweighted(self, w: FloatArray) -> _SpendStatistics:
         """Return the statistics of the same rows with weights ``w`` (no new sort)."""
-        wx = w * self.x
-        return attrs.evolve(
-            self,
-            weight_of_x=np.bincount(self.x_of, weights=w, minlength=self.unique_x.size).astype(
-                np.float64
-            ),
+        return self._summed(self.unique_x, self.x_of, self.x, self.s, self.log_s, self.log_m, w)
+
+    @classmethod
+    def _summed(
+        cls,
+        unique_x: FloatArray,
+        x_of: IntArray,
+        x: FloatArray,
+        s: FloatArray,
+        log_s: FloatArray,
+        log_m: FloatArray,
+        w: FloatArray,
+    ) -> _SpendStatistics:
+        """Return the statistics of tabulated rows under weights ``w``."""
+        wx = w * x
+        return cls(
+            unique_x=unique_x,
+            x_of=x_of,
+            x=x,
+            log_s=log_s,
+            log_m=log_m,
+            weight_of_x=np.bincount(x_of, weights=w, minlength=unique_x.size).astype(np.float64),
             total_weight=float(w.sum()),
+            s=s,
             weight_rows=np.stack([wx, w]),
-            sum_wx_log_s=float(wx @ self.log_s),
-            sum_w_log_m=float(w @ self.log_m),
+            sum_wx_log_s=float(wx @ log_s),
+            sum_w_log_m=float(w @ log_m),
         )
 
     def neg_log_likelihood(self, theta: FloatArray) -> tuple[float, FloatArray]:

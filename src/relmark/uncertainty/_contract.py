@@ -48,7 +48,6 @@ from relmark.models.shifted_beta_geo import (
     ShiftedBetaGeo,
     TenureRows,
     _individual_rows,
-    _neg_log_likelihood,
     _survival_rows,
     _tenure_objective,
 )
@@ -121,14 +120,10 @@ class _Tenures:
     def neg_log_likelihood(self, theta: FloatArray, weights: FloatArray) -> float:
         """Minus the log-likelihood of the rows counted ``weights`` times, at ``theta``."""
         churn = self.churned == 1.0
-        value, _ = _neg_log_likelihood(
-            theta,
-            churn_t=self.period[churn],
-            churn_w=weights[churn],
-            alive_t=self.period[~churn],
-            alive_w=weights[~churn],
+        objective = _tenure_objective(
+            self.period[churn], weights[churn], self.period[~churn], weights[~churn]
         )
-        return value
+        return objective(theta)[0]
 
     def refit(self, model: ShiftedBetaGeo, weights: FloatArray) -> FloatArray:
         """Refit on the rows counted ``weights`` times, warm-started at ``model``; (alpha, beta).
