@@ -239,3 +239,39 @@ def test_tables_out_are_keyed_by_customer_and_hold_every_column() -> None:
     assert table.column("T").to_pylist() == [5.0, 4.0]
     anonymous = CustomerSummary.from_arrays([1], [2.0], [5.0]).to_pandas()
     assert anonymous.index.tolist() == [0] and "customer_id" not in anonymous.columns
+
+
+def test_compress_by_whole_number_keys_matches_the_general_path() -> None:
+    from relmark.data._keys import distinct_rows
+    from relmark.data.covariates import Covariates
+
+    rng = np.random.default_rng(11)
+    n = 2_000
+    x = rng.integers(0, 6, n).astype(float)
+    T = rng.integers(20, 40, n) / 7.0  # days in weeks: on the 1/7 grid
+    t_x = np.where(x > 0, np.floor(T * 7.0 * rng.random(n)) / 7.0, 0.0)
+    z = np.column_stack([rng.integers(-2, 3, n), rng.integers(0, 2, n)]).astype(float)
+    for covariates in (None, Covariates(names=("score", "web"), values=z)):
+        summary = CustomerSummary.from_arrays(x, t_x, T, covariates=covariates)
+        fast = summary.compress()  # unit weights on grids: one int64 sort
+        columns = [x, t_x, T] + ([] if covariates is None else list(z.T))
+        first, codes = distinct_rows(*columns)
+        np.testing.assert_array_equal(fast.weights, np.bincount(codes).astype(float))
+        for got, column in zip([fast.frequency, fast.recency, fast.T], columns, strict=False):
+            np.testing.assert_array_equal(got, column[first])
+        if covariates is not None:
+            assert fast.covariates is not None
+            np.testing.assert_array_equal(fast.covariates.values, z[first])
+        else:
+            assert fast.covariates is None
+
+
+def test_repr_says_how_many_covariates() -> None:
+    from relmark.data.covariates import Covariates
+
+    plain = CustomerSummary.from_arrays([1], [2.0], [5.0], unit="W")
+    assert repr(plain) == "CustomerSummary(1 rows, 1 customers, unit='W')"
+    one = CustomerSummary.from_arrays(
+        [1], [2.0], [5.0], covariates=Covariates(names=("a",), values=[[1.0]])
+    )
+    assert repr(one) == "CustomerSummary(1 rows, 1 customers, 1 covariate)"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -19,6 +21,7 @@ from relmark._validation import (
 from relmark.data._frozen import reduce_read_only
 from relmark.data._keys import distinct_rows
 from relmark.data._tables import PerCustomerTable
+from relmark.data.covariates import Covariates, check_covariate_names, covariates_for
 from relmark.exceptions import ValidationError
 
 if TYPE_CHECKING:  # the frame libraries are optional: imported only to type their methods
@@ -58,6 +61,15 @@ def _customer_id(value: ArrayLike | None) -> NDArray[Any] | None:
     return None if value is None else readonly(np.array(value, copy=True).reshape(-1))
 
 
+def _covariates(value: object) -> Covariates | None:
+    if value is not None and not isinstance(value, Covariates):
+        raise TypeError(
+            f"`covariates` must be a Covariates or None, got {type(value).__name__} "
+            "(build them with summary.with_covariates(table))"
+        )
+    return value
+
+
 def _unit_weights(summary: CustomerSummary) -> FloatArray:
     return np.ones(summary.frequency.size)
 
@@ -88,6 +100,9 @@ class CustomerSummary(PerCustomerTable):
     unit : str or None
         The time unit of ``recency`` and ``T`` (``"D"``, ``"W"``, ...), or
         ``None`` for discrete periods or unspecified units.
+    covariates : Covariates or None
+        Who each customer is (encoded covariate values, one row per summary
+        row), for models with covariates; see :meth:`with_covariates`.
 
     Examples
     --------
@@ -108,6 +123,7 @@ class CustomerSummary(PerCustomerTable):
     )
     customer_id: NDArray[Any] | None = attrs.field(default=None, converter=_customer_id)
     unit: str | None = attrs.field(default=None, converter=_check_unit)
+    covariates: Covariates | None = attrs.field(default=None, converter=_covariates)
 
     def __attrs_post_init__(self) -> None:
         f, r, t = self.frequency, self.recency, self.T
@@ -121,6 +137,14 @@ class CustomerSummary(PerCustomerTable):
         check_whole("frequency", f)
         fail_rows("recency", "must be <= `T`", r > t, r, versus=(">", t))
         fail_rows("recency", "must be 0 where `frequency` is 0", (f == 0) & (r != 0), r)
+        if self.covariates is not None:
+            if len(self.covariates) != f.size:
+                raise ValidationError(
+                    f"`covariates` must have one row per summary row ({f.size:,}), "
+                    f"got {len(self.covariates):,}",
+                    argument="covariates",
+                )
+            check_covariate_names(self.covariates.names)
 
     @classmethod
     def _trusted(cls, **fields: Any) -> CustomerSummary:
@@ -162,6 +186,7 @@ class CustomerSummary(PerCustomerTable):
         weights: ArrayLike | None = None,
         customer_id: ArrayLike | None = None,
         unit: str | None = None,
+        covariates: Covariates | None = None,
     ) -> CustomerSummary:
         """Build a validated summary from arrays (copied, never modified).
 
@@ -182,6 +207,9 @@ class CustomerSummary(PerCustomerTable):
             Identifiers, any dtype.
         unit : str, optional
             Time unit of ``recency`` and ``T``.
+        covariates : Covariates, optional
+            Covariate values, one row per customer (usually added by
+            :meth:`with_covariates` instead, aligned by customer id).
 
         Returns
         -------
@@ -208,6 +236,7 @@ class CustomerSummary(PerCustomerTable):
             monetary_value=monetary_value,
             customer_id=customer_id,
             unit=unit,
+            covariates=covariates,
             **({} if weights is None else {"weights": weights}),
         )
 
@@ -224,7 +253,11 @@ class CustomerSummary(PerCustomerTable):
 
         Likelihoods and fits depend on the rows only through these distinct
         rows and their counts, so fitting the compressed summary gives the
-        same result, usually from far fewer rows.
+        same result, usually from far fewer rows.  With covariates, rows are
+        identical when their covariate values are too: each distinct row
+        keeps its covariate values, and the number of rows grows with the
+        number of distinct covariate combinations (at most their product
+        times the distinct histories).
 
         Parameters
         ----------
@@ -235,8 +268,9 @@ class CustomerSummary(PerCustomerTable):
         Returns
         -------
         CustomerSummary
-            Distinct rows sorted by (frequency, recency, T[, monetary]),
-            ``customer_id`` dropped.
+            Distinct rows sorted by (frequency, recency, T[, monetary],
+            covariates in ``covariates.names`` order), ``customer_id``
+            dropped, ``covariates`` kept.
 
         Examples
         --------
@@ -251,28 +285,125 @@ class CustomerSummary(PerCustomerTable):
             if self.monetary_value is None:
                 raise ValidationError("`monetary_value` is needed to compress with monetary=True")
             columns.append(self.monetary_value)
+        columns += [] if self.covariates is None else list(self.covariates.values.T)
         # Unit weights on a grid of whole numbers: one int64 sort, no factorisation.
-        packed = _compress_whole(columns, self.weights)
+        packed = None if monetary else _compress_whole(columns, self.weights)
         if packed is not None:
-            values, counts = packed
-            return CustomerSummary._trusted(
-                frequency=readonly(values[0]),
-                recency=readonly(values[1]),
-                T=readonly(values[2]),
-                weights=readonly(counts),
-                unit=self.unit,
-            )
+            return self._with_rows(*packed, monetary=False)
         first, inverse = distinct_rows(*columns)  # the general case (any values, weights)
-        summed = np.bincount(inverse, weights=self.weights, minlength=first.size)
-        distinct = np.stack([c[first] for c in columns])
+        summed = np.bincount(inverse, weights=self.weights, minlength=first.size).astype(np.float64)
+        return self._with_rows([c[first] for c in columns], summed, monetary=monetary)
+
+    def _with_rows(
+        self, columns: list[FloatArray], weights: FloatArray, *, monetary: bool
+    ) -> CustomerSummary:
+        """Return distinct rows (frequency, recency, T, [monetary], covariates...) as a summary."""
+        history = 4 if monetary else 3
+        covariates = None
+        if self.covariates is not None:
+            values = np.empty((weights.size, len(self.covariates.names)), dtype=np.float64)
+            for j, column in enumerate(columns[history:]):
+                values[:, j] = column
+            covariates = Covariates._trusted(self.covariates.names, readonly(values))
         return CustomerSummary._trusted(
-            frequency=readonly(distinct[0].copy()),
-            recency=readonly(distinct[1].copy()),
-            T=readonly(distinct[2].copy()),
-            monetary_value=readonly(distinct[3].copy()) if monetary else None,
-            weights=readonly(summed.astype(np.float64)),
+            frequency=readonly(np.array(columns[0], dtype=np.float64)),
+            recency=readonly(np.array(columns[1], dtype=np.float64)),
+            T=readonly(np.array(columns[2], dtype=np.float64)),
+            monetary_value=readonly(np.array(columns[3], dtype=np.float64)) if monetary else None,
+            weights=readonly(np.asarray(weights, dtype=np.float64)),
             unit=self.unit,
+            covariates=covariates,
         )
+
+    def with_covariates(
+        self,
+        table: object,
+        *,
+        id_column: str = "customer_id",
+        columns: Sequence[str] | None = None,
+        reference: Mapping[str, object] | None = None,
+    ) -> CustomerSummary:
+        """Return a copy of the summary with each customer's covariates, matched by customer id.
+
+        Each chosen column of ``table`` is encoded as numbers:
+
+        - numbers as floats (missing, NaN or infinite values are refused);
+        - booleans as 0/1;
+        - text, categorical and dictionary columns one-hot: one 0/1 column
+          ``"column=level"`` per level but the reference level, which is
+          the first level in sorted order unless ``reference`` names it,
+          so a coefficient compares its level with the reference.
+
+        Parameters
+        ----------
+        table : table, mapping of columns, or sequence of Customer
+            A pandas or polars DataFrame, a pyarrow Table, anything with
+            ``__arrow_c_stream__``, or a mapping of column name to 1-D
+            array-like; or :class:`~relmark.Customer` objects, whose
+            ``customer_id`` is the id and whose ``attributes`` are the
+            columns (every customer needs every wanted attribute).  Never
+            modified.  Rows of customers not in the summary are ignored.
+        id_column : str, default "customer_id"
+            The column of customer ids.  They are read and matched as
+            :meth:`relmark.TransactionLog.from_frame` reads ids: text never
+            matches a number (an error says so).
+        columns : sequence of str, optional
+            The covariate columns, in order (default: every column but
+            ``id_column``; for customers, every attribute).
+        reference : mapping of str to level, optional
+            The reference level of categorical columns, by column.
+
+        Returns
+        -------
+        CustomerSummary
+            The same rows with ``covariates`` set (replacing any it had).
+
+        Raises
+        ------
+        ValidationError
+            If the summary has no customer ids; a summary customer is not
+            in ``table`` (the message gives how many and up to five ids);
+            an id repeats in ``table``; a column is missing, holds missing
+            or non-finite values (naming the first customer), or has one
+            value for every customer (it cannot explain differences between
+            customers); a reference level is not a level (the message lists
+            them); or an encoded name is a summary column's
+            (``frequency``, ``recency``, ``T``, ``monetary_value``,
+            ``weights``, ``customer_id``).
+        TypeError
+            If ``table`` is not a table, or a column holds neither numbers,
+            booleans nor text.
+
+        Examples
+        --------
+        >>> import relmark
+        >>> summary = relmark.CustomerSummary.from_arrays(
+        ...     [2, 0, 5], [30.0, 0.0, 20.0], [38.0, 38.0, 25.0], customer_id=["a", "b", "c"]
+        ... )
+        >>> table = {
+        ...     "customer_id": ["c", "b", "a"],
+        ...     "channel": ["web", "store", "web"],
+        ...     "age": [41, 29, 35],
+        ... }
+        >>> with_them = summary.with_covariates(table)
+        >>> with_them.covariates.names
+        ('channel=web', 'age')
+        >>> with_them.covariates.values.tolist()
+        [[1.0, 35.0], [0.0, 29.0], [1.0, 41.0]]
+        """
+        if self.customer_id is None:
+            raise ValidationError(
+                "the summary has no customer ids to match covariates by: summarise a "
+                "TransactionLog, or give `customer_id` to CustomerSummary.from_arrays",
+                argument="customer_id",
+            )
+        if len(self) == 0:
+            raise ValidationError("cannot add covariates to a summary without customers")
+        found = covariates_for(
+            self.customer_id, table, id_column=id_column, columns=columns, reference=reference
+        )
+        fields = {field.name: getattr(self, field.name) for field in attrs.fields(CustomerSummary)}
+        return CustomerSummary._trusted(**(fields | {"covariates": found}))
 
     def subset(self, rows: ArrayLike) -> CustomerSummary:
         """Return the rows selected by a boolean mask or an index array.
@@ -301,10 +432,15 @@ class CustomerSummary(PerCustomerTable):
             monetary_value=pick(self.monetary_value),
             weights=pick(self.weights),
             customer_id=pick(self.customer_id),
+            covariates=None if self.covariates is None else self.covariates.subset(index),
         )
 
     def to_dict(self) -> dict[str, NDArray[Any]]:
         """Return the columns as a plain mapping of name to array.
+
+        ``customer_id`` first when known, then ``frequency``, ``recency``,
+        ``T``, ``monetary_value`` when present, ``weights`` and the
+        covariates' columns (:attr:`Covariates.names`) when present.
 
         Examples
         --------
@@ -320,11 +456,18 @@ class CustomerSummary(PerCustomerTable):
         if self.monetary_value is not None:
             columns["monetary_value"] = self.monetary_value
         columns["weights"] = self.weights
+        if self.covariates is not None:
+            columns.update(self.covariates.to_dict())
         return columns
 
     def __repr__(self) -> str:
         unit = f", unit={self.unit!r}" if self.unit else ""
-        return f"CustomerSummary({len(self):,} rows, {self.n_customers:,.0f} customers{unit})"
+        count = 0 if self.covariates is None else len(self.covariates.names)
+        covariates = "" if self.covariates is None else f", {count} covariate{'s' * (count != 1)}"
+        return (
+            f"CustomerSummary({len(self):,} rows, {self.n_customers:,.0f} customers{unit}"
+            f"{covariates})"
+        )
 
 
 def _compress_whole(
@@ -333,28 +476,29 @@ def _compress_whole(
     """Distinct rows and counts by one int64 sort, or None when this shortcut does not apply.
 
     Applies to unit weights and columns on a grid of whole numbers (days,
-    periods, days in weeks: see :func:`_grid`) whose ranges multiply to less
-    than 2**62: each row becomes one mixed-radix
-    int64 key, ordered like the rows themselves, so ``np.sort`` (no
-    permutation) and run lengths give the same rows and counts as the
-    lexicographic sort, several times faster.
+    periods, days in weeks, 0/1 covariates: see :func:`_grid`) whose ranges
+    multiply to less than 2**62: each row becomes one mixed-radix int64 key
+    (each column's offset from its smallest value, most significant first),
+    ordered like the rows themselves, so ``np.sort`` (no permutation) and
+    run lengths give the same rows and counts as the lexicographic sort,
+    several times faster.
     """
     n = weights.size
-    if n == 0 or len(columns) != 3 or not bool(np.all(weights == 1.0)):
+    if n == 0 or not bool(np.all(weights == 1.0)):
         return None
-    scales, whole = [], []
+    scales, lows, whole = [], [], []
     for column in columns:
         found = _grid(column)
         if found is None:
             return None
         scales.append(found[0])
-        whole.append(found[1])
-    columns = whole
-    spans = [int(column.max()) + 1 for column in columns]
-    if spans[0] * spans[1] * spans[2] >= 2**62:
+        lows.append(float(found[1].min()))
+        whole.append(found[1] - lows[-1])
+    spans = [int(column.max()) + 1 for column in whole]
+    if math.prod(spans) >= 2**62:
         return None
-    key = columns[0].astype(np.int64)
-    for column, span in zip(columns[1:], spans[1:], strict=True):
+    key = whole[0].astype(np.int64)
+    for column, span in zip(whole[1:], spans[1:], strict=True):
         key *= span
         key += column.astype(np.int64)
     key.sort()
@@ -369,7 +513,9 @@ def _compress_whole(
         values.append((distinct % span).astype(np.float64))
         distinct //= span
     values.append(distinct.astype(np.float64))
-    return [v / scale for v, scale in zip(values[::-1], scales, strict=True)], counts
+    return [
+        (v + low) / scale for v, low, scale in zip(values[::-1], lows, scales, strict=True)
+    ], counts
 
 
 _GRIDS = (1.0, 7.0, 24.0, 60.0, 1440.0)  # whole units, days in weeks, hours, minutes
@@ -381,7 +527,7 @@ def _grid(column: FloatArray) -> tuple[float, FloatArray] | None:
     Times summarised in weeks from days are multiples of 1/7, and so on; the
     scaled integers divided back must give the very same floats, or None.
     """
-    if column.size == 0 or float(column.min()) < 0 or float(column.max()) * 1440.0 >= 2.0**52:
+    if column.size == 0 or float(np.abs(column).max()) * 1440.0 >= 2.0**52:
         return None
     for scale in _GRIDS:
         scaled = np.round(column * scale)
