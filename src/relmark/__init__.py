@@ -13,7 +13,13 @@ Examples
 """
 
 from relmark.comparison import ModelChoice, ModelComparison, choose_model, compare
-from relmark.data import CalibrationHoldout, CustomerSummary, TouchpointTable, TransactionLog
+from relmark.data import (
+    CalibrationHoldout,
+    Covariates,
+    CustomerSummary,
+    TouchpointTable,
+    TransactionLog,
+)
 from relmark.domain import (
     Channel,
     Customer,
@@ -111,6 +117,7 @@ __all__ = [
     "Clustering",
     "CommonMeanSpend",
     "ConvergenceError",
+    "Covariates",
     "Customer",
     "CustomerProfitability",
     "CustomerSummary",

@@ -1201,16 +1201,31 @@ def _check_holdout(
     return purchase
 
 
+def _fewer_covariates(small: SummaryModel, big: SummaryModel) -> bool:
+    """Whether ``small`` is ``big``'s class with a proper subset of its covariate terms."""
+    if type(small) is not type(big) or small.effects.penalty or big.effects.penalty:
+        return False  # a penalised fit does not maximise the likelihood the test compares
+    terms, more = set(small.effects.terms), set(big.effects.terms)
+    return terms < more
+
+
 def _nested_pairs(
     rows: Mapping[str, ComparedModel], nested: object
 ) -> list[tuple[ComparedModel, ComparedModel, bool]]:
-    """Return the known nested pairs present, then the declared ones, each once."""
+    """Return the known nested pairs present, then the declared ones, each once.
+
+    Known pairs: those of :data:`NESTED_MODELS`, and a model inside the same
+    class with more covariates (its coefficients at 0, an interior point:
+    "do the covariates matter?").
+    """
     pairs: dict[tuple[str, str], bool] = {}
     for small in rows.values():
         for big in rows.values():
             boundary = NESTED_MODELS.get((type(small.model), type(big.model)))
             if boundary is not None:
                 pairs[(small.name, big.name)] = boundary
+            elif _fewer_covariates(small.model, big.model):
+                pairs[(small.name, big.name)] = False
     if not isinstance(nested, Sequence) or isinstance(nested, str):
         raise TypeError(
             f"`nested` must be a sequence of (smaller, bigger) name pairs, got "

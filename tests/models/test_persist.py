@@ -282,8 +282,12 @@ BAD_DOCUMENTS = {
     "extra key": (_edit(_set("comment", "hi")), "the document has unknown key.*'comment'"),
     "other schema": (_edit(_set("schema", "lifetimes")), "`schema` must be 'relmark.model'"),
     "newer version": (
+        _edit(_set("schema_version", 3)),
+        r"`schema_version` 3 is unknown \(written by a newer relmark: upgrade",
+    ),
+    "version 2 without effects": (
         _edit(_set("schema_version", 2)),
-        r"`schema_version` 2 is unknown \(written by a newer relmark: upgrade",
+        "the document is missing 'effects'",
     ),
     "version 0": (_edit(_set("schema_version", 0)), "`schema_version` 0 is unknown; this release"),
     "version as text": (_edit(_set("schema_version", "1")), "`schema_version` must be an integer"),
@@ -362,7 +366,9 @@ def test_bad_documents_raise_naming_the_key(case: str) -> None:
 def test_the_good_document_behind_the_bad_ones_loads() -> None:
     # every bad document above is this one with one change
     assert Model.from_json(json.dumps(_document())) == fitted("NBD")
-    assert SCHEMA_VERSION == 1
+    # a model without covariates is written as version 1, which older releases read
+    assert json.loads(fitted("NBD").to_json())["schema_version"] == 1
+    assert SCHEMA_VERSION == 2
 
 
 def test_load_model_names_the_file(tmp_path: Path) -> None:

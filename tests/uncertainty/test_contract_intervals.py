@@ -338,3 +338,13 @@ def test_the_callers_data_are_left_alone(
     np.testing.assert_array_equal(tenure, tenure_before)
     np.testing.assert_array_equal(churned, churned_before)
     np.testing.assert_array_equal(alive, HIGH_END)
+
+
+def test_a_model_with_covariates_is_refused_naming_why() -> None:
+    rng = np.random.default_rng(5)
+    values = relmark.Covariates(names=("annual",), values=(rng.random((2000, 1)) < 0.5) * 1.0)
+    truth = ShiftedBetaGeo(alpha=1.0, beta=2.0).with_coefficients({"churn.alpha[annual]": -0.5})
+    tenure, churned = truth.simulate(2000, 12, rng=rng, values=values)
+    model = ShiftedBetaGeo.fit_individual(tenure, churned, covariates=["annual"], values=values)
+    with pytest.raises(ValidationError, match="`model` has covariates: contract_interval bands"):
+        contract_interval(model, "survival", t=[1, 2, 3])

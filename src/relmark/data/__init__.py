@@ -1,7 +1,8 @@
 """Columnar containers, the time axis and the summary kernel they share.
 
 - :class:`TransactionLog`, :class:`TouchpointTable`, :class:`CustomerSummary`,
-  :class:`CalibrationHoldout`: the containers.
+  :class:`CalibrationHoldout`: the containers; :class:`Covariates`, who each
+  customer is, aligned with a summary's rows.
 - :mod:`relmark.data.timeaxis`: how timestamps become times
   (:func:`as_times`, :func:`as_instant`, :func:`as_time_unit`,
   :data:`TIME_UNITS`, :func:`is_timezone_aware`) and the period grid of
@@ -12,6 +13,7 @@
   :meth:`TransactionLog.summarize` and :func:`relmark.dask.summarize`.
 """
 
+from relmark.data.covariates import Covariates
 from relmark.data.periods import (
     CustomerPeriods,
     customer_periods,
@@ -33,6 +35,7 @@ from relmark.data.transactions import CalibrationHoldout, TransactionLog
 __all__ = [
     "TIME_UNITS",
     "CalibrationHoldout",
+    "Covariates",
     "CustomerPeriods",
     "CustomerSummary",
     "PeriodGrid",

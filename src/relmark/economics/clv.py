@@ -313,7 +313,7 @@ def _expected_sums(
     """
     if isinstance(model, PurchaseModelBase):
         horizons, _ = model._times("horizon", ends)  # whole periods for a discrete model
-        return model._expected_sums(*model._columns(summary), horizons, weights)
+        return model._at(summary)._expected_sums(*model._columns(summary), horizons, weights)
     sums = np.zeros((weights.shape[0], len(summary)))
     for k, end in enumerate(ends.tolist()):  # a loop over periods, not customers
         sums += weights[:, k : k + 1] * model.expected_purchases(summary, end)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar, Literal, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, overload
 
 import attrs
 import numpy as np
@@ -22,9 +23,11 @@ from relmark._validation import (
     check_same_length,
     check_size,
     check_whole,
+    readonly,
 )
 from relmark.data.summary import CustomerSummary
-from relmark.exceptions import ValidationError
+from relmark.exceptions import ConvergenceError, ValidationError
+from relmark.models._covariates import NO_EFFECTS, Effects, Link, covariate_objective
 from relmark.models._fitting import (
     FitInfo,
     NegLogLikelihood,
@@ -33,6 +36,9 @@ from relmark.models._fitting import (
     start_values,
 )
 from relmark.models._report import FitReport
+
+if TYPE_CHECKING:
+    from relmark.data.covariates import Covariates
 
 # How far below the refit's maximum (in deviance, 2 * log-likelihood) a model may be and
 # still count as that maximum: far below chi-square thresholds (3.84 at 95 %), far
@@ -91,7 +97,11 @@ class Model:
     """
 
     parameters: ClassVar[tuple[Parameter, ...]]
+    #: The parameters covariates can move, and how (empty: the model takes none).
+    links: ClassVar[tuple[Link, ...]] = ()
     fit_info: FitInfo | None
+    #: The covariate structure and multipliers (a field of the models with ``links``).
+    effects: Effects = NO_EFFECTS
 
     def __attrs_post_init__(self) -> None:
         for parameter in self.parameters:
@@ -116,12 +126,73 @@ class Model:
 
     @property
     def params(self) -> dict[str, float]:
-        """The parameters as a ``{name: value}`` dict, in the model's order."""
-        return {name: float(getattr(self, name)) for name in self.parameter_names()}
+        r"""The parameters as a ``{name: value}`` dict, in the model's order.
+
+        A model with covariates adds each coefficient's multiplier
+        :math:`e^{\gamma}` after the model's own parameters (see
+        :mod:`relmark.models._covariates`).
+        """
+        own = {name: float(getattr(self, name)) for name in self.parameter_names()}
+        return own | dict(zip(self.effects.names, self.effects.multipliers, strict=True))
+
+    @property
+    def coefficients(self) -> dict[str, float]:
+        r"""The covariates' coefficients :math:`\gamma`, the logs of their multipliers, by name.
+
+        Empty for a model without covariates.
+        """
+        return {
+            name: math.log(value)
+            for name, value in zip(self.effects.names, self.effects.multipliers, strict=True)
+        }
+
+    def with_coefficients(self, coefficients: Mapping[str, float]) -> Self:
+        r"""Return the model with covariates of the given coefficients (to simulate or predict).
+
+        Parameters
+        ----------
+        coefficients : mapping of str to float
+            :math:`\gamma` by name, as :attr:`coefficients` names them:
+            ``"purchase[channel]"`` (a process that links one parameter),
+            ``"dropout.a[channel]"`` (one parameter of a process that links
+            several), ``"shared[channel]"`` (every link).
+
+        Returns
+        -------
+        Self
+            The model's parameters, now those of the reference customer
+            (covariates all 0), with the covariates' effects; no fit record.
+
+        Raises
+        ------
+        ValidationError
+            If the model takes no covariates, or a name does not parse or
+            names no link of the model.
+
+        Examples
+        --------
+        >>> import relmark
+        >>> model = relmark.ParetoNBD(r=0.55, alpha=10.6, s=0.61, beta=11.7)
+        >>> with_channel = model.with_coefficients({"purchase[online]": 0.4})
+        >>> round(with_channel.params["purchase[online]"], 4)   # the multiplier e^0.4
+        1.4918
+        """
+        if not self.links:
+            raise ValidationError(f"{type(self).__name__} takes no covariates")
+        effects = Effects.from_coefficients(self.links, coefficients, model=type(self).__name__)
+        return attrs.evolve(self, fit_info=None, effects=effects)  # type: ignore[misc]
 
     @property
     def _theta(self) -> FloatArray:
-        return np.array([getattr(self, name) for name in self.parameter_names()], dtype=float)
+        return np.array(list(self.params.values()), dtype=float)
+
+    def _with_theta(self, theta: FloatArray) -> Self:
+        """Return the model at parameters ``theta`` (in ``params`` order), with no fit record."""
+        names = self.parameter_names()
+        values = dict(zip(names, map(float, theta[: len(names)]), strict=True))
+        if self.effects:
+            values["effects"] = self.effects.with_multipliers(theta[len(names) :])  # type: ignore[assignment]
+        return attrs.evolve(self, fit_info=None, **values)  # type: ignore[misc]
 
     @classmethod
     def _maximize(
@@ -133,12 +204,21 @@ class Model:
         n_customers: float,
         n_rows: int,
         explain: Callable[[], str],
+        effects: Effects = NO_EFFECTS,
     ) -> Self:
-        """Fit by maximum likelihood from the table's starts and rebuild the model."""
-        names = cls.parameter_names()
+        """Fit by maximum likelihood from the table's starts and rebuild the model.
+
+        With ``effects``, the objective takes the coefficients' multipliers
+        after the model's parameters; they start at ``effects.multipliers``
+        unless ``start`` gives them.
+        """
+        own = cls.parameter_names()
+        names = own + effects.names
         default = [
             p.start * (scales[p.scale] if p.scale is not None else 1.0) for p in cls.parameters
-        ]
+        ] + list(effects.multipliers)
+        if start is not None and effects and set(start) == set(own):
+            start = dict(start) | dict(zip(effects.names, effects.multipliers, strict=True))
         initial = start_values(cls.__name__, start, names, default)
         theta, info = maximize_likelihood(
             cls.__name__,
@@ -149,7 +229,15 @@ class Model:
             n_rows=n_rows,
             explain=explain,
         )
-        return cls(**dict(zip(names, map(float, theta), strict=True)), fit_info=info)  # type: ignore[call-arg]
+        values: dict[str, object] = dict(zip(own, map(float, theta), strict=False))
+        if effects:
+            fitted = effects.with_multipliers(theta[len(own) :])
+            values["effects"] = fitted
+            if fitted.penalty:  # report the data's log-likelihood, not the penalised objective
+                gamma = np.log(theta[len(own) :])
+                penalty = fitted.penalty * float(gamma @ gamma)
+                info = attrs.evolve(info, log_likelihood=info.log_likelihood + penalty)
+        return cls(**values, fit_info=info)  # type: ignore[call-arg]
 
     def __repr__(self) -> str:
         values = ", ".join(f"{name}={value:.6g}" for name, value in self.params.items())
@@ -271,37 +359,77 @@ class SummaryModel(Model):
     """
 
     @classmethod
-    def fit(cls, summary: CustomerSummary, *, start: Mapping[str, float] | None = None) -> Self:
-        """Estimate the parameters by maximum likelihood.
+    def fit(
+        cls,
+        summary: CustomerSummary,
+        *,
+        start: Mapping[str, float] | None = None,
+        covariates: Mapping[str, Sequence[str]] | Sequence[str] | None = None,
+        shared: Sequence[str] = (),
+        penalty: float = 0.0,
+    ) -> Self:
+        r"""Estimate the parameters by maximum likelihood, optionally with covariates.
 
         The fit runs on the distinct rows of ``summary`` with their counts as
         weights, in log-parameters, with the model's exact gradient; see
         :mod:`relmark.models._fitting` for how an interior maximum is told
-        from a failure.
+        from a failure.  With covariates, the distinct rows are those of
+        (covariate values, history): a few categorical covariates multiply
+        the rows by at most their number of cells.
 
         Parameters
         ----------
         summary : CustomerSummary
-            The customers; ``weights`` count as repetitions.
+            The customers; ``weights`` count as repetitions.  With
+            ``covariates``, it carries them
+            (:meth:`~relmark.CustomerSummary.with_covariates`).
         start : mapping of str to float, optional
             Starting values, one for every parameter (default: the model's
-            parameter table, scaled to the data's time unit or spend).
+            parameter table, scaled to the data's time unit or spend; with
+            covariates, the fit without them).  With covariates, the
+            multipliers may be left out (they start at 1).
+        covariates : mapping of str to sequence of str, or sequence of str, optional
+            The covariates of each process the model's ``links`` name
+            (``{"purchase": ["channel"], "dropout": ["channel"]}``); a plain
+            sequence puts the same covariates in every process.  Each
+            parameter a process links gets
+            :math:`\theta_i = \theta\exp(\sigma z_i^\top\gamma)`.
+        shared : sequence of str
+            Covariates whose coefficient is the same in every process they
+            enter (CLVTools' constraint), named ``"shared[<covariate>]"``.
+        penalty : float, default 0
+            L2 penalty :math:`\lambda\sum\gamma^2` on the coefficients,
+            subtracted from the log-likelihood; ``fit_info.log_likelihood``
+            stays the data's.  A penalty > 0 pins coefficients the data
+            cannot identify (a covariate constant over the customers) at 0.
 
         Returns
         -------
         Self
-            The same model class with the estimates and ``fit_info`` set.
+            The same model class with the estimates and ``fit_info`` set;
+            with covariates, ``params`` adds each coefficient's multiplier
+            :math:`e^{\gamma}` and ``coefficients`` the :math:`\gamma`.
 
         Raises
         ------
         TypeError
-            If ``summary`` is not a CustomerSummary or ``start`` not a mapping.
+            If ``summary`` is not a CustomerSummary, ``start`` not a mapping
+            or ``covariates`` a single string.
         ValidationError
-            If the summary is empty or unfit for the model, or ``start`` does
-            not give every parameter a positive value.
+            If the summary is empty or unfit for the model, ``start`` does
+            not give every parameter a positive value, the model takes no
+            covariates, ``covariates`` names an unknown process or covariate,
+            a covariate is constant over the customers (without a penalty),
+            a ``shared`` covariate enters fewer than two processes, or
+            ``penalty`` is negative.
         ConvergenceError
             If the fit finds no interior maximum; the message says which
             parameters the data cannot identify and why.
+
+        References
+        ----------
+        Fader, P. S. & Hardie, B. G. S. (2007). Incorporating time-invariant
+        covariates into the Pareto/NBD and BG/NBD models.
 
         Examples
         --------
@@ -311,15 +439,114 @@ class SummaryModel(Model):
         >>> model.fit_info.n_rows, round(model.fit_info.stderr["r"], 3)
         (1016, 0.013)
         """
-        rows = cls._fit_rows(summary)
+        effects = cls._effects_of(covariates, shared, penalty)
+        rows, objective = cls._likelihood(summary, effects)
+        if start is None and effects:
+            start = cls._start_without_covariates(summary)
         return cls._maximize(
-            cls._objective(rows),
+            objective,
             start=start,
             scales=cls._scales(rows),
             n_customers=rows.n_customers,
             n_rows=len(rows),
             explain=lambda: cls._explain(rows),
+            effects=effects,
         )
+
+    @classmethod
+    def _effects_of(
+        cls,
+        covariates: Mapping[str, Sequence[str]] | Sequence[str] | None,
+        shared: Sequence[str],
+        penalty: float,
+    ) -> Effects:
+        """Return the covariate structure a fit asks for (none without ``covariates``)."""
+        if covariates is None:
+            if shared or penalty:
+                raise ValidationError(
+                    "`shared` and `penalty` apply to covariates: give `covariates`"
+                )
+            return NO_EFFECTS
+        if not cls.links:
+            raise ValidationError(
+                f"{cls.__name__} takes no covariates; BetaGeo, ModifiedBetaGeo, ParetoNBD, "
+                "GammaGamma and ShiftedBetaGeo.fit_individual do"
+            )
+        return Effects.specify(
+            cls.links, covariates, shared=shared, penalty=penalty, model=cls.__name__
+        )
+
+    @classmethod
+    def _likelihood(
+        cls, summary: CustomerSummary, effects: Effects
+    ) -> tuple[CustomerSummary, NegLogLikelihood]:
+        """Return the fit's distinct rows and its objective over them, with ``effects``."""
+        if not isinstance(summary, CustomerSummary):
+            raise TypeError(f"`summary` must be a CustomerSummary, got {type(summary).__name__}")
+        if not effects:
+            rows = cls._fit_rows(_without_covariates(summary))
+            return rows, cls._objective(rows)
+        rows = cls._fit_rows(summary)
+        design = effects.design(rows.covariates, model=cls.__name__)
+        _check_design(design, effects, rows.weights)
+        objective = covariate_objective(
+            cls._row_scores,
+            cls._row_columns(rows),
+            rows.weights,
+            design,
+            effects,
+            cls.parameter_names(),
+        )
+        return rows, objective
+
+    @classmethod
+    def _start_without_covariates(cls, summary: CustomerSummary) -> Mapping[str, float] | None:
+        """Return the fit without covariates as a start (None where it fails: table starts)."""
+        try:
+            return cls.fit(_without_covariates(summary)).params
+        except ConvergenceError:
+            return None
+
+    @classmethod
+    def _row_scores(cls, params: FloatArray, *columns: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Return each row's log-likelihood and scores for per-row ``params`` (k, n).
+
+        ``scores[j, i]`` is the derivative of row ``i``'s log-likelihood with
+        respect to the log of ``params[j, i]``; a model with ``links``
+        supplies it (see :mod:`relmark.models._covariates`).
+        """
+        raise NotImplementedError  # pragma: no cover
+
+    @classmethod
+    def _row_columns(cls, rows: CustomerSummary) -> tuple[FloatArray, ...]:
+        """Return the data columns ``_row_scores`` takes, from the fit's rows."""
+        return history(rows)
+
+    def _at(self, summary: CustomerSummary) -> Self:
+        """Return the model for ``summary``'s rows: itself, or with covariates its row view."""
+        return self._view(summary.covariates) if self.effects else self
+
+    def _view(self, covariates: Covariates | None) -> Self:
+        """Return the model for rows with ``covariates``: itself, or with covariates its row view.
+
+        The row view is an instance whose parameter attributes are arrays of
+        each row's parameters (unchecked: the kernels are written to take
+        them); only the kernels see it.
+        """
+        if not self.effects:
+            return self
+        names = self.parameter_names()
+        design = self.effects.design(covariates, model=type(self).__name__)
+        gamma = np.log(np.array(self.effects.multipliers))
+        params = self.effects.row_parameters(self.params, gamma, design, names)
+        view = object.__new__(type(self))
+        for field in attrs.fields(type(self)):  # type: ignore[arg-type]
+            object.__setattr__(view, field.name, getattr(self, field.name))
+        for name, values in zip(names, params, strict=True):
+            object.__setattr__(view, name, readonly(values))
+        object.__setattr__(view, "effects", NO_EFFECTS)
+        object.__setattr__(view, "fit_info", None)
+        return view
 
     def profile_intervals(
         self,
@@ -392,8 +619,7 @@ class SummaryModel(Model):
         >>> {name: [round(v, 3) for v in pair] for name, pair in bounds.items()}
         {'r': [0.219, 0.269], 'a': [0.515, 1.319]}
         """
-        rows = self._fit_rows(summary)
-        objective = self._objective(rows)
+        rows, objective = self._likelihood(summary, self.effects)
         refit = self._maximize(
             objective,
             start=self.params,
@@ -401,10 +627,13 @@ class SummaryModel(Model):
             n_customers=rows.n_customers,
             n_rows=len(rows),
             explain=lambda: self._explain(rows),
+            effects=self.effects,
         )
         assert refit.fit_info is not None  # a fitted model always has one
+        # compare on the objective the fit maximised (penalised, with a penalty)
         own = -objective(self._theta)[0]
-        best = refit.fit_info.log_likelihood
+        best = -objective(refit._theta)[0]
+        info = attrs.evolve(refit.fit_info, log_likelihood=best)
         if not 2.0 * (best - own) <= _AT_MAXIMUM:
             raise ValidationError(
                 f"the {type(self).__name__} is not the maximum-likelihood fit of `summary`: "
@@ -412,7 +641,7 @@ class SummaryModel(Model):
                 f"profile the model {type(self).__name__}.fit(summary) returns"
             )
         return profile_likelihood_intervals(
-            type(self).__name__, objective, refit.fit_info, level=level, parameters=parameters
+            type(self).__name__, objective, info, level=level, parameters=parameters
         )
 
     def summary(self, level: float = 0.95, *, profile: CustomerSummary | None = None) -> FitReport:
@@ -479,6 +708,24 @@ class SummaryModel(Model):
 
         def objective(weights: FloatArray) -> NegLogLikelihood:
             return cls._objective(rows._drawn(weights))
+
+        return objective
+
+    def _reweighting(self, rows: CustomerSummary) -> Callable[[FloatArray], NegLogLikelihood]:
+        """Return ``weights -> objective`` over ``rows`` for this model's covariates (if any).
+
+        Without covariates, the class's :meth:`_reweighted`; with them, the
+        covariate objective over ``rows`` (design and columns taken once).
+        """
+        cls = type(self)
+        if not self.effects:
+            return cls._reweighted(rows)
+        design = self.effects.design(rows.covariates, model=cls.__name__)
+        columns = cls._row_columns(rows)
+        effects, order = self.effects, cls.parameter_names()
+
+        def objective(weights: FloatArray) -> NegLogLikelihood:
+            return covariate_objective(cls._row_scores, columns, weights, design, effects, order)
 
         return objective
 
@@ -604,7 +851,7 @@ class PurchaseModelBase(SummaryModel):
         >>> model.customer_log_likelihood(s).round(3).tolist()
         [-0.555, -9.459]
         """
-        return self._log_likelihood_rows(*self._columns(summary))
+        return self._at(summary)._log_likelihood_rows(*self._columns(summary))
 
     def probability_alive(self, summary: CustomerSummary) -> FloatArray:
         r"""Return each customer's probability of still being active at the end of observation.
@@ -632,7 +879,7 @@ class PurchaseModelBase(SummaryModel):
         >>> model.probability_alive(s).round(3).tolist()
         [1.0, 0.727, 0.124]
         """
-        return self._alive(*self._columns(summary))
+        return self._at(summary)._alive(*self._columns(summary))
 
     def expected_purchases(self, summary: CustomerSummary, t: ArrayLike) -> FloatArray:
         r"""Return the purchases each customer is expected to make in the next ``t``.
@@ -670,7 +917,7 @@ class PurchaseModelBase(SummaryModel):
                 f"`t` must be a scalar or one value per customer ({x.size:,}), "
                 f"got {horizon.size:,} values"
             )
-        return self._expected(x, t_x, T, horizon.ravel())
+        return self._at(summary)._expected(x, t_x, T, horizon.ravel())
 
     @overload
     def expected_purchases_new_customer(self, t: float) -> float: ...
@@ -758,7 +1005,12 @@ class PurchaseModelBase(SummaryModel):
         return float(values[0]) if shape == () else values.reshape(shape)
 
     def simulate(
-        self, n_customers: int, T: ArrayLike, rng: np.random.Generator | int | None = None
+        self,
+        n_customers: int,
+        T: ArrayLike,
+        rng: np.random.Generator | int | None = None,
+        *,
+        covariates: Covariates | None = None,
     ) -> CustomerSummary:
         """Draw customers' (x, t_x, T) summaries from the model.
 
@@ -772,11 +1024,20 @@ class PurchaseModelBase(SummaryModel):
             in the model's unit.
         rng : numpy.random.Generator, int or None
             Randomness source or seed.
+        covariates : Covariates, optional
+            The customers' covariates, one row per customer: needed by a
+            model with covariates, whose customers each draw from their own
+            parameters.
 
         Returns
         -------
         CustomerSummary
-            With ``unit`` None (the model's unit).
+            With ``unit`` None (the model's unit), and ``covariates`` when given.
+
+        Raises
+        ------
+        ValidationError
+            If a model with covariates gets none, or not one row per customer.
 
         Examples
         --------
@@ -787,8 +1048,10 @@ class PurchaseModelBase(SummaryModel):
         (1000, True)
         """
         _, ages = simulation_ages(n_customers, T, whole=self._discrete)
-        x, t_x = self._draw(ages, as_rng(rng))
-        return CustomerSummary.from_arrays(x, t_x, ages, unit=None)
+        x, t_x = self._view(_one_per_customer(covariates, ages.size))._draw(ages, as_rng(rng))
+        if covariates is None:
+            return CustomerSummary.from_arrays(x, t_x, ages, unit=None)
+        return CustomerSummary.from_arrays(x, t_x, ages, unit=None, covariates=covariates)
 
 
 class ContinuousPurchaseModel(PurchaseModelBase):
@@ -807,7 +1070,12 @@ class ContinuousPurchaseModel(PurchaseModelBase):
         raise NotImplementedError  # pragma: no cover
 
     def simulate_purchase_times(
-        self, n_customers: int, T: ArrayLike, rng: np.random.Generator | int | None = None
+        self,
+        n_customers: int,
+        T: ArrayLike,
+        rng: np.random.Generator | int | None = None,
+        *,
+        covariates: Covariates | None = None,
     ) -> tuple[IntArray, FloatArray]:
         """Draw every repeat purchase of new customers observed for ``T``.
 
@@ -820,6 +1088,9 @@ class ContinuousPurchaseModel(PurchaseModelBase):
             one per customer, in the model's unit.
         rng : numpy.random.Generator, int or None
             Randomness source or seed.
+        covariates : Covariates, optional
+            The customers' covariates, one row per customer, as for
+            :meth:`simulate`: needed by a model with covariates.
 
         Returns
         -------
@@ -844,14 +1115,15 @@ class ContinuousPurchaseModel(PurchaseModelBase):
         (True, True)
         """
         _, ages = simulation_ages(n_customers, T)
+        model = self._view(_one_per_customer(covariates, ages.size))
         check_size(
             "the expected purchase events",
-            float(ages.sum()) * self._mean_rate(),
+            float(np.sum(ages * model._mean_rate())),
             MAX_SIMULATED_EVENTS,
             unit="events",
             why="about 50 bytes of memory each; use fewer customers, a shorter `T` or a lower rate",
         )
-        return self._draw_times(ages, as_rng(rng))
+        return model._draw_times(ages, as_rng(rng))
 
 
 def uniform_event_times(
@@ -967,3 +1239,42 @@ def simulation_ages(
     if ages.size not in (1, count):
         check_same_length({"T": ages, "customers": np.zeros(count)})
     return count, np.broadcast_to(ages, (count,)).astype(np.float64)
+
+
+def _one_per_customer(covariates: Covariates | None, n_customers: int) -> Covariates | None:
+    """Return ``covariates`` checked to have one row per simulated customer."""
+    if covariates is not None and len(covariates) != n_customers:
+        raise ValidationError(
+            f"`covariates` must have one row per customer ({n_customers:,}), "
+            f"got {len(covariates):,}"
+        )
+    return covariates
+
+
+def _without_covariates(summary: CustomerSummary) -> CustomerSummary:
+    """Return ``summary`` without its covariates (the same arrays otherwise)."""
+    if summary.covariates is None:
+        return summary
+    fields = {field.name: getattr(summary, field.name) for field in attrs.fields(CustomerSummary)}
+    return CustomerSummary._trusted(**(fields | {"covariates": None}))
+
+
+def _check_design(design: FloatArray, effects: Effects, weights: FloatArray) -> None:
+    """Refuse covariates constant over the customers fitted, unless a penalty pins them."""
+    if effects.penalty:
+        return
+    fitted = design[weights > 0]
+    constant = [
+        name
+        for name, column in zip(effects.covariates, fitted.T, strict=True)
+        if column.size and (column == column[0]).all()
+    ]
+    if constant:
+        values = ", ".join(
+            f"{name!r} (always {fitted[0, effects.covariates.index(name)]:g})" for name in constant
+        )
+        raise ValidationError(
+            f"covariate(s) {values} take one value over the customers fitted: their "
+            "coefficients cannot be told apart from the model's parameters; drop them, or "
+            "set `penalty` > 0 to pin them at 0"
+        )

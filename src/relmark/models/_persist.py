@@ -10,7 +10,9 @@ unknown), every number (finite, of the right kind) and every shape, and
 raises :class:`~relmark.exceptions.ValidationError` naming the key.
 
 Schema version 1 stays readable by every later release; a later version
-may only add optional keys.
+may only add optional keys.  Version 2 adds ``effects``, the covariates of a
+model fitted with them; a model without covariates is still written as
+version 1, so that older releases read it.
 """
 
 from __future__ import annotations
@@ -23,10 +25,12 @@ from pathlib import Path
 from typing import TypedDict, TypeVar, overload
 
 import attrs
+from typing_extensions import NotRequired
 
 from relmark._validation import as_instance
 from relmark.exceptions import ValidationError
 from relmark.models._base import Model
+from relmark.models._covariates import NO_EFFECTS, Effects, Term
 from relmark.models._fitting import FitInfo
 
 __all__ = [
@@ -43,8 +47,8 @@ __all__ = [
 
 #: The value of every document's ``"schema"`` key.
 SCHEMA = "relmark.model"
-#: The schema version this release writes (and the newest it reads).
-SCHEMA_VERSION = 1
+#: The newest schema version this release writes and reads (1 for models without covariates).
+SCHEMA_VERSION = 2
 
 M = TypeVar("M", bound=Model)
 
@@ -64,8 +68,24 @@ class FitInfoDocument(TypedDict):
     message: str
 
 
+class TermDocument(TypedDict):
+    """One covariate term of ``"effects"``: which multiplier moves which parameter, how."""
+
+    coefficient: str
+    covariate: str
+    parameter: str
+    sign: int
+
+
+class EffectsDocument(TypedDict):
+    """The ``"effects"`` object (version 2): a model's covariates; the values are in ``params``."""
+
+    terms: list[TermDocument]
+    penalty: float
+
+
 class ModelDocument(TypedDict):
-    """A ``relmark.model`` document, schema version 1."""
+    """A ``relmark.model`` document: version 1, or 2 with ``effects`` (covariates)."""
 
     schema: str
     schema_version: int
@@ -73,10 +93,13 @@ class ModelDocument(TypedDict):
     relmark_version: str
     params: dict[str, float]
     fit_info: FitInfoDocument | None
+    effects: NotRequired[EffectsDocument]
 
 
-_DOCUMENT_KEYS = tuple(ModelDocument.__annotations__)
+_DOCUMENT_KEYS = tuple(key for key in ModelDocument.__annotations__ if key != "effects")
 _FIT_INFO_KEYS = tuple(FitInfoDocument.__annotations__)
+_TERM_KEYS = tuple(TermDocument.__annotations__)
+_EFFECTS_KEYS = tuple(EffectsDocument.__annotations__)
 
 
 def model_document(model: Model) -> ModelDocument:
@@ -111,14 +134,30 @@ def model_document(model: Model) -> ModelDocument:
 
     as_instance("model", model, Model)
     info = model.fit_info
-    return ModelDocument(
+    document = ModelDocument(
         schema=SCHEMA,
-        schema_version=SCHEMA_VERSION,
+        schema_version=2 if model.effects else 1,
         model=type(model).__name__,
         relmark_version=relmark.__version__,
         params=model.params,
         fit_info=None if info is None else _fit_info_document(info),
     )
+    if model.effects:
+        document["effects"] = _effects_document(model.effects)
+    return document
+
+
+def _effects_document(effects: Effects) -> EffectsDocument:
+    terms = [
+        TermDocument(
+            coefficient=term.coefficient,
+            covariate=term.covariate,
+            parameter=term.parameter,
+            sign=term.sign,
+        )
+        for term in effects.terms
+    ]
+    return EffectsDocument(terms=terms, penalty=float(effects.penalty))
 
 
 def _fit_info_document(info: FitInfo) -> FitInfoDocument:
@@ -223,18 +262,59 @@ def model_from_json(text: str, kind: type[Model] = Model) -> Model:
     relmark.exceptions.ValidationError: `model` names an unknown model 'Bass'; ...
     """
     document = _parse(as_instance("text", text, str))
-    _check_keys("the document", document, _DOCUMENT_KEYS)
-    _check_schema(document)
+    version = _check_schema(document)
+    _check_keys("the document", document, _DOCUMENT_KEYS + (("effects",) if version > 1 else ()))
     cls = _model_class(document["model"], kind)
-    names = cls.parameter_names()
+    effects = _effects(document["effects"], cls) if version > 1 else NO_EFFECTS
+    own = cls.parameter_names()
+    names = own + effects.names
     params = _mapping("params", document["params"])
     _check_keys("`params`", params, names)
-    values = {name: _number(f"params.{name}", params[name], positive=True) for name in names}
+    values: dict[str, object] = {
+        name: _number(f"params.{name}", params[name], positive=True) for name in own
+    }
+    if effects:
+        values["effects"] = effects.with_multipliers(
+            [_number(f"params.{name}", params[name], positive=True) for name in effects.names]
+        )
     _text("relmark_version", document["relmark_version"])
     raw_info = document["fit_info"]
     info = None if raw_info is None else _fit_info(_mapping("fit_info", raw_info), names)
     model: Model = cls(**values, fit_info=info)  # type: ignore[call-arg]
     return model
+
+
+def _effects(raw: object, cls: type[Model]) -> Effects:
+    """Return the covariate structure of a version-2 document, checked against ``cls``'s links."""
+    effects = _mapping("effects", raw)
+    _check_keys("`effects`", effects, _EFFECTS_KEYS)
+    raw_terms = effects["terms"]
+    if not isinstance(raw_terms, list) or not raw_terms:
+        raise ValidationError(f"`effects.terms` must be a non-empty list, got {_kind(raw_terms)}")
+    links = {(link.parameter, link.sign) for link in cls.links}
+    terms = []
+    for i, raw_term in enumerate(raw_terms):
+        term = _mapping(f"effects.terms[{i}]", raw_term)
+        _check_keys(f"`effects.terms[{i}]`", term, _TERM_KEYS)
+        parameter = _text(f"effects.terms[{i}].parameter", term["parameter"])
+        sign = _integer(f"effects.terms[{i}].sign", term["sign"], minimum=-1)
+        if (parameter, sign) not in links:
+            raise ValidationError(
+                f"`effects.terms[{i}]` links {parameter!r} with sign {sign}, which "
+                f"{cls.__name__} does not: its links are "
+                + ", ".join(f"{p!r} (sign {s:+d})" for p, s in sorted(links))
+            )
+        terms.append(
+            Term(
+                _text(f"effects.terms[{i}].coefficient", term["coefficient"]),
+                _text(f"effects.terms[{i}].covariate", term["covariate"]),
+                parameter,
+                sign,
+            )
+        )
+    penalty = _number("effects.penalty", effects["penalty"], minimum=0.0)
+    names = tuple(dict.fromkeys(term.coefficient for term in terms))
+    return Effects(tuple(terms), [1.0] * len(names), penalty)
 
 
 def save_model(model: Model, path: str | os.PathLike[str]) -> None:
@@ -361,7 +441,11 @@ def _check_keys(name: str, value: Mapping[str, object], expected: Sequence[str])
         )
 
 
-def _check_schema(document: Mapping[str, object]) -> None:
+def _check_schema(document: Mapping[str, object]) -> int:
+    """Check ``schema`` and ``schema_version``; return the version (1 or 2)."""
+    for key in ("schema", "schema_version"):
+        if key not in document:
+            _check_keys("the document", document, _DOCUMENT_KEYS)  # says what is missing
     if document["schema"] != SCHEMA:
         raise ValidationError(
             f"`schema` must be {SCHEMA!r}, got {document['schema']!r}: not a relmark model document"
@@ -369,12 +453,13 @@ def _check_schema(document: Mapping[str, object]) -> None:
     version = document["schema_version"]
     if not isinstance(version, int) or isinstance(version, bool):
         raise ValidationError(f"`schema_version` must be an integer, got {_kind(version)}")
-    if version != SCHEMA_VERSION:
+    if version not in (1, SCHEMA_VERSION):
         newer = " (written by a newer relmark: upgrade to read it)" if version > 1 else ""
         raise ValidationError(
-            f"`schema_version` {version} is unknown{newer}; this release reads version "
-            f"{SCHEMA_VERSION}"
+            f"`schema_version` {version} is unknown{newer}; this release reads versions 1 "
+            f"and {SCHEMA_VERSION}"
         )
+    return version
 
 
 def _model_class(name: object, kind: type[M]) -> type[M]:

@@ -269,9 +269,16 @@ class FitReport:
 
     def _footer(self) -> list[str]:
         info = self.fit_info
+        effects = [row.name for row in self.parameters if row.name.endswith("]")]
+        note = (
+            ["name[covariate]: the multiplier exp(coefficient) of one unit of the covariate"]
+            if effects
+            else []
+        )
         if info is None:
-            return ["no standard errors, intervals or fit statistics without a fit"]
+            return ["no standard errors, intervals or fit statistics without a fit", *note]
         lines = [
+            *note,
             f"log-likelihood {info.log_likelihood:.2f}; {info.n_customers:,.0f} customers "
             f"({info.n_rows:,} distinct rows); {info.n_parameters} parameters",
             f"AIC {info.aic:.2f}; BIC {info.bic:.2f} (n = {info.n_customers:,.0f} customers)",

@@ -25,6 +25,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 from scipy.special import gamma, gammaincc, zeta
+from typing_extensions import Self
 
 from relmark._validation import FloatArray, as_scalar
 from relmark.data.summary import CustomerSummary
@@ -175,6 +176,10 @@ class DiscountedResidualTransactions:
     def _dert(self, x: FloatArray, t_x: FloatArray, T: FloatArray, delta: float) -> FloatArray:
         raise NotImplementedError  # pragma: no cover
 
+    def _at(self, summary: CustomerSummary) -> Self:
+        """Return the model for ``summary``'s rows (SummaryModel's, the class it is mixed into)."""
+        raise NotImplementedError  # pragma: no cover
+
     def discounted_expected_residual_transactions(
         self, summary: CustomerSummary, discount_rate: float
     ) -> FloatArray:
@@ -261,4 +266,4 @@ class DiscountedResidualTransactions:
         """
         x, t_x, T = history(summary)
         delta = as_scalar("discount_rate", discount_rate, low=0.0, low_open=True)
-        return self._dert(x, t_x, T, delta)
+        return self._at(summary)._dert(x, t_x, T, delta)

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import ClassVar
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import ClassVar, TypeVar
 
 import attrs
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from numpy.polynomial.laguerre import laggauss
 from numpy.polynomial.legendre import leggauss
 from scipy.special import betainc, betaln, digamma, gammaln, xlogy
+from typing_extensions import Self
 
 from relmark._validation import (
+    BoolArray,
     FloatArray,
     IntArray,
+    readonly,
 )
 from relmark.data.summary import CustomerSummary
 from relmark.models._base import (
@@ -21,6 +27,7 @@ from relmark.models._base import (
     Parameter,
     uniform_event_times,
 )
+from relmark.models._covariates import NO_EFFECTS, Effects, Link
 from relmark.models._fitting import FitInfo, NegLogLikelihood
 from relmark.models._residual import DiscountedResidualTransactions, discount_factor
 from relmark.models._special import stirling_remainder
@@ -29,6 +36,9 @@ __all__ = ["BetaGeo"]
 
 _FEW_ROWS = 10_000  # below this, predictions skip the search for distinct rows
 _VALUES_PER_BLOCK = 4_000_000  # horizons x distinct pairs evaluated at once
+
+# A parameter: one float for every row, or an array of each row's own (a covariate model's rows)
+Scale = float | FloatArray
 
 
 @attrs.frozen(kw_only=True, repr=False)
@@ -48,6 +58,11 @@ class BetaGeo(ContinuousPurchaseModel, DiscountedResidualTransactions):
         Shapes of the beta distribution of dropout probabilities, > 0.
     fit_info : FitInfo, optional
         Set by :meth:`fit`.
+    effects : Effects, optional
+        Static covariates' structure and multipliers (set by :meth:`fit`
+        with ``covariates`` or by :meth:`with_coefficients`): a customer with
+        covariates ``z`` has :math:`\alpha_i = \alpha e^{-z^\top\gamma_p}`,
+        :math:`a_i = a e^{z^\top\gamma_a}`, :math:`b_i = b e^{z^\top\gamma_b}`.
 
     Raises
     ------
@@ -90,12 +105,20 @@ class BetaGeo(ContinuousPurchaseModel, DiscountedResidualTransactions):
     a: float
     b: float
     fit_info: FitInfo | None = attrs.field(default=None, eq=False)
+    effects: Effects = NO_EFFECTS
 
     parameters: ClassVar[tuple[Parameter, ...]] = (
         Parameter("r"),
         Parameter("alpha", scale="time"),
         Parameter("a"),
         Parameter("b"),
+    )
+    #: Purchase covariates scale ``alpha`` down (a coefficient > 0: faster buying, the rates
+    #: being Gamma(r, alpha)); dropout covariates scale ``a`` and ``b`` up, each its own.
+    links: ClassVar[tuple[Link, ...]] = (
+        Link("alpha", "purchase", -1),
+        Link("a", "dropout", 1),
+        Link("b", "dropout", 1),
     )
 
     _shift: ClassVar[int] = 0  # dropout chances before the first repeat purchase
@@ -139,8 +162,106 @@ class BetaGeo(ContinuousPurchaseModel, DiscountedResidualTransactions):
         histories = _Histories.of(rows, cls._shift)
         return lambda weights: histories.reweighted(weights).neg_log_likelihood
 
+    @classmethod
+    def _row_scores(  # type: ignore[override]  # the base takes *columns: these are BG/NBD's
+        cls, params: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray
+    ) -> tuple[FloatArray, FloatArray]:
+        r"""Return each row's log-likelihood and its scores in the log-parameters.
+
+        ``params`` has shape (4, n): each row's ``r, alpha, a, b`` (a
+        covariate model's rows); the result is ``(ll, scores)``, ``ll`` of
+        shape (n,) (unweighted) and ``scores[j, i]`` the derivative of
+        ``ll[i]`` with respect to the log of ``params[j, i]``.
+
+        Notes
+        -----
+        With ``k = x + shift`` dropout chances (``shift`` 1 for MBG/NBD),
+        :math:`L_T = \log(1 + T/\alpha)`,
+        :math:`D = \log\frac{\alpha+T}{\alpha+t_x}` and the log-odds of the
+        dropped-out term against the alive one,
+        :math:`o = \log\frac{a}{b+k-1} + (r+x) D` (:math:`-\infty` at
+        ``k = 0``), eq. 6 of the reference is
+
+        .. math::
+
+            \ell = \log\frac{\Gamma(r+x)}{\Gamma(r)} - r L_T - x\log(\alpha+T)
+            + \log\frac{B(a, b+k)}{B(a, b)} + \log(1 + e^{o}),
+
+        and with :math:`\pi = 1/(1 + e^{-o})`, the weight of the dropped-out
+        term, the scores are
+
+        .. math::
+
+            \partial_{\log r}\ell = r[\psi(r+x) - \psi(r) - L_T + \pi D],\quad
+            \partial_{\log\alpha}\ell = (r+x)\Big[(1-\pi)\frac{T}{\alpha+T}
+              + \pi\frac{t_x}{\alpha+t_x}\Big] - x,
+
+        .. math::
+
+            \partial_{\log a}\ell = \pi - a[\psi(a+b+k) - \psi(a+b)],\quad
+            \partial_{\log b}\ell = b[\psi(b+k) - \psi(b) - \psi(a+b+k) + \psi(a+b)]
+              - \pi\frac{b}{b+k-1}.
+
+        The same quantities as :class:`_Histories` sums for one set of
+        parameters, per row.  The terms that depend on ``(r, x)`` and on
+        ``(a, b, k)`` only (the log-gamma and digamma values) are evaluated
+        once per distinct combination when the rows have few (a covariate
+        fit's rows share their cells' parameters), else per row: the same
+        elementwise formulas either way, so a row's values do not depend on
+        the other rows.
+
+        References
+        ----------
+        Fader, Hardie & Lee (2005), eq. 6; Fader & Hardie (2007), the
+        note on time-invariant covariates.
+        """
+        r, alpha, a, b = params
+        levels, level_of = _levels(x)
+        counts, prior_odds, psi_r, a_part, b_part, b_ratio = _tabulated(
+            partial(_history_terms, float(cls._shift)), levels, level_of, r, a, b
+        )
+        stay = T / alpha  # L_T = log(1 + T / alpha)
+        np.log1p(stay, out=stay)
+        start = alpha + t_x
+        span = T - t_x  # D = log(1 + (T - t_x) / (alpha + t_x)), exact however close t_x is to T
+        span /= start
+        np.log1p(span, out=span)
+        r_x = r + x
+        odds = r_x * span
+        odds += prior_odds
+        small = np.abs(odds)  # e^-|o|: the logistic and log(1 + e^o) without overflow
+        np.negative(small, out=small)
+        np.exp(small, out=small)
+        ll = np.log(alpha)
+        ll += stay
+        ll *= -x
+        ll -= r * stay
+        ll += counts
+        ll += np.maximum(odds, 0.0)
+        ll += np.log1p(small)
+        share = 1.0 + small
+        np.reciprocal(share, out=share)
+        small *= share  # e^-|o| / (1 + e^-|o|)
+        dropped_out = odds > 0.0
+        pi = np.where(dropped_out, share, small)  # weight of the dropped-out term
+        stayed = np.where(dropped_out, small, share)  # 1 - pi, without cancellation
+        scores = np.empty((4, x.size))
+        np.multiply(pi, span, out=scores[0])
+        scores[0] += psi_r
+        scores[0] -= stay
+        scores[0] *= r
+        np.divide(T, alpha + T, out=scores[1])
+        scores[1] *= stayed
+        scores[1] += pi * (t_x / start)
+        scores[1] *= r_x
+        scores[1] -= x
+        np.subtract(pi, a_part, out=scores[2])
+        np.multiply(pi, b_ratio, out=scores[3])
+        np.subtract(b_part, scores[3], out=scores[3])
+        return ll, scores
+
     def _log_likelihood_rows(self, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:
-        """Return the log-likelihood of each checked history (unweighted).
+        """Return the log-likelihood of each checked history (unweighted), per row for a row view.
 
         Examples
         --------
@@ -150,7 +271,22 @@ class BetaGeo(ContinuousPurchaseModel, DiscountedResidualTransactions):
         >>> model.customer_log_likelihood(s).round(3).tolist()
         [-0.555, -9.459]
         """
-        return _log_likelihood(self._theta, x, t_x, T, self._shift)
+        return _log_likelihood(self._row_theta(), x, t_x, T, self._shift)
+
+    def _per_row(self) -> bool:
+        """Whether the parameters are arrays of each row's own (a row view)."""
+        return bool(np.ndim(self.r) or np.ndim(self.alpha) or np.ndim(self.a) or np.ndim(self.b))
+
+    def _row_theta(self) -> FloatArray:
+        """Return the parameters as ``theta``: shape (4,), or (4, n) for a row view."""
+        return np.array([self.r, self.alpha, self.a, self.b], dtype=np.float64)
+
+    def _rows(self, rows: IntArray) -> Self:
+        """Return the model for the rows ``rows``: itself, or a row view of their parameters."""
+        if not self._per_row():
+            return self
+        r, alpha, a, b = (np.asarray(v)[rows] for v in (self.r, self.alpha, self.a, self.b))
+        return _row_view(r, alpha, a, b, model=type(self))
 
     def _log_odds_dead(self, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:
         """Log of P(dead | history) / P(alive | history); -inf where ``x`` is 0."""
@@ -179,21 +315,24 @@ class BetaGeo(ContinuousPurchaseModel, DiscountedResidualTransactions):
         References
         ----------
         Fader, Hardie & Lee (2005), eq. 11; computed as a logistic function of
-        the log-odds so that it never overflows.
+        the log-odds so that it never overflows.  A row view's parameters are
+        taken row by row.
         """
         if self._shift:
             return _logistic_of_minus(self._log_odds_dead(x, t_x, T))
         # BG/NBD: customers without a repeat purchase are alive; compute the others only
         alive = np.ones(x.size)
         repeat = np.flatnonzero(x > 0)
-        alive[repeat] = _logistic_of_minus(self._log_odds_dead(x[repeat], t_x[repeat], T[repeat]))
+        odds = self._rows(repeat)._log_odds_dead(x[repeat], t_x[repeat], T[repeat])
+        alive[repeat] = _logistic_of_minus(odds)
         return alive
 
     def _purchases_if_alive(self, x: FloatArray, T: FloatArray, t: FloatArray) -> FloatArray:
         r"""E[X(T, T+t) | alive at T] after ``x`` repeat purchases (``x``, ``T``, ``t`` broadcast).
 
         See :func:`_expected_if_alive`: the expected number of purchases
-        before dropping out, a sum of positive terms.
+        before dropping out, a sum of positive terms.  A row view's parameters
+        broadcast with the rows too.
         """
         return _expected_if_alive(
             self.r, self.a, self.b + self._shift, x, t, np.asarray(self.alpha + T, dtype=np.float64)
@@ -247,10 +386,30 @@ class BetaGeo(ContinuousPurchaseModel, DiscountedResidualTransactions):
         alive = self._alive(x, t_x, T)
         if t.size == 1 and x.size > _FEW_ROWS:
             # E[X | alive] depends on (x, T) only: evaluate it once per distinct pair.
-            pairs, row_of = _distinct_pairs(x, T)
-            if len(pairs[0]) < x.size // 2:
-                return self._purchases_if_alive(*pairs, t)[row_of] * alive
+            distinct = self._distinct(x, T, x.size // 2)
+            if distinct is not None:
+                model, pairs, row_of = distinct
+                return model._purchases_if_alive(*pairs, t)[row_of] * alive
         return self._purchases_if_alive(x, T, t) * alive
+
+    def _distinct(
+        self, x: FloatArray, T: FloatArray, limit: int
+    ) -> tuple[Self, tuple[FloatArray, FloatArray], IntArray] | None:
+        """Return the distinct (x, T) rows, the model at them and each row's index into them.
+
+        For a row view the rows are the distinct (x, T, r, alpha, a, b) and
+        the model is the view of their parameters.  None unless there are
+        fewer than ``limit`` distinct rows.
+        """
+        if not self._per_row():
+            pairs, row_of = _distinct_pairs(x, T)
+            return (self, pairs, row_of) if len(pairs[0]) < limit else None
+        columns = np.broadcast_arrays(T, self.r, self.alpha, self.a, self.b)
+        distinct = _distinct_rows(x, columns, limit - 1)
+        if distinct is None:
+            return None
+        (x_d, T_d, r, alpha, a, b), row_of = distinct
+        return _row_view(r, alpha, a, b, model=type(self)), (x_d, T_d), row_of
 
     def _expected_sums(
         self,
@@ -263,19 +422,23 @@ class BetaGeo(ContinuousPurchaseModel, DiscountedResidualTransactions):
         """Return weighted sums of ``_expected`` over horizons (see the base class), in one pass.
 
         P(alive) is computed once; E[X | alive] once per distinct (x, T) pair
-        and horizon, vectorised over blocks of horizons, and summed per pair
+        (with a row view's parameters: per distinct pair and parameters) and
+        horizon, vectorised over blocks of horizons, and summed per pair
         before it is spread over the rows.
         """
         alive = self._alive(x, t_x, T)
-        pairs, row_of = (x, T), np.arange(x.size)
+        model, pairs, row_of = self, (x, T), np.arange(x.size)
         if x.size * horizons.size > _FEW_ROWS:  # each pair saved is saved at every horizon
-            pairs, row_of = _distinct_pairs(x, T)
+            distinct = self._distinct(x, T, x.size + 1)
+            if distinct is not None:
+                model, pairs, row_of = distinct
         n_pairs = pairs[0].size
         sums = np.zeros((weights.shape[0], n_pairs))
         block = max(1, _VALUES_PER_BLOCK // max(n_pairs, 1))
         for start in range(0, horizons.size, block):  # blocks of horizons, not customers
             ends = horizons[start : start + block]
-            if_alive = self._purchases_if_alive(
+            tiled = model._rows(np.tile(np.arange(n_pairs), ends.size))
+            if_alive = tiled._purchases_if_alive(
                 np.tile(pairs[0], ends.size), np.tile(pairs[1], ends.size), np.repeat(ends, n_pairs)
             ).reshape(ends.size, n_pairs)
             sums += weights[:, start : start + block] @ if_alive
@@ -298,6 +461,8 @@ class BetaGeo(ContinuousPurchaseModel, DiscountedResidualTransactions):
         ``T = 0`` (sums of positive terms, no cancellation).  Under MBG/NBD
         a new customer is alive after the first purchase with probability
         :math:`b / (a + b)` and then expects the same with ``b + 1`` for ``b``.
+        For a row view, ``t`` is aligned with its rows (each customer's own
+        parameters and horizon).
 
         References
         ----------
@@ -334,7 +499,7 @@ class BetaGeo(ContinuousPurchaseModel, DiscountedResidualTransactions):
         :math:`p\,h(p)` rises, as the expected purchases' integrand does, so
         the same quadrature in the log-odds of ``p`` integrates it
         (:func:`_beta_mean`).  It depends on ``(x, T)`` only: evaluated once
-        per distinct pair.
+        per distinct pair (for a row view, per distinct pair and parameters).
 
         References
         ----------
@@ -344,9 +509,10 @@ class BetaGeo(ContinuousPurchaseModel, DiscountedResidualTransactions):
         """
         alive = self._alive(x, t_x, T)
         if x.size > _FEW_ROWS:
-            pairs, row_of = _distinct_pairs(x, T)
-            if len(pairs[0]) < x.size // 2:
-                return self._discounted_if_alive(*pairs, delta)[row_of] * alive
+            distinct = self._distinct(x, T, x.size // 2)
+            if distinct is not None:
+                model, pairs, row_of = distinct
+                return model._discounted_if_alive(*pairs, delta)[row_of] * alive
         return self._discounted_if_alive(x, T, delta) * alive
 
     def _discounted_if_alive(self, x: FloatArray, T: FloatArray, delta: float) -> FloatArray:
@@ -370,6 +536,7 @@ class BetaGeo(ContinuousPurchaseModel, DiscountedResidualTransactions):
 
         where the last factor, one minus the NBD's cumulative probability of
         fewer than ``n`` purchases, is the regularised incomplete beta function.
+        Elementwise: a row view's parameters broadcast with ``n`` and ``t``.
 
         References
         ----------
@@ -414,6 +581,8 @@ class BetaGeo(ContinuousPurchaseModel, DiscountedResidualTransactions):
         :math:`K \sim \mathrm{Geometric}(p)` of them (one fewer under MBG/NBD,
         which spends a chance at time 0), so the first :math:`\min(N, K)`
         happen.  :meth:`_draw` samples the same process's (x, t_x) directly.
+        A row view draws each customer from their own parameters (numpy's
+        generators broadcast them; with equal parameters, the same draws).
         """
         count = ages.size
         rate = generator.gamma(self.r, 1.0 / self.alpha, size=count)
@@ -437,7 +606,8 @@ class BetaGeo(ContinuousPurchaseModel, DiscountedResidualTransactions):
         and leave after purchase :math:`K \sim \mathrm{Geometric}(p)`, so
         :math:`x = \min(N, K)`.  Given ``N``, purchase times are uniform
         order statistics, so the ``x``-th is :math:`T \cdot
-        \mathrm{Beta}(x, N - x + 1)`.
+        \mathrm{Beta}(x, N - x + 1)`.  A row view draws each customer from
+        their own parameters.
         """
         count = ages.size
         rate = generator.gamma(self.r, 1.0 / self.alpha, size=count)
@@ -451,6 +621,26 @@ class BetaGeo(ContinuousPurchaseModel, DiscountedResidualTransactions):
             x[repeat], purchases[repeat] - x[repeat] + 1.0
         )
         return x, recency
+
+
+_Model = TypeVar("_Model", bound=BetaGeo)
+
+
+def _row_view(r: Scale, alpha: Scale, a: Scale, b: Scale, *, model: type[_Model]) -> _Model:
+    """Return a row view: a ``model`` whose ``r``, ``alpha``, ``a``, ``b`` are per-row arrays.
+
+    Built as the covariate core builds its views (``object.__new__``, every
+    other field at its default, ``fit_info=None``); the arrays are unchecked
+    and broadcast to one length.  For the kernels and their tests.
+    """
+    view = object.__new__(model)
+    for field in attrs.fields(model):
+        default = field.default
+        object.__setattr__(view, field.name, None if default is attrs.NOTHING else default)
+    names = ("r", "alpha", "a", "b")
+    for name, values in zip(names, np.broadcast_arrays(r, alpha, a, b), strict=True):
+        object.__setattr__(view, name, readonly(np.array(values, dtype=np.float64)))
+    return view
 
 
 # -- E[X(T, T+t) | alive]: a power series of positive terms, or a quadrature over p -------
@@ -475,8 +665,18 @@ _LAGUERRE_NODES, _LAGUERRE_WEIGHTS = laggauss(32)
 _LAGUERRE_WEIGHTS_E = _LAGUERRE_WEIGHTS * np.exp(_LAGUERRE_NODES)  # for integrands f(v), not e^-v f
 
 
+def _at(value: Scale, rows: IntArray | BoolArray | slice) -> Scale:
+    """Return a parameter at ``rows``: itself if it is one value for every row."""
+    return value if np.ndim(value) == 0 else np.asarray(value)[rows]
+
+
+def _column(value: Scale) -> Scale:
+    """Return a parameter as a column against (rows, nodes) arrays: itself if it is one value."""
+    return value if np.ndim(value) == 0 else np.asarray(value)[:, None]
+
+
 def _expected_if_alive(
-    r: float, a: float, b_k: float, x: FloatArray, t: FloatArray, span: FloatArray
+    r: Scale, a: Scale, b_k: Scale, x: FloatArray, t: FloatArray, span: FloatArray
 ) -> FloatArray:
     r"""Return :math:`E[X(T, T+t) \mid \text{alive at } T]` after ``x`` repeat purchases.
 
@@ -490,18 +690,25 @@ def _expected_if_alive(
     (:func:`_beta_quadrature`), whichever the cost model finds cheaper for
     the batch; rows whose series is not provably converged take the
     quadrature as well.  Both are sums of positive terms: no cancellation.
+    ``r``, ``a`` and ``b_k`` are floats, or arrays (a row view's) that
+    broadcast with the rows too.
     """
-    x, t, span = (np.ravel(v) for v in np.broadcast_arrays(x, t, span))
+    per_row = bool(np.ndim(r) or np.ndim(a) or np.ndim(b_k))
+    if per_row:
+        x, t, span, r, a, b_k = (np.ravel(v) for v in np.broadcast_arrays(x, t, span, r, a, b_k))
+    else:
+        x, t, span = (np.ravel(v) for v in np.broadcast_arrays(x, t, span))
     expected = np.zeros(x.size)
     s = t / span
     # below s = 1e-150 the first term, (r + x) s, is the sum to rounding (the next,
     # -(r + x)(r + x + 1) s^2 a / (2 (a + b_k + x)), is below 1e-146 of it)
     first = s < _FIRST_TERM_ONLY
-    expected[first] = (r + x[first]) * s[first]
+    expected[first] = (_at(r, first) + x[first]) * s[first]
     rows = np.flatnonzero(~first)
     if not rows.size:
         return expected
     x, t, span, s = x[rows], t[rows], span[rows], s[rows]
+    r, a, b_k = _at(r, rows), _at(a, rows), _at(b_k, rows)
     log1p_s = np.log1p(s)
     r_x = r + x
     mu = r_x * s  # mean of the purchases if never leaving
@@ -510,30 +717,44 @@ def _expected_if_alive(
     eligible = np.flatnonzero(
         (terms <= _SERIES_MAX_TERMS) & (r_x * log1p_s <= -_LOG_SMALLEST_START)
     )
-    levels = _levels(x[eligible])[0].size
-    chosen = eligible[_cheaper_by_series(terms[eligible], x.size, levels)]
+    # coefficients are shared by the rows of one x (and, for a row view, one r, a, b_k)
+    keys = _coefficient_keys(x[eligible], _at(r, eligible), _at(a, eligible), _at(b_k, eligible))
+    chosen = eligible[_cheaper_by_series(terms[eligible], x.size, keys[0][0].size)]
     result = np.full(x.size, np.nan)
     if chosen.size:
         z = t[chosen] / (span[chosen] + t[chosen])
-        result[chosen] = _power_series(r, a, b_k, x[chosen], z, log1p_s[chosen], terms[chosen])
+        result[chosen] = _power_series(
+            _at(r, chosen),
+            _at(a, chosen),
+            _at(b_k, chosen),
+            x[chosen],
+            z,
+            log1p_s[chosen],
+            terms[chosen],
+        )
     rest = np.flatnonzero(np.isnan(result))
     for lo in range(0, rest.size, _QUADRATURE_ROWS):
         part = rest[lo : lo + _QUADRATURE_ROWS]
-        result[part] = _beta_quadrature(r_x[part], b_k + x[part], a, s[part], log1p_s[part])
+        result[part] = _beta_quadrature(
+            r_x[part], _at(b_k, part) + x[part], _at(a, part), s[part], log1p_s[part]
+        )
     expected[rows] = result
     return expected
 
 
 def _discounted_if_alive(
-    r: float, a: float, b_k: float, x: FloatArray, span: FloatArray, delta: float
+    r: Scale, a: Scale, b_k: Scale, x: FloatArray, span: FloatArray, delta: float
 ) -> FloatArray:
     r"""Return :math:`E_p[h(p)]`, :math:`h(p) = \frac{k}{c} G(k+1, \frac{c}{p})`, per row.
 
     :math:`k = r + x`, :math:`c = \delta` ``span`` (``span`` is
     :math:`\alpha + T`) and :math:`p \sim \mathrm{Beta}(a, b_k + x)`; see
     :meth:`BetaGeo._dert`.  :math:`h(0) = k/c`, and
-    :math:`1 - h(p)/h(0) = E[\tau/(1+\tau)] \le (k+1)p/c`.
+    :math:`1 - h(p)/h(0) = E[\tau/(1+\tau)] \le (k+1)p/c`.  ``r``, ``a``,
+    ``b_k`` are floats or arrays aligned with ``x`` (a row view's).
     """
+    if np.ndim(r) or np.ndim(a) or np.ndim(b_k):
+        x, span, r, a, b_k = (np.ravel(v) for v in np.broadcast_arrays(x, span, r, a, b_k))
     k = r + x
     c = delta * span
     result = np.empty(x.size)
@@ -552,7 +773,12 @@ def _discounted_if_alive(
 
         at_one = scale * discount_factor(k_part + 1.0, c_part)
         result[part] = _beta_mean(
-            kept, scale, at_one, 2.0 * (k_part + 1.0) / c_part, b_k + x[part], a
+            kept,
+            scale,
+            at_one,
+            2.0 * (k_part + 1.0) / c_part,
+            _at(b_k, part) + x[part],
+            _at(a, part),
         )
     return result
 
@@ -594,10 +820,30 @@ def _levels(x: FloatArray) -> tuple[FloatArray, IntArray]:
     return np.flatnonzero(present).astype(np.float64), rank[whole]
 
 
+def _coefficient_keys(
+    x: FloatArray, r: Scale, a: Scale, b_k: Scale
+) -> tuple[tuple[FloatArray, Scale, Scale, Scale], IntArray]:
+    """Return the distinct (x, r, a, b_k) that own a coefficient table, and each row's index.
+
+    With one set of parameters, the distinct ``x`` (and the parameters
+    themselves); for a row view, the distinct combinations, or every row its
+    own when they are about as many as the rows.
+    """
+    levels, level_of = _levels(x)
+    if np.ndim(r) == 0 and np.ndim(a) == 0 and np.ndim(b_k) == 0:
+        return (levels, r, a, b_k), level_of
+    columns = [np.asarray(v, dtype=np.float64) for v in (r, a, b_k)]
+    grouped = _groups(levels, level_of, columns, x.size)
+    if grouped is None:
+        return (x, *columns), np.arange(x.size)  # type: ignore[return-value]
+    (levels, r_keys, a_keys, b_keys), key_of = grouped
+    return (levels, r_keys, a_keys, b_keys), key_of
+
+
 def _power_series(
-    r: float,
-    a: float,
-    b_k: float,
+    r: Scale,
+    a: Scale,
+    b_k: Scale,
     x: FloatArray,
     z: FloatArray,
     log1p_s: FloatArray,
@@ -612,13 +858,15 @@ def _power_series(
     expected number of the ``N`` purchases made before leaving.  The
     coefficients depend on ``x`` only: they are built once per distinct
     ``x`` (scaled by the largest ``z`` of its rows, so they stay finite) and
-    each row evaluates the polynomial in :math:`z / z_{\max}`.  After
+    each row evaluates the polynomial in :math:`z / z_{\max}`; with a row
+    view's parameters (arrays aligned with ``x``), once per distinct
+    ``(x, r, a, b_k)`` (:func:`_coefficient_keys`).  After
     ``terms`` terms the omitted tail is bounded by
     :math:`P(J) [S_J \rho/(1-\rho) + m_J \rho/(1-\rho)^2]`, with
     :math:`\rho` the largest ratio of consecutive NBD probabilities beyond
     ``J``; rows whose bound exceeds ``_SERIES_TOLERANCE`` give NaN.
     """
-    levels, level_of = _levels(x)
+    (levels, r_keys, a_keys, b_keys), level_of = _coefficient_keys(x, r, a, b_k)
     z_top = np.zeros(levels.size)
     np.maximum.at(z_top, level_of, z)
     longest = np.zeros(levels.size)
@@ -635,9 +883,9 @@ def _power_series(
         slot[chunk] = np.arange(chunk.size)
         rows = np.flatnonzero(slot[level_of] >= 0)
         result[rows] = _horner(
-            r,
-            a,
-            b_k,
+            _at(r_keys, chunk),
+            _at(a_keys, chunk),
+            _at(b_keys, chunk),
             levels[chunk],
             z_top[chunk],
             width,
@@ -650,9 +898,9 @@ def _power_series(
 
 
 def _horner(
-    r: float,
-    a: float,
-    b_k: float,
+    r: Scale,
+    a: Scale,
+    b_k: Scale,
     levels: FloatArray,
     z_top: FloatArray,
     width: int,
@@ -661,12 +909,15 @@ def _horner(
     log1p_s: FloatArray,
     terms: FloatArray,
 ) -> FloatArray:
-    """Sum the series of :func:`_power_series` for a chunk of x values, ``width`` terms at most."""
+    """Sum the series of :func:`_power_series` for a chunk of x values, ``width`` terms at most.
+
+    ``r``, ``a``, ``b_k`` are floats, or arrays aligned with ``levels`` (one per table).
+    """
     n = np.arange(1.0, width + 1.0)
-    r_x = r + levels[:, None]
-    b_x = b_k + levels[:, None]
+    r_x = _column(r) + levels[:, None]
+    b_x = _column(b_k) + levels[:, None]
     scaled_nbd = np.cumprod((r_x + (n - 1.0)) * (z_top[:, None] / n), axis=1)  # (r+x)_N z^N / N!
-    survive = np.cumprod((b_x + (n - 1.0)) / ((b_x + a) + (n - 1.0)), axis=1)  # m_N, N >= 1
+    survive = np.cumprod((b_x + (n - 1.0)) / ((b_x + _column(a)) + (n - 1.0)), axis=1)  # m_N
     before = np.empty_like(survive)  # S_N = m_0 + ... + m_{N-1}, m_0 = 1
     before[:, 0] = 1.0
     np.cumsum(survive[:, :-1], axis=1, out=before[:, 1:])
@@ -684,14 +935,15 @@ def _horner(
         head *= ratio[: still[k]]
         head += coefficients[k - 1][level_sorted[: still[k]]]
     total *= ratio
-    start = np.exp(-(r + levels[level_sorted]) * log1p_s[order])  # P(0) = (1 - z)^(r+x)
+    r_levels = (r + levels)[level_sorted]
+    start = np.exp(-r_levels * log1p_s[order])  # P(0) = (1 - z)^(r+x)
     total *= start
     # the omitted tail beyond each row's last term J
     last = count - 1
     with np.errstate(under="ignore"):
         at_last = start * scaled_nbd[level_sorted, last] * np.exp(count * np.log(ratio))
     zz = z[order]
-    rho = zz * np.maximum(1.0, (r + levels[level_sorted] + count) / (count + 1.0))
+    rho = zz * np.maximum(1.0, (r_levels + count) / (count + 1.0))
     gap = 1.0 - rho
     safe_gap = np.where(gap > 0, gap, 1.0)
     tail = at_last * rho * (before[level_sorted, last] + survive[level_sorted, last] / safe_gap)
@@ -708,7 +960,7 @@ def _kept_per_p(p: FloatArray, r_x: FloatArray, s: FloatArray) -> FloatArray:
     return result
 
 
-def _log_beta_at_mode(a: float, b: FloatArray) -> FloatArray:
+def _log_beta_at_mode(a: Scale, b: FloatArray) -> FloatArray:
     r"""Return :math:`\log B(a, b) - a\log\frac{a}{a+b} - b\log\frac{b}{a+b}`.
 
     The log of the beta function over its integrand's peak value, from
@@ -742,7 +994,7 @@ def _beta_shape(delta: FloatArray, p_mode: FloatArray, q_mode: FloatArray) -> Fl
 
 
 def _beta_quadrature(
-    r_x: FloatArray, b_x: FloatArray, a: float, s: FloatArray, log1p_s: FloatArray
+    r_x: FloatArray, b_x: FloatArray, a: Scale, s: FloatArray, log1p_s: FloatArray
 ) -> FloatArray:
     r"""Return :math:`E_p[g(p)]`, :math:`p \sim \mathrm{Beta}(a, b_x)`, g of :func:`_kept_per_p`.
 
@@ -762,7 +1014,7 @@ def _beta_mean(
     at_one: FloatArray,
     linear: FloatArray,
     b_x: FloatArray,
-    a: float,
+    a: Scale,
 ) -> FloatArray:
     r"""Return :math:`E_p[g(p)]`, :math:`p \sim \mathrm{Beta}(a, b_x)`, by quadrature.
 
@@ -795,8 +1047,11 @@ def _beta_mean(
       Panels are dropped where an upper bound of :math:`f / f(y_m)` stays
       below :math:`e^{-50}`: :math:`\log g` falls at most at slope 1 in
       ``y`` and never exceeds :math:`\log g(0)`.
+
+    ``a`` is one float, or an array of each row's own (a row view's).
     """
     n = b_x.size
+    a_rows = _column(a)  # against (rows, nodes) arrays
     rs = at_zero
     ab = a + b_x
     p_mode, q_mode = a / ab, b_x / ab
@@ -810,20 +1065,28 @@ def _beta_mean(
     low = np.log(p_low) - np.log1p(-p_low) - y_mode  # all positions as y - y_m from here on
     high = np.log1p(-q_high) - np.log(q_high) - y_mode
     peak = -rise  # where the bound below peaks
-    if a > 1.0:
+    if np.ndim(a):  # the density's own peak in p, where it has one (a > 1)
+        a_row = np.asarray(a)
+        rising = np.flatnonzero(a_row > 1.0)
+        peak[rising] = np.maximum(
+            peak[rising], np.log((a_row[rising] - 1.0) / (b_x[rising] + 1.0)) - y_mode[rising]
+        )
+    elif a > 1.0:
         peak = np.maximum(peak, np.log((a - 1.0) / (b_x + 1.0)) - y_mode)
 
     def bound(delta: FloatArray) -> FloatArray:
         """Upper bound of log f - log f(y_m), unimodal in delta."""
         spread = _beta_shape(delta, p_mode[:, None], q_mode[:, None])
         climb = np.minimum(np.maximum(-delta, 0.0), rise[:, None])
-        result: FloatArray = a * delta - ab[:, None] * spread + climb
+        result: FloatArray = a_rows * delta - ab[:, None] * spread + climb
         return result
 
     def integrand(delta: FloatArray, rows: IntArray) -> tuple[FloatArray, FloatArray]:
         """Return the beta density and ``p`` at log-odds y_m + delta (``rows`` as delta's)."""
         spread = _beta_shape(delta, p_mode[rows][:, None], q_mode[rows][:, None])
-        density = np.exp(a * delta - ab[rows][:, None] * spread + at_mode[rows][:, None])
+        density = np.exp(
+            _at(a_rows, rows) * delta - ab[rows][:, None] * spread + at_mode[rows][:, None]
+        )
         return density, np.exp(log_p_mode[rows][:, None] + delta - spread)
 
     # panel ends: a grid in y, a grid in the beta's scale, the mode and the bound's peak
@@ -853,17 +1116,17 @@ def _beta_mean(
     # the tails, where they are not negligible
     left = np.flatnonzero(bound(low[:, None])[:, 0] >= -_NEGLIGIBLE - 10.0)
     if left.size:
-        rate = a + 1.0
-        density, p = integrand(low[left][:, None] - _LAGUERRE_NODES / rate, left)
+        rate = _at(a, left) + 1.0
+        density, p = integrand(low[left][:, None] - _LAGUERRE_NODES / _column(rate), left)
         below = rs[left][:, None] - kept(p, left)
-        total[left] += rs[left] * betainc(a, b_x[left], p_low[left])
+        total[left] += rs[left] * betainc(_at(a, left), b_x[left], p_low[left])
         total[left] -= ((density * below) @ _LAGUERRE_WEIGHTS_E) / rate
     right = np.flatnonzero(bound(high[:, None])[:, 0] >= -_NEGLIGIBLE - 10.0)
     if right.size:
         rate_right = b_x[right] + 1.0
         density, p = integrand(high[right][:, None] + _LAGUERRE_NODES / rate_right[:, None], right)
         above = kept(p, right) - at_one[right][:, None]
-        total[right] += at_one[right] * betainc(b_x[right], a, q_high[right])
+        total[right] += at_one[right] * betainc(b_x[right], _at(a, right), q_high[right])
         total[right] += ((density * above) @ _LAGUERRE_WEIGHTS_E) / rate_right
     return total
 
@@ -874,6 +1137,167 @@ def _logistic_of_minus(log_odds: FloatArray) -> FloatArray:
         np.exp(log_odds, out=log_odds)
     log_odds += 1.0
     return np.reciprocal(log_odds, out=log_odds)
+
+
+def _history_terms(
+    shift: float, x: FloatArray, r: FloatArray, a: FloatArray, b: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    r"""Return the terms of :meth:`BetaGeo._row_scores` that depend on ``(x, r, a, b)`` only.
+
+    With ``k = x + shift`` dropout chances: the log-likelihood's
+    :math:`\log\frac{\Gamma(r+x)}{\Gamma(r)} + \log\frac{B(a, b+k)}{B(a, b)}`, the
+    prior log-odds :math:`\log\frac{a}{b+k-1}` of having dropped out
+    (:math:`-\infty` at ``k = 0``), :math:`\psi(r+x) - \psi(r)`,
+    :math:`a[\psi(a+b+k) - \psi(a+b)]`,
+    :math:`b[\psi(b+k) - \psi(b) - \psi(a+b+k) + \psi(a+b)]` and
+    :math:`\frac{b}{b+k-1}` (1 at ``k = 0``, where its factor is 0).
+    """
+    k = x + shift
+    safe_k = np.where(k > 0, k, 1.0)
+    r_x, b_k, ab = r + x, b + k, a + b
+    chance = b + (safe_k - 1.0)
+    with np.errstate(divide="ignore"):
+        prior_odds = np.where(k > 0, np.log(a / chance), -np.inf)
+    counts = gammaln(r_x) - gammaln(r) + (betaln(a, b_k) - betaln(a, b))
+    psi_ab = digamma(ab + k) - digamma(ab)
+    psi_b = digamma(b_k) - digamma(b)
+    return (
+        counts,
+        prior_odds,
+        digamma(r_x) - digamma(r),
+        a * psi_ab,
+        b * (psi_b - psi_ab),
+        b / chance,
+    )
+
+
+def _likelihood_terms(
+    shift: float, x: FloatArray, r: FloatArray, a: FloatArray, b: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    r"""Return :func:`_log_likelihood`'s terms of ``(x, r, a, b)``, as it computes them.
+
+    :math:`\log\Gamma(r+x) - \log\Gamma(r)`, :math:`\log B(a, b+k) - \log B(a, b)` and
+    :math:`\log\frac{a}{b+k-1}` (any finite value at ``k = 0``, where it is not used),
+    with ``k = x + shift``.
+    """
+    k = x + shift
+    safe_k = np.where(k > 0, k, 1.0)
+    return (
+        gammaln(r + x) - gammaln(r),
+        betaln(a, b + k) - betaln(a, b),
+        np.log(a / (b + safe_k - 1.0)),
+    )
+
+
+_SAMPLE = 4096  # rows sampled to tell few distinct parameter values from many
+
+
+def _tabulated(
+    function: Callable[..., tuple[FloatArray, ...]],
+    levels: FloatArray,
+    level_of: IntArray,
+    *params: FloatArray,
+) -> tuple[FloatArray, ...]:
+    """Evaluate an elementwise ``function(counts, *params)`` per row, once per distinct row.
+
+    ``levels[level_of]`` are the rows' counts.  When the rows hold at most a
+    quarter as many distinct ``(count, *params)`` combinations as rows (a
+    covariate fit: a few cells of parameters, a few counts), ``function``
+    runs once per combination and its values are gathered; otherwise per
+    row.  The values are the same either way (the function is elementwise).
+    """
+    if level_of.size > _FEW_ROWS:
+        grouped = _groups(levels, level_of, params, level_of.size // 4)
+        if grouped is not None:
+            values, group_of = grouped
+            return tuple(value[group_of] for value in function(*values))
+    return function(levels[level_of], *params)
+
+
+# a column coded for grouping: (each row's code or None where constant, the value of each code)
+_Coded = tuple[IntArray | None, FloatArray]
+
+
+def _value_codes(column: FloatArray, limit: int) -> _Coded | None:
+    """Code a float column by hashing its values (pyarrow's dictionary encoding).
+
+    None when it has more than ``limit`` distinct values, or when a sample
+    of ``_SAMPLE`` rows already shows more than half that many (then hashing
+    would not pay: the column has about as many distinct values as rows).
+    """
+    if column.size == 0 or column.min() == column.max():
+        return None, column[:1]
+    if limit < 2:
+        return None
+    if column.size > 4 * _SAMPLE:
+        sample = column[:: column.size // _SAMPLE]
+        if np.unique(sample).size > min(limit, _SAMPLE // 2):
+            return None
+    encoded = pc.dictionary_encode(pa.array(column))
+    values: FloatArray = encoded.dictionary.to_numpy(zero_copy_only=False)
+    if values.size > limit:
+        return None
+    codes: IntArray = encoded.indices.to_numpy(zero_copy_only=False)
+    return codes, values
+
+
+def _groups(
+    levels: FloatArray, level_of: IntArray, columns: Sequence[FloatArray], limit: int
+) -> tuple[list[FloatArray], IntArray] | None:
+    """Return the distinct rows of ``(levels[level_of], *columns)`` and each row's index.
+
+    The distinct rows come as one array per column.  The codes (counting
+    for the whole-valued levels, hashing for the float columns) are packed
+    into one integer key in mixed radix, ranked by counting when the key
+    space is small and by sorting otherwise, and the distinct keys decoded
+    back into values.  None when there are more than ``limit`` distinct rows.
+    """
+    parts: list[_Coded] = [(level_of, levels)]
+    for column in columns:
+        coded = _value_codes(column, limit)
+        if coded is None:
+            return None
+        parts.append(coded)
+    if np.prod([float(values.size) for _, values in parts]) >= 2.0**62:
+        return None  # too many combinations to pack (far more than ``limit`` in practice)
+    key: IntArray | None = None
+    space = 1
+    strides = []
+    for codes, values in parts:
+        strides.append(space)
+        if codes is not None:
+            key = codes.astype(np.int64, copy=False) if key is None else key + codes * space
+        space *= values.size
+    assert key is not None  # the levels' codes are never None
+    if space <= 4 * key.size + 65_536:
+        present = np.zeros(space, dtype=bool)
+        present[key] = True
+        distinct = np.flatnonzero(present)
+        if distinct.size > limit:
+            return None
+        group_of: IntArray = (np.cumsum(present, dtype=np.int64) - 1)[key]
+    else:
+        distinct, inverse = np.unique(key, return_inverse=True)
+        if distinct.size > limit:
+            return None
+        group_of = inverse.reshape(-1).astype(np.int64, copy=False)
+    decoded = [
+        values[(distinct // stride) % values.size]
+        for (_, values), stride in zip(parts, strides, strict=True)
+    ]
+    return decoded, group_of
+
+
+def _distinct_rows(
+    x: FloatArray, columns: Sequence[FloatArray], limit: int
+) -> tuple[list[FloatArray], IntArray] | None:
+    """Return the distinct rows of ``(x, *columns)`` (one array each) and each row's index.
+
+    ``x`` holds whole numbers (coded by counting), ``columns`` floats (by
+    hashing).  None when there are more than ``limit`` distinct rows.
+    """
+    levels, level_of = _levels(x)
+    return _groups(levels, level_of, columns, limit)
 
 
 def _distinct_pairs(x: FloatArray, T: FloatArray) -> tuple[tuple[FloatArray, FloatArray], IntArray]:
@@ -994,18 +1418,33 @@ def _log_likelihood(
     whose terms vanish one by one as ``x`` and ``T`` go to 0, so the
     log-likelihood of a short history keeps its relative precision; MBG/NBD
     customers without repeat purchases use
-    :math:`\log[1 - \frac{b}{a+b}(1 - (1 + T/\alpha)^{-r})]`.
+    :math:`\log[1 - \frac{b}{a+b}(1 - (1 + T/\alpha)^{-r})]`.  ``theta``
+    is (r, alpha, a, b), shape (4,), or shape (4, n): each row's own.
     """
-    r, alpha, a, b = (float(v) for v in theta)
     k = x + shift
-    safe_k = np.where(k > 0, k, 1.0)  # the second term needs a chance to have dropped out
-    log_T = np.log(alpha + T)
-    stay = np.log1p(T / alpha)  # -log P(no purchase in T | alive), per unit of r
-    value = gammaln(r + x) - gammaln(r) - r * stay - x * log_T + (betaln(a, b + k) - betaln(a, b))
-    odds = np.log(a / (b + safe_k - 1.0)) + (r + x) * np.log1p((T - t_x) / (alpha + t_x))
+    log_T = np.log(theta[1] + T)
+    stay = np.log1p(T / theta[1])  # -log P(no purchase in T | alive), per unit of r
+    if theta.ndim == 1:
+        r, alpha, a, b = (float(v) for v in theta)
+        safe_k = np.where(k > 0, k, 1.0)  # the second term needs a chance to have dropped out
+        value = (
+            gammaln(r + x) - gammaln(r) - r * stay - x * log_T + (betaln(a, b + k) - betaln(a, b))
+        )
+        prior_odds = np.log(a / (b + safe_k - 1.0))
+    else:  # per-row parameters: the terms of (x, r, a, b) once per distinct combination
+        r, alpha, a, b = theta
+        levels, level_of = _levels(x)
+        rising, beta_ratio, prior_odds = _tabulated(
+            partial(_likelihood_terms, float(shift)), levels, level_of, r, a, b
+        )
+        value = rising - r * stay - x * log_T + beta_ratio  # the same operations, in order
+    odds = prior_odds + (r + x) * np.log1p((T - t_x) / (alpha + t_x))
     value += np.where(k > 0, np.logaddexp(0.0, odds), 0.0)  # log(1 + P(left) / P(stayed))
     if shift:
         once = x == 0  # log[(b + a (1 + T/alpha)^r) / (a + b)] without cancellation
-        value[once] = np.log1p(b / (a + b) * np.expm1(-r * stay[once]))
+        b_once = _at(b, once)
+        value[once] = np.log1p(
+            b_once / (_at(a, once) + b_once) * np.expm1(-_at(r, once) * stay[once])
+        )
     result: FloatArray = value
     return result

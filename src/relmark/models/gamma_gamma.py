@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import attrs
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 from scipy.special import digamma, gammaln
 
 from relmark._validation import (
@@ -25,6 +25,7 @@ from relmark._validation import (
 from relmark.data.summary import CustomerSummary
 from relmark.exceptions import ValidationError
 from relmark.models._base import Parameter, SummaryModel
+from relmark.models._covariates import NO_EFFECTS, Effects, Link
 from relmark.models._fitting import FitInfo, NegLogLikelihood
 from relmark.models._special import log_beta
 
@@ -73,18 +74,65 @@ def _describe_spend(x: FloatArray, m: FloatArray, w: FloatArray) -> str:
     return "; ".join(causes)
 
 
+def _frequency_table(x: FloatArray) -> tuple[FloatArray, IntArray] | None:
+    """Return ``(1 .. max(x), each row's index into it)`` where a table beats per-row work.
+
+    Frequencies are counts, so a function of the frequency alone can be
+    evaluated once per whole value up to ``max(x)`` (when that is no longer
+    than the rows) and looked up; None where the rows are few or not whole.
+    """
+    top = float(np.max(x, initial=0.0))
+    if x.size > 64 and top <= x.size and bool(np.all(x == np.floor(x))):
+        return np.arange(1.0, top + 1.0), x.astype(np.intp) - 1
+    return None
+
+
+def _same_in_every_row(*values: FloatArray) -> bool:
+    """Whether each array holds one value in all its rows (a covariate-free parameter)."""
+    return all(v.size == 0 or bool(np.all(v == v[0])) for v in values)
+
+
+def _rows_of(value: float, rows: IntArray | NDArray[np.bool_]) -> float | FloatArray:
+    """Return a parameter for the selected rows: itself if scalar, else its entries at ``rows``.
+
+    A row view holds per-row parameter arrays aligned with the summary;
+    a kernel that works on a subset of the rows takes the same subset of them.
+    """
+    if np.ndim(value) == 0:
+        return value
+    selected: FloatArray = np.asarray(value)[rows]
+    return selected
+
+
 def _log_beta_per_frequency(p: float, q: float, x: FloatArray) -> FloatArray:
     """Return ``log B(p x, q)`` per row, once per distinct whole frequency when that is cheaper.
 
     Frequencies are counts, so a table over ``1 .. max(x)`` (when no longer
     than the rows) replaces one Stirling evaluation per row by a look-up.
+    With per-row ``p`` or ``q`` (a row view) each row is evaluated on its own.
     """
-    top = float(np.max(x, initial=0.0))
-    if x.size > 64 and top <= x.size and bool(np.all(x == np.floor(x))):
-        table = log_beta(p * np.arange(1.0, top + 1.0), q)
-        result: FloatArray = table[x.astype(np.intp) - 1]
+    table = _frequency_table(x) if np.ndim(p) == 0 and np.ndim(q) == 0 else None
+    if table is not None:
+        levels, index = table
+        result: FloatArray = log_beta(p * levels, q)[index]
         return result
     return log_beta(p * x, q)
+
+
+def _beta_terms(p: FloatArray, q: FloatArray, x: FloatArray) -> tuple[FloatArray, ...]:
+    r"""Return :math:`\log B(px, q)`, :math:`\psi(px+q)-\psi(px)` and :math:`\psi(px+q)-\psi(q)`.
+
+    Where ``p`` and ``q`` are the same in every row (covariates move only
+    ``gamma``) the three are tabulated per whole frequency and looked up.
+    """
+    table = _frequency_table(x) if _same_in_every_row(p, q) else None
+    if table is not None:
+        levels, index = table
+        p, q, x = p[:1], q[:1], levels
+    px = p * x
+    psi_sum = digamma(px + q)
+    terms = (log_beta(px, q), psi_sum - digamma(px), psi_sum - digamma(q))
+    return terms if table is None else tuple(term[index] for term in terms)
 
 
 @attrs.frozen
@@ -230,12 +278,15 @@ class GammaGamma(SummaryModel):
     q: float
     gamma: float
     fit_info: FitInfo | None = attrs.field(default=None, eq=False)
+    effects: Effects = NO_EFFECTS
 
     parameters: ClassVar[tuple[Parameter, ...]] = (
         Parameter("p"),
         Parameter("q", start=2.0),
         Parameter("gamma", scale="spend"),
     )
+    #: Spend covariates scale ``gamma``: a coefficient > 0 means a higher mean spend.
+    links: ClassVar[tuple[Link, ...]] = (Link("gamma", "spend", 1),)
 
     @classmethod
     def _fit_rows(cls, summary: CustomerSummary) -> CustomerSummary:
@@ -316,6 +367,73 @@ class GammaGamma(SummaryModel):
         assert rows.monetary_value is not None
         return _describe_spend(rows.frequency, rows.monetary_value, rows.weights)
 
+    @classmethod
+    def _row_columns(cls, rows: CustomerSummary) -> tuple[FloatArray, FloatArray]:
+        """Return the data columns of :meth:`_row_scores`: frequency and mean spend."""
+        assert rows.monetary_value is not None
+        return rows.frequency, rows.monetary_value
+
+    @classmethod
+    def _row_scores(  # type: ignore[override]  # the base takes *columns: these are GG's
+        cls, params: FloatArray, x: FloatArray, m: FloatArray
+    ) -> tuple[FloatArray, FloatArray]:
+        r"""Return each repeat buyer's log-likelihood and its scores, with per-row parameters.
+
+        Parameters
+        ----------
+        params : ndarray, shape (3, n)
+            Each row's ``p``, ``q`` and ``gamma``.
+        x, m : ndarray, shape (n,)
+            Frequency (> 0) and mean spend (> 0) of each row.
+
+        Returns
+        -------
+        ll : ndarray, shape (n,)
+            :math:`\log L(p_i, q_i, \gamma_i \mid x_i, m_i)` (class Notes), unweighted.
+        scores : ndarray, shape (3, n)
+            Derivatives of ``ll`` with respect to :math:`\log p`, :math:`\log q`,
+            :math:`\log\gamma` of each row.
+
+        Notes
+        -----
+        With :math:`s = m_x x`, as in :meth:`customer_log_likelihood`,
+
+        .. math::
+
+            \ell = -\log B(px, q) - \log m_x - px\log(1 + \gamma/s) - q\log(1 + s/\gamma),
+
+        .. math::
+
+            \frac{\partial\ell}{\partial\log p} = px[\psi(px + q) - \psi(px) - \log(1 + \gamma/s)],
+            \quad
+            \frac{\partial\ell}{\partial\log q} = q[\psi(px + q) - \psi(q) - \log(1 + s/\gamma)],
+
+        .. math::
+
+            \frac{\partial\ell}{\partial\log\gamma} = \frac{qs - px\gamma}{\gamma + s},
+
+        the terms of :meth:`_objective` per row: their weighted sums are its
+        value and its gradient times the parameters.  Where ``p`` and ``q``
+        are the same in every row (covariates on ``gamma`` only) the beta and
+        digamma terms are evaluated once per distinct frequency.
+
+        References
+        ----------
+        Fader & Hardie (2013), eq. 4.
+        """
+        p, q, g = params
+        s = m * x
+        px = p * x
+        log_beta_pq, psi_p, psi_q = _beta_terms(p, q, x)
+        spend_over_gamma = np.log1p(s / g)
+        gamma_over_spend = np.log1p(g / s)
+        ll: FloatArray = -log_beta_pq - np.log(m) - px * gamma_over_spend - q * spend_over_gamma
+        scores = np.empty((3, x.size))
+        np.multiply(px, psi_p - gamma_over_spend, out=scores[0])
+        np.multiply(q, psi_q - spend_over_gamma, out=scores[1])
+        np.divide(q * s - px * g, g + s, out=scores[2])
+        return ll, scores
+
     def customer_log_likelihood(self, summary: CustomerSummary) -> FloatArray:
         r"""Log-likelihood of each customer's mean spend (repeat buyers only).
 
@@ -357,7 +475,10 @@ class GammaGamma(SummaryModel):
         >>> model.customer_log_likelihood(s).round(3).tolist()
         [-3.847]
         """
-        x, m = _spend_rows(summary, repeat_only=True)
+        return self._at(summary)._log_likelihood_rows(*_spend_rows(summary, repeat_only=True))
+
+    def _log_likelihood_rows(self, x: FloatArray, m: FloatArray) -> FloatArray:
+        """Return :meth:`customer_log_likelihood` of checked repeat buyers; per row in a view."""
         p, q, g = self.p, self.q, self.gamma
         px = p * x
         s = m * x
@@ -398,12 +519,35 @@ class GammaGamma(SummaryModel):
         self._check_mean_exists()
         return self.p * self.gamma / (self.q - 1.0)
 
+    def _population_mean_rows(self) -> FloatArray:
+        r"""Return :math:`p\gamma/(q - 1)` of each row of a row view (shape (1,) for a model).
+
+        The expected spend of a customer without repeat purchases; checks
+        ``q > 1`` in every row.
+        """
+        self._check_mean_exists()
+        mean: FloatArray = np.atleast_1d(np.asarray(self.p * self.gamma / (self.q - 1.0)))
+        return mean
+
     def _check_mean_exists(self) -> None:
-        if self.q <= 1.0:
-            raise ValidationError(
-                f"the expected spend needs `q` > 1 (the gamma mixing distribution has no finite "
-                f"mean spend otherwise), got q={self.q!r}"
-            )
+        """Refuse ``q <= 1`` (no finite mean spend), in every row of a row view."""
+        q = self.q
+        if np.ndim(q) == 0:
+            if q <= 1.0:
+                raise ValidationError(
+                    f"the expected spend needs `q` > 1 (the gamma mixing distribution has no "
+                    f"finite mean spend otherwise), got q={q!r}"
+                )
+            return
+        values = np.asarray(q)
+        fail_rows(
+            "q",
+            "must be > 1 for the expected spend (the gamma mixing distribution has no finite "
+            "mean spend otherwise)",
+            values <= 1.0,
+            values,
+            noun="customers",
+        )
 
     def expected_spend(self, summary: CustomerSummary) -> FloatArray:
         r"""Return the expected mean spend per transaction of each customer, given their history.
@@ -446,7 +590,11 @@ class GammaGamma(SummaryModel):
         >>> relmark.GammaGamma(p=6.25, q=3.74, gamma=15.44).expected_spend(s).round(2).tolist()
         [30.94, 35.22]
         """
-        x, m = _spend_rows(summary, repeat_only=False, positive=False)
+        columns = _spend_rows(summary, repeat_only=False, positive=False)
+        return self._at(summary)._expected_spend_rows(*columns)
+
+    def _expected_spend_rows(self, x: FloatArray, m: FloatArray) -> FloatArray:
+        """Return :meth:`expected_spend` of checked rows; with a row view, each row's parameters."""
         self._check_mean_exists()
         p, q = self.p, self.q
         # p (gamma + m x) / (p x + q - 1): positive terms only, so exact to rounding even
@@ -498,9 +646,14 @@ class GammaGamma(SummaryModel):
         owner = as_float_array("customer", np.ravel(customer), nonnegative=True)
         check_whole("customer", owner)
         fail_rows("customer", f"must be < `n_customers` ({count:,})", owner >= count, owner)
-        generator = as_rng(rng)
+        return self._draw_values(owner.astype(np.int64), count, as_rng(rng))
+
+    def _draw_values(
+        self, owner: IntArray, count: int, generator: np.random.Generator
+    ) -> FloatArray:
+        """Draw each transaction's value; a row view's arrays are per customer (``count`` rows)."""
         scale = 1.0 / generator.gamma(self.q, 1.0 / self.gamma, size=count)
-        values: FloatArray = generator.gamma(self.p, scale[owner.astype(np.int64)])
+        values: FloatArray = generator.gamma(_rows_of(self.p, owner), scale[owner])
         return values
 
     def simulate(
@@ -543,9 +696,29 @@ class GammaGamma(SummaryModel):
         """
         if not isinstance(summary, CustomerSummary):
             raise TypeError(f"`summary` must be a CustomerSummary, got {type(summary).__name__}")
-        x, generator = summary.frequency, as_rng(rng)
+        spend = self._at(summary)._draw_spend(summary.frequency, as_rng(rng))
+        return attrs.evolve(summary, monetary_value=readonly(spend))
+
+    def _draw_spend(self, x: FloatArray, generator: np.random.Generator) -> FloatArray:
+        """Draw each row's mean spend over its ``x`` purchases (0 where ``x == 0``), per-row too."""
         repeat = x > 0
         rate = generator.gamma(self.q, 1.0 / self.gamma, size=x.size)[repeat] * x[repeat]
         spend = np.zeros(x.size)
-        spend[repeat] = generator.gamma(self.p * x[repeat], 1.0 / rate)
-        return attrs.evolve(summary, monetary_value=readonly(spend))
+        spend[repeat] = generator.gamma(_rows_of(self.p, repeat) * x[repeat], 1.0 / rate)
+        return spend
+
+
+def _row_view(p: ArrayLike, q: ArrayLike, gamma: ArrayLike) -> GammaGamma:
+    """Return a row view: a GammaGamma whose ``p``, ``q``, ``gamma`` are per-row arrays.
+
+    Built as the covariate core builds its views (``object.__new__``, every
+    other field at its default, ``fit_info=None``), for tests of the kernels;
+    the arrays are unchecked and broadcast to one length.
+    """
+    view = object.__new__(GammaGamma)
+    for field in attrs.fields(GammaGamma):
+        default = field.default
+        object.__setattr__(view, field.name, None if default is attrs.NOTHING else default)
+    for name, values in zip(("p", "q", "gamma"), np.broadcast_arrays(p, q, gamma), strict=True):
+        object.__setattr__(view, name, readonly(np.array(values, dtype=np.float64)))
+    return view

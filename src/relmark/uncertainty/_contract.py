@@ -158,6 +158,12 @@ def _fitted_model(model: object) -> ShiftedBetaGeo:
             "`model` ShiftedBetaGeo is not fitted (its fit_info is None): intervals need a "
             "model estimated by ShiftedBetaGeo.fit_survival or fit_individual"
         )
+    if sbg.effects:
+        raise ValidationError(
+            "`model` has covariates: contract_interval bands the cohort curve of a model "
+            "without them (fit_survival, or fit_individual without covariates); bands of each "
+            "subscriber's own prediction are not provided yet"
+        )
     return sbg
 
 

@@ -71,6 +71,8 @@ from relmark.uncertainty._core import (
 if TYPE_CHECKING:  # pandas is optional: imported only to type to_pandas
     import pandas as pd
 
+    from relmark.data.covariates import Covariates
+
 __all__ = ["Intervals", "interval", "prediction_intervals"]
 
 #: The per-customer quantities, in the order of :meth:`Intervals.to_dict`.
@@ -311,7 +313,9 @@ class _Layout:
     @classmethod
     def of(cls, summary: CustomerSummary, *, spend: bool) -> _Layout:
         x, t_x, T, w = summary.frequency, summary.recency, summary.T, summary.weights
-        first_p, purchase_of = distinct_rows(x, t_x, T)
+        # covariates belong to the rows: customers alike in history but not in them stay apart
+        covariates = () if summary.covariates is None else tuple(summary.covariates.values.T)
+        first_p, purchase_of = distinct_rows(x, t_x, T, *covariates)
         purchase = _rows(summary, first_p, np.bincount(purchase_of, w, first_p.size).astype(float))
         if not spend:
             return cls(
@@ -324,7 +328,7 @@ class _Layout:
         rank = np.empty_like(order)
         rank[order] = np.arange(order.size)
         first_j, joint_of = first_j[order], rank[joint_of]
-        first_s, spend_of = distinct_rows(x[first_j], m[first_j])
+        first_s, spend_of = distinct_rows(x[first_j], m[first_j], *(c[first_j] for c in covariates))
         spend_rows = first_j[first_s]
         joint_weights = np.bincount(joint_of, w, first_j.size).astype(np.float64)
         spend_summary = CustomerSummary._trusted(
@@ -334,6 +338,7 @@ class _Layout:
             monetary_value=readonly(m[spend_rows]),
             weights=readonly(np.bincount(spend_of, joint_weights, first_s.size).astype(np.float64)),
             unit=summary.unit,
+            covariates=_covariates_of(summary, spend_rows),
         )
         fit = np.flatnonzero((x[spend_rows] > 0) & (m[spend_rows] > 0))
         return cls(
@@ -380,7 +385,13 @@ def _rows(summary: CustomerSummary, index: IntArray, weights: FloatArray) -> Cus
         T=readonly(summary.T[index]),
         weights=readonly(np.asarray(weights, dtype=np.float64)),
         unit=summary.unit,
+        covariates=_covariates_of(summary, index),
     )
+
+
+def _covariates_of(summary: CustomerSummary, index: NDArray[Any] | slice) -> Covariates | None:
+    """Return the covariates of the rows ``index`` of ``summary`` (None without any)."""
+    return None if summary.covariates is None else summary.covariates.subset(index)
 
 
 def _part(
@@ -394,6 +405,7 @@ def _part(
         monetary_value=None if rows.monetary_value is None else rows.monetary_value[index],
         weights=rows.weights[index],
         unit=rows.unit,
+        covariates=_covariates_of(rows, index),
     )
 
 
@@ -401,9 +413,8 @@ def _part(
 
 
 def _rebuilt(model: Model, theta: FloatArray) -> Any:
-    """Return ``model`` with parameters ``theta`` (in its order) and no fit record."""
-    values = dict(zip(model.parameter_names(), map(float, theta), strict=True))
-    return attrs.evolve(model, fit_info=None, **values)  # type: ignore[misc]
+    """Return ``model`` with parameters ``theta`` (in its ``params`` order) and no fit record."""
+    return model._with_theta(theta)
 
 
 def _refitter(model: Model, rows: CustomerSummary) -> Callable[[FloatArray], FloatArray]:
@@ -412,7 +423,7 @@ def _refitter(model: Model, rows: CustomerSummary) -> Callable[[FloatArray], Flo
     A model fitted by maximum likelihood is refitted by Newton steps from its
     estimate with its fit's curvature (:func:`~relmark.uncertainty.newton_refit`),
     on its objective over ``rows`` tabulated once for every draw
-    (``_reweighted``); should those steps not settle, by the shared optimiser
+    (``_reweighting``); should those steps not settle, by the shared optimiser
     from the same start, which finds the maximum or raises
     :class:`~relmark.ConvergenceError`.  Other models (a closed-form fit) are
     refitted by their ``fit`` on the rows drawn.
@@ -426,7 +437,7 @@ def _refitter(model: Model, rows: CustomerSummary) -> Callable[[FloatArray], Flo
             return refitted._theta
 
         return closed_form
-    objective_at = type(model)._reweighted(rows)
+    objective_at = model._reweighting(rows)
 
     def refit(weights: FloatArray) -> FloatArray:
         objective = objective_at(weights)
@@ -441,6 +452,7 @@ def _refitter(model: Model, rows: CustomerSummary) -> Callable[[FloatArray], Flo
             n_customers=drawn.n_customers,
             n_rows=len(drawn),
             explain=lambda: type(model)._explain(drawn),
+            effects=model.effects,
         )
         return fitted._theta
 
@@ -461,7 +473,7 @@ class _Models:
 
     @property
     def split(self) -> int:
-        return len(self.purchase.parameters)
+        return int(self.purchase._theta.size)
 
     def at(self, theta: FloatArray) -> tuple[Any, Any]:
         """Return the models at parameters ``theta`` (purchase first, then spend)."""
