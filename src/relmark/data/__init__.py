@@ -2,7 +2,8 @@
 
 - :class:`TransactionLog`, :class:`TouchpointTable`, :class:`CustomerSummary`,
   :class:`CalibrationHoldout`: the containers; :class:`Covariates`, who each
-  customer is, aligned with a summary's rows.
+  customer is, aligned with a summary's rows; :class:`PeriodCovariates`,
+  covariates per customer and period.
 - :mod:`relmark.data.timeaxis`: how timestamps become times
   (:func:`as_times`, :func:`as_instant`, :func:`as_time_unit`,
   :data:`TIME_UNITS`, :func:`is_timezone_aware`) and the period grid of
@@ -14,6 +15,7 @@
 """
 
 from relmark.data.covariates import Covariates
+from relmark.data.period_covariates import PeriodCovariates
 from relmark.data.periods import (
     CustomerPeriods,
     customer_periods,
@@ -38,6 +40,7 @@ __all__ = [
     "Covariates",
     "CustomerPeriods",
     "CustomerSummary",
+    "PeriodCovariates",
     "PeriodGrid",
     "TouchpointTable",
     "TransactionLog",

@@ -7,7 +7,9 @@ so that the definitions cannot drift apart:
 1. :meth:`relmark.data.PeriodGrid.ticks` puts each purchase in its period;
 2. the purchases of one customer in one period are one transaction whose
    value is their sum, and :func:`is_purchase_period` says which of these
-   count (the refund rule);
+   count (the refund rule); :func:`purchase_periods` lists the periods that
+   count, which :class:`~relmark.models.pareto_dynamic.DynamicHistory` places
+   on its covariates' grid;
 3. per customer, the first and last period, the number of periods, the
    total value and the first period's value: :class:`CustomerPeriods`, made
    by :func:`customer_periods` on one machine or by group-bys on a cluster;
@@ -34,7 +36,13 @@ from relmark._validation import (
 from relmark.data.summary import CustomerSummary
 from relmark.data.timeaxis import PeriodGrid
 
-__all__ = ["CustomerPeriods", "customer_periods", "finish_summary", "is_purchase_period"]
+__all__ = [
+    "CustomerPeriods",
+    "customer_periods",
+    "finish_summary",
+    "is_purchase_period",
+    "purchase_periods",
+]
 
 
 def is_purchase_period(value: ArrayLike, refund: ArrayLike) -> BoolArray:
@@ -168,6 +176,67 @@ def customer_periods(
     return _with_refunds(customer_code, ticks, amount, k)
 
 
+def purchase_periods(
+    customer_code: IntArray, ticks: IntArray | FloatArray, amount: FloatArray | None
+) -> tuple[IntArray, NDArray[Any], FloatArray | None]:
+    """Return the (customer, period) transactions that count as purchases, sorted.
+
+    The purchases of one customer in one period are one transaction; with
+    refunds, its amounts are netted and :func:`is_purchase_period` decides
+    whether it counts.  One sort of a combined int64 (customer, tick) key
+    where it fits, else a lexicographic sort.
+
+    Parameters
+    ----------
+    customer_code : ndarray of int64, shape (n,)
+        Each purchase's customer (codes >= 0).
+    ticks : ndarray, shape (n,)
+        Each purchase's period (:meth:`relmark.data.PeriodGrid.ticks`).
+    amount : ndarray of float, shape (n,), optional
+        Each purchase's amount (negative: a refund).
+
+    Returns
+    -------
+    owner : ndarray of int64, shape (p,)
+        The customer code of each counted period, sorted, then by tick.
+    tick : ndarray, shape (p,)
+        Its tick.
+    net : ndarray of float, shape (p,), or None
+        Its net amount when ``amount`` holds a refund, else None (every
+        period counts and its value is the plain sum of its rows).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relmark.data.periods import purchase_periods
+    >>> owner, tick, net = purchase_periods(
+    ...     np.array([1, 0, 0, 1]), np.array([4, 3, 3, 2]), np.array([5.0, 2.0, -2.0, 1.0]))
+    >>> owner.tolist(), tick.tolist(), net.tolist()   # customer 0's period nets to 0
+    ([1, 1], [2, 4], [1.0, 5.0])
+    """
+    if amount is None or customer_code.size == 0 or not bool((amount < 0).any()):
+        if customer_code.size == 0:
+            return customer_code.astype(np.int64), ticks, None
+        owner, when = _distinct_periods(customer_code, ticks)
+        return owner, when, None
+    return _netted_periods(customer_code, ticks, amount)
+
+
+def _netted_periods(
+    codes: IntArray, ticks: NDArray[Any], amount: FloatArray
+) -> tuple[IntArray, NDArray[Any], FloatArray]:
+    """:func:`purchase_periods` of purchases with a refund: net each period, keep those counting."""
+    order = np.lexsort((ticks, codes))
+    owner, when, value = codes[order], ticks[order], amount[order]
+    new = np.ones(order.size, dtype=bool)
+    new[1:] = (owner[1:] != owner[:-1]) | (when[1:] != when[:-1])
+    period = np.cumsum(new) - 1
+    net: FloatArray = np.bincount(period, weights=value).astype(np.float64, copy=False)
+    refund = np.bincount(period, weights=value < 0) > 0
+    counted = is_purchase_period(net, refund)
+    return owner[new][counted], when[new][counted], net[counted]
+
+
 def _runs(
     owner: IntArray, when: NDArray[Any], k: int
 ) -> tuple[FloatArray, NDArray[Any], NDArray[Any], IntArray]:
@@ -218,15 +287,7 @@ def _with_refunds(
     codes: IntArray, ticks: NDArray[Any], amount: FloatArray, k: int
 ) -> CustomerPeriods:
     """Net each period's amounts, drop the periods the refund rule cancels, aggregate."""
-    order = np.lexsort((ticks, codes))
-    owner, when, value = codes[order], ticks[order], amount[order]
-    new = np.ones(order.size, dtype=bool)
-    new[1:] = (owner[1:] != owner[:-1]) | (when[1:] != when[:-1])
-    period = np.cumsum(new) - 1
-    net = np.bincount(period, weights=value)
-    refund = np.bincount(period, weights=value < 0) > 0
-    counted = is_purchase_period(net, refund)
-    owner, when, net = owner[new][counted], when[new][counted], net[counted]
+    owner, when, net = _netted_periods(codes, ticks, amount)
     count, first, last, starts = _runs(owner, when, k)
     first_value = np.zeros(k)
     first_value[owner[starts]] = net[starts]

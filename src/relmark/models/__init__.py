@@ -15,6 +15,7 @@ from relmark.models.contracts import ContractModel, PurchaseModel, SpendModel
 from relmark.models.gamma_gamma import GammaGamma
 from relmark.models.modified_beta_geo import ModifiedBetaGeo
 from relmark.models.nbd import NBD
+from relmark.models.pareto_dynamic import DynamicHistory, DynamicParetoNBD
 from relmark.models.pareto_nbd import ParetoNBD
 from relmark.models.shifted_beta_geo import ShiftedBetaGeo
 
@@ -23,6 +24,8 @@ __all__ = [
     "BetaGeoBetaBinom",
     "CommonMeanSpend",
     "ContractModel",
+    "DynamicHistory",
+    "DynamicParetoNBD",
     "FitInfo",
     "FitReport",
     "GammaGamma",
