@@ -122,3 +122,34 @@ def test_the_penalty_adds_lambda_times_the_squared_coefficients() -> None:
     a = covariate_objective(_toy_kernel, (x,), weights, design, plain, ORDER)(theta)[0]
     b = covariate_objective(_toy_kernel, (x,), weights, design, penalised, ORDER)(theta)[0]
     assert b - a == pytest.approx(2.0 * 0.4**2, rel=1e-12)
+
+
+@pytest.mark.parametrize("penalty", [0.0, 0.7])
+def test_the_structured_hessian_is_the_derivative_of_the_gradient(penalty: float) -> None:
+    rng = np.random.default_rng(4)
+    design = rng.normal(size=(50, 2))
+    x = rng.gamma(2.0, size=50)
+    weights = rng.integers(1, 4, size=50).astype(float)
+    effects = Effects.specify(
+        LINKS,
+        {"purchase": ["u", "v"], "dropout": ["u"]},
+        shared=["u"],
+        penalty=penalty,
+        model="BetaGeo",
+    )
+    objective = covariate_objective(_toy_kernel, (x,), weights, design, effects, ORDER)
+    theta = np.concatenate(
+        [[0.5, 2.0, 0.8, 1.5], np.exp([0.3, -0.2, 0.1, 0.4][: len(effects.names)])]
+    )
+
+    def log_gradient(u: np.ndarray) -> np.ndarray:
+        return objective(np.exp(u))[1] * np.exp(u)
+
+    u, step = np.log(theta), 1e-6
+    numeric = np.column_stack(
+        [
+            (log_gradient(u + step * e) - log_gradient(u - step * e)) / (2 * step)
+            for e in np.eye(u.size)
+        ]
+    )
+    np.testing.assert_allclose(objective.hessian(theta, 1e-7), numeric, rtol=1e-5, atol=1e-6)

@@ -71,8 +71,8 @@ def test_a_covariate_of_zeros_pinned_by_a_penalty_gives_the_fit_without_covariat
     plain = cls.fit(with_zeros)
     pinned = cls.fit(with_zeros, covariates=["zero"], penalty=1.0)
     assert pinned.coefficients == pytest.approx(dict.fromkeys(pinned.coefficients, 0.0), abs=1e-12)
-    for key, value in plain.params.items():
-        assert pinned.params[key] == pytest.approx(value, rel=1e-6)
+    for key, value in plain.params.items():  # both are the maximum, to the optimiser's tolerance
+        assert pinned.params[key] == pytest.approx(value, rel=2e-7)
     assert pinned.fit_info.log_likelihood == pytest.approx(plain.fit_info.log_likelihood, rel=1e-10)
     np.testing.assert_allclose(
         pinned.probability_alive(with_zeros), plain.probability_alive(with_zeros), rtol=1e-6
@@ -182,3 +182,25 @@ def test_intervals_work_for_a_model_with_covariates(name: str) -> None:
         point = model.probability_alive(summary)
         np.testing.assert_allclose(alive.estimate, point, rtol=1e-12)
         assert bool(((alive.lower <= point + 1e-12) & (point <= alive.upper + 1e-12)).all())
+
+
+@pytest.mark.parametrize("name", list(PURCHASE_MODELS))
+def test_the_fit_covariance_is_the_inverse_of_the_numerical_hessian(name: str) -> None:
+    cls, _ = PURCHASE_MODELS[name]
+    summary = base(name, 3000, seed=8)
+    model = cls.fit(summary, covariates=CHOICE[name])
+    _, objective = cls._likelihood(summary, model.effects)
+    u, step = np.log(model._theta), 1e-5
+
+    def log_gradient(v: np.ndarray) -> np.ndarray:
+        return objective(np.exp(v))[1] * np.exp(v)
+
+    numeric = np.column_stack(
+        [
+            (log_gradient(u + step * e) - log_gradient(u - step * e)) / (2 * step)
+            for e in np.eye(u.size)
+        ]
+    )
+    np.testing.assert_allclose(
+        model.fit_info.log_covariance, np.linalg.inv((numeric + numeric.T) / 2), rtol=1e-4
+    )

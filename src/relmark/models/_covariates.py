@@ -52,7 +52,15 @@ from relmark.exceptions import ValidationError
 if TYPE_CHECKING:
     from relmark.data.covariates import Covariates
 
-__all__ = ["NO_EFFECTS", "Effects", "Link", "RowKernel", "Term", "covariate_objective"]
+__all__ = [
+    "NO_EFFECTS",
+    "CovariateObjective",
+    "Effects",
+    "Link",
+    "RowKernel",
+    "Term",
+    "covariate_objective",
+]
 
 # params (k, n) and the data columns -> (per-row log-likelihood (n,), scores (k, n))
 RowKernel = Callable[..., tuple[FloatArray, FloatArray]]
@@ -355,7 +363,7 @@ def covariate_objective(
     design: FloatArray,
     effects: Effects,
     order: Sequence[str],
-) -> Callable[[FloatArray], tuple[float, FloatArray]]:
+) -> CovariateObjective:
     r"""Return ``theta -> (-penalised log-likelihood, gradient)`` of a model with covariates.
 
     ``theta`` is the model's parameters in ``order`` followed by the
@@ -369,23 +377,89 @@ def covariate_objective(
 
     its gradient :math:`-\sum_i w_i s_{k,i} / \theta_k` for a model
     parameter and :math:`(-\partial_{\gamma_c}\sum_i w_i\ell_i +
-    2\lambda\gamma_c) / e^{\gamma_c}` for a multiplier.
+    2\lambda\gamma_c) / e^{\gamma_c}` for a multiplier.  The object also
+    gives the Hessian in the optimiser's variables (:meth:`CovariateObjective.hessian`).
     """
-    k = len(order)
-    penalty = effects.penalty
-    weights = readonly(np.asarray(weights, dtype=np.float64))
+    return CovariateObjective(
+        kernel,
+        tuple(columns),
+        readonly(np.asarray(weights, dtype=np.float64)),
+        design,
+        effects,
+        tuple(order),
+    )
 
-    def objective(theta: FloatArray) -> tuple[float, FloatArray]:
-        base = dict(zip(order, theta[:k], strict=True))
+
+@attrs.frozen(eq=False)
+class CovariateObjective:
+    """The objective of :func:`covariate_objective`, callable, with its structured Hessian."""
+
+    kernel: RowKernel
+    columns: tuple[FloatArray, ...]
+    weights: FloatArray
+    design: FloatArray
+    effects: Effects
+    order: tuple[str, ...]
+
+    def _row_parameters(self, theta: FloatArray) -> tuple[FloatArray, FloatArray]:
+        k = len(self.order)
         gamma = np.log(theta[k:])
-        params = effects.row_parameters(base, gamma, design, order)
-        ll, scores = kernel(params, *columns)
+        base = dict(zip(self.order, theta[:k], strict=True))
+        return self.effects.row_parameters(base, gamma, self.design, self.order), gamma
+
+    def __call__(self, theta: FloatArray) -> tuple[float, FloatArray]:
+        k, penalty, weights = len(self.order), self.effects.penalty, self.weights
+        params, gamma = self._row_parameters(theta)
+        ll, scores = self.kernel(params, *self.columns)
         scores *= weights
         value = -float(weights @ ll) + penalty * float(gamma @ gamma)
         gradient = np.empty(theta.size)
         gradient[:k] = -scores.sum(axis=1) / theta[:k]
-        coefficients = -effects.coefficient_gradient(scores, design, order) + 2.0 * penalty * gamma
-        gradient[k:] = coefficients / theta[k:]
+        coefficients = -self.effects.coefficient_gradient(scores, self.design, self.order)
+        gradient[k:] = (coefficients + 2.0 * penalty * gamma) / theta[k:]
         return value, gradient
 
-    return objective
+    def hessian(self, theta: FloatArray, step: float) -> FloatArray:
+        r"""Return the Hessian of the objective in the optimiser's variables, :math:`\log\theta`.
+
+        Each row's log-parameters are linear in those variables,
+        :math:`\log\theta_{k,i} = \log\theta_k + \sigma_k z_i^\top\gamma_k`,
+        so the Hessian is exactly :math:`\sum_i w_i J_i^\top H_i J_i` (plus
+        :math:`2\lambda` on the coefficients), with :math:`H_i` the Hessian of
+        row :math:`i`'s minus log-likelihood in its own log-parameters and
+        :math:`J_i` the linear map.  :math:`H_i` comes from forward
+        differences (``step``) of the exact per-row scores, one kernel pass
+        per model parameter: a fit with :math:`q` coefficients pays
+        :math:`k` passes for its Hessian, not :math:`k + q`.
+        """
+        k = len(self.order)
+        params, _ = self._row_parameters(theta)
+        _, scores = self.kernel(params, *self.columns)
+        per_row = np.empty((k, k, params.shape[1]))
+        for j in range(k):  # a loop over the model's parameters, not rows
+            moved = params.copy()
+            moved[j] *= math.exp(step)
+            per_row[:, j] = (scores - self.kernel(moved, *self.columns)[1]) / step
+        per_row = (per_row + per_row.transpose(1, 0, 2)) / 2  # of minus the log-likelihood
+        augmented = np.column_stack([np.ones(self.design.shape[0]), self.design])
+        loadings = self._loadings(k, theta.size)  # (k, variables, 1 + covariates)
+        total = np.zeros((theta.size, theta.size))
+        for m in range(k):
+            for j in range(m, k):  # each pair once: the moments are symmetric in (m, j)
+                moments = augmented.T @ (augmented * (self.weights * per_row[m, j])[:, None])
+                block = loadings[m] @ moments @ loadings[j].T
+                total += block if m == j else block + block.T
+        total[k:, k:] += 2.0 * self.effects.penalty * np.eye(theta.size - k)
+        return total
+
+    def _loadings(self, k: int, size: int) -> FloatArray:
+        """Return each row log-parameter's derivative in each variable, as loadings on [1, z]."""
+        loadings = np.zeros((k, size, 1 + len(self.effects.covariates)))
+        for m in range(k):
+            loadings[m, m, 0] = 1.0
+        coefficient = {name: k + j for j, name in enumerate(self.effects.names)}
+        covariate = {name: 1 + j for j, name in enumerate(self.effects.covariates)}
+        for term in self.effects.terms:
+            m = self.order.index(term.parameter)
+            loadings[m, coefficient[term.coefficient], covariate[term.covariate]] += term.sign
+        return loadings

@@ -34,13 +34,14 @@ from scipy import optimize
 from scipy.special import ndtri as _normal_quantile
 from threadpoolctl import ThreadpoolController
 
-from relmark._validation import FloatArray, as_positive, as_scalar, readonly
+from relmark._validation import FloatArray, as_float_array, as_positive, as_scalar, readonly
 from relmark.exceptions import ConvergenceError, Limit, ValidationError
 
 __all__ = [
     "FitInfo",
     "NegLogLikelihood",
     "maximize_likelihood",
+    "newton_refit",
     "profile_likelihood_intervals",
     "start_values",
 ]
@@ -57,6 +58,9 @@ _HESSIAN_STEP = 1e-6  # forward-difference step in log-parameters
 _MAX_LOG_STDERR = 8.0
 _FAR_OUT = math.log(1e6)  # an unidentified parameter beyond 1e6 or 1e-6 is running off
 _PROFILE_XTOL = 1e-7  # brentq's tolerance on a profile bound, in log-parameters
+_NEWTON_TOLERANCE = 1e-9  # a quasi-Newton step below this in every log-parameter: converged
+_NEWTON_SLACK = 1e-12  # room for rounding in a total's sufficient decrease
+_HALVINGS = 30  # step halvings before a line search gives up
 
 
 def _names(names: Iterable[str]) -> tuple[str, ...]:
@@ -293,6 +297,7 @@ def maximize_likelihood(
     n_rows: int,
     explain: Callable[[], str] | None = None,
     max_iterations: int = 2000,
+    hessian: Callable[[FloatArray, float], FloatArray] | None = None,
 ) -> tuple[FloatArray, FitInfo]:
     """Maximise a likelihood over positive parameters.
 
@@ -315,6 +320,11 @@ def maximize_likelihood(
         parameters unidentifiable ("" when nothing stands out).
     max_iterations : int
         Iteration limit of the optimiser.
+    hessian : callable, optional
+        ``(theta, step) -> H``: the Hessian of the (total, unscaled)
+        objective in log-parameters at ``theta``, for an objective that can
+        give it more cheaply than one gradient per parameter; by default it
+        comes from forward differences of the gradient (step ``step``).
 
     Returns
     -------
@@ -350,8 +360,11 @@ def maximize_likelihood(
         )
         log_theta = np.asarray(result.x, dtype=np.float64)
         value, gradient = objective(log_theta)
-        hessian = _hessian(objective, log_theta, gradient) / scale
-    problem, unidentified = _problem(names, log_theta, value, gradient, hessian)
+        if hessian is None:
+            information = _hessian(objective, log_theta, gradient) / scale
+        else:
+            information = hessian(np.exp(log_theta), _HESSIAN_STEP)
+    problem, unidentified = _problem(names, log_theta, value, gradient, information)
     if problem:
         where = ", ".join(f"{n}={t:.4g}" for n, t in zip(names, np.exp(log_theta), strict=True))
         cause = explain() if explain is not None else ""
@@ -365,7 +378,7 @@ def maximize_likelihood(
             unidentified=unidentified,
         )
     theta = np.exp(log_theta)
-    log_covariance = np.linalg.inv(hessian)
+    log_covariance = np.linalg.inv(information)
     log_covariance = (log_covariance + log_covariance.T) / 2
     info = FitInfo(
         names=tuple(names),
@@ -673,3 +686,133 @@ def _limit(log_value: float) -> Limit | None:
     if abs(log_value) < _FAR_OUT:
         return None
     return "infinity" if log_value > 0 else "zero"
+
+
+def newton_refit(
+    objective: Callable[[FloatArray], tuple[float, FloatArray]],
+    theta: ArrayLike,
+    log_covariance: ArrayLike,
+    *,
+    max_iterations: int = 25,
+) -> FloatArray | None:
+    r"""Refit from the full-data estimate by quasi-Newton steps started with its curvature.
+
+    Parameters
+    ----------
+    objective : callable
+        ``theta -> (-log-likelihood, gradient w.r.t. theta)`` of the
+        resample (a model's ``_objective(rows)``), weighted totals.
+    theta : array_like, shape (k,)
+        The full-data estimate, the start.
+    log_covariance : array_like, shape (k, k)
+        The full-data covariance of ``log(theta)``: the inverse Hessian of the
+        full data's negative log-likelihood in log-parameters.
+    max_iterations : int, default 25
+        Steps before giving up.
+
+    Returns
+    -------
+    ndarray, shape (k,) or None
+        The resample's maximum-likelihood estimate, or None when the steps
+        do not settle (the caller then runs the full optimiser, which
+        either finds the maximum or raises
+        :class:`~relmark.ConvergenceError`).
+
+    Notes
+    -----
+    A bootstrap resample has as many customers as the data, so its Hessian
+    in :math:`u = \log\theta` is close to the full data's :math:`H`
+    (relatively, by :math:`O(n^{-1/2})`).  BFGS steps
+    :math:`u_{j+1} = u_j - t_j B_j \nabla(u_j)` started at the estimate with
+    :math:`B_0 = H^{-1}` (the fit's ``log_covariance``), :math:`t_j` the
+    first of 1, 1/2, 1/4, ... that lowers the objective enough (Armijo),
+    then converge superlinearly: a step below :math:`10^{-9}` in every
+    log-parameter (a relative change of :math:`10^{-9}`, some
+    :math:`10^{-8}` of a standard error) takes a handful of gradient
+    evaluations, where an optimiser started without curvature needs some
+    twenty.  A step beyond :math:`e^{\pm 30}` or a line search that finds
+    no decrease gives up.  Why not scipy's BFGS, which takes the starting
+    inverse Hessian too (``hess_inv0``): its Wolfe line search spends more
+    evaluations per step than this backtracking one needs from so good a
+    start.
+
+    References
+    ----------
+    Nocedal, J. & Wright, S. J. (2006). *Numerical Optimization*, 2nd ed.,
+    section 6.1 (BFGS) and 3.1 (backtracking line search).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relmark.models._fitting import newton_refit
+    >>> def objective(theta):   # minimum at theta = (2, 3), curvature 1 in log-theta
+    ...     u = np.log(theta) - np.log([2.0, 3.0])
+    ...     return float(u @ u) / 2 + float(u[0] ** 4), (u + [4 * u[0] ** 3, 0.0]) / theta
+    >>> newton_refit(objective, [1.9, 3.2], np.eye(2)).round(9).tolist()
+    [2.0, 3.0]
+    """
+    start = as_float_array("theta", np.ravel(theta), positive=True)
+    inverse_hessian = np.array(log_covariance, dtype=np.float64)
+    u = np.log(start)
+    value, gradient = _log_objective(objective, u)
+    for _ in range(max_iterations):  # a few steps of a k-parameter problem
+        if not (math.isfinite(value) and np.isfinite(gradient).all()):
+            return None
+        step = inverse_hessian @ gradient
+        if float(np.abs(step).max()) < _NEWTON_TOLERANCE:
+            estimate: FloatArray = np.exp(u)
+            return estimate
+        found = _descend(objective, u, value, gradient, step)
+        if found is None:
+            return None
+        trial, trial_value, trial_gradient = found
+        inverse_hessian = _bfgs_update(inverse_hessian, trial - u, trial_gradient - gradient)
+        u, value, gradient = trial, trial_value, trial_gradient
+    return None
+
+
+def _log_objective(
+    objective: Callable[[FloatArray], tuple[float, FloatArray]], u: FloatArray
+) -> tuple[float, FloatArray]:
+    """Return the objective and its gradient in log-parameters ``u``."""
+    theta = np.exp(u)
+    value, gradient = objective(theta)
+    return float(value), np.asarray(gradient, dtype=np.float64) * theta
+
+
+def _descend(
+    objective: Callable[[FloatArray], tuple[float, FloatArray]],
+    u: FloatArray,
+    value: float,
+    gradient: FloatArray,
+    step: FloatArray,
+) -> tuple[FloatArray, float, FloatArray] | None:
+    """Return the first of the steps ``-step``, ``-step/2``, ... that lowers the objective."""
+    slope = float(gradient @ step)  # > 0 for a descent direction
+    length = 1.0
+    for _ in range(_HALVINGS):
+        trial = u - length * step
+        if float(np.abs(trial).max()) > _LOG_BOUND:
+            return None
+        trial_value, trial_gradient = _log_objective(objective, trial)
+        # Armijo's sufficient decrease, with room for rounding in the total
+        if trial_value <= value - 1e-4 * length * slope + _NEWTON_SLACK * abs(value):
+            return trial, trial_value, trial_gradient
+        length /= 2.0
+    return None
+
+
+def _bfgs_update(inverse_hessian: FloatArray, s: FloatArray, y: FloatArray) -> FloatArray:
+    """Return the BFGS update of an inverse Hessian (unchanged when the curvature is not > 0)."""
+    curvature = float(s @ y)
+    if not curvature > 0.0:
+        return inverse_hessian
+    # (I - rho s y')B(I - rho y s') + rho s s', expanded: two outer products, no k x k products
+    by = inverse_hessian @ y
+    rho = 1.0 / curvature
+    updated: FloatArray = (
+        inverse_hessian
+        + (rho * rho * (curvature + float(y @ by))) * np.outer(s, s)
+        - rho * (np.outer(by, s) + np.outer(s, by))
+    )
+    return updated

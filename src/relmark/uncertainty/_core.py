@@ -22,7 +22,6 @@ so that memory stays bounded however many customers there are.
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import warnings
 from collections import deque
@@ -49,6 +48,7 @@ from relmark._validation import (
 from relmark.data._frozen import reduce_read_only
 from relmark.data._tables import pandas_frame
 from relmark.exceptions import ConvergenceError, ValidationError
+from relmark.models._fitting import newton_refit
 
 if TYPE_CHECKING:  # pandas is optional: imported only to type to_pandas
     import pandas as pd
@@ -99,13 +99,6 @@ _CHUNK_CELLS = 1 << 22
 # BG/NBD's alpha are in the data's unit), so the derivative is accurate to
 # about 1e-10 relative for the smooth predictions of these models.
 _LOG_STEP = 1e-5
-# newton_refit: a step below this in every log-parameter ends the iteration (the
-# estimate is then exact to about this relative accuracy); an objective that rises
-# by more than rounding (relative to its size) ends it as a failure.
-_NEWTON_TOLERANCE = 1e-9
-_NEWTON_SLACK = 1e-12
-_HALVINGS = 30  # step halvings before a refit's line search gives up
-_LOG_BOUND = 30.0  # as the fitting core: parameters within exp(+-30)
 # resampled_weights draws customers one by one (about 12 ns each) rather than one
 # binomial per row (about 80 ns) while the customers are at most this many per row
 _SLOTS_PER_ROW = 6.0
@@ -677,135 +670,6 @@ def bootstrap_thetas(
             stacklevel=2,
         )
     return np.stack(thetas)
-
-
-def newton_refit(
-    objective: Callable[[FloatArray], tuple[float, FloatArray]],
-    theta: ArrayLike,
-    log_covariance: ArrayLike,
-    *,
-    max_iterations: int = 25,
-) -> FloatArray | None:
-    r"""Refit from the full-data estimate by quasi-Newton steps started with its curvature.
-
-    Parameters
-    ----------
-    objective : callable
-        ``theta -> (-log-likelihood, gradient w.r.t. theta)`` of the
-        resample (a model's ``_objective(rows)``), weighted totals.
-    theta : array_like, shape (k,)
-        The full-data estimate, the start.
-    log_covariance : array_like, shape (k, k)
-        The full-data covariance of ``log(theta)``: the inverse Hessian of the
-        full data's negative log-likelihood in log-parameters.
-    max_iterations : int, default 25
-        Steps before giving up.
-
-    Returns
-    -------
-    ndarray, shape (k,) or None
-        The resample's maximum-likelihood estimate, or None when the steps
-        do not settle (the caller then runs the full optimiser, which
-        either finds the maximum or raises
-        :class:`~relmark.ConvergenceError`).
-
-    Notes
-    -----
-    A bootstrap resample has as many customers as the data, so its Hessian
-    in :math:`u = \log\theta` is close to the full data's :math:`H`
-    (relatively, by :math:`O(n^{-1/2})`).  BFGS steps
-    :math:`u_{j+1} = u_j - t_j B_j \nabla(u_j)` started at the estimate with
-    :math:`B_0 = H^{-1}` (the fit's ``log_covariance``), :math:`t_j` the
-    first of 1, 1/2, 1/4, ... that lowers the objective enough (Armijo),
-    then converge superlinearly: a step below :math:`10^{-9}` in every
-    log-parameter (a relative change of :math:`10^{-9}`, some
-    :math:`10^{-8}` of a standard error) takes a handful of gradient
-    evaluations, where an optimiser started without curvature needs some
-    twenty.  A step beyond :math:`e^{\pm 30}` or a line search that finds
-    no decrease gives up.  Why not scipy's BFGS, which takes the starting
-    inverse Hessian too (``hess_inv0``): its Wolfe line search spends more
-    evaluations per step than this backtracking one needs from so good a
-    start.
-
-    References
-    ----------
-    Nocedal, J. & Wright, S. J. (2006). *Numerical Optimization*, 2nd ed.,
-    section 6.1 (BFGS) and 3.1 (backtracking line search).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from relmark.uncertainty._core import newton_refit
-    >>> def objective(theta):   # minimum at theta = (2, 3), curvature 1 in log-theta
-    ...     u = np.log(theta) - np.log([2.0, 3.0])
-    ...     return float(u @ u) / 2 + float(u[0] ** 4), (u + [4 * u[0] ** 3, 0.0]) / theta
-    >>> newton_refit(objective, [1.9, 3.2], np.eye(2)).round(9).tolist()
-    [2.0, 3.0]
-    """
-    start = as_float_array("theta", np.ravel(theta), positive=True)
-    inverse_hessian = np.array(log_covariance, dtype=np.float64)
-    u = np.log(start)
-    value, gradient = _log_objective(objective, u)
-    for _ in range(max_iterations):  # a few steps of a k-parameter problem
-        if not (math.isfinite(value) and np.isfinite(gradient).all()):
-            return None
-        step = inverse_hessian @ gradient
-        if float(np.abs(step).max()) < _NEWTON_TOLERANCE:
-            return np.exp(u)
-        found = _descend(objective, u, value, gradient, step)
-        if found is None:
-            return None
-        trial, trial_value, trial_gradient = found
-        inverse_hessian = _bfgs_update(inverse_hessian, trial - u, trial_gradient - gradient)
-        u, value, gradient = trial, trial_value, trial_gradient
-    return None
-
-
-def _log_objective(
-    objective: Callable[[FloatArray], tuple[float, FloatArray]], u: FloatArray
-) -> tuple[float, FloatArray]:
-    """Return the objective and its gradient in log-parameters ``u``."""
-    theta = np.exp(u)
-    value, gradient = objective(theta)
-    return float(value), np.asarray(gradient, dtype=np.float64) * theta
-
-
-def _descend(
-    objective: Callable[[FloatArray], tuple[float, FloatArray]],
-    u: FloatArray,
-    value: float,
-    gradient: FloatArray,
-    step: FloatArray,
-) -> tuple[FloatArray, float, FloatArray] | None:
-    """Return the first of the steps ``-step``, ``-step/2``, ... that lowers the objective."""
-    slope = float(gradient @ step)  # > 0 for a descent direction
-    length = 1.0
-    for _ in range(_HALVINGS):
-        trial = u - length * step
-        if float(np.abs(trial).max()) > _LOG_BOUND:
-            return None
-        trial_value, trial_gradient = _log_objective(objective, trial)
-        # Armijo's sufficient decrease, with room for rounding in the total
-        if trial_value <= value - 1e-4 * length * slope + _NEWTON_SLACK * abs(value):
-            return trial, trial_value, trial_gradient
-        length /= 2.0
-    return None
-
-
-def _bfgs_update(inverse_hessian: FloatArray, s: FloatArray, y: FloatArray) -> FloatArray:
-    """Return the BFGS update of an inverse Hessian (unchanged when the curvature is not > 0)."""
-    curvature = float(s @ y)
-    if not curvature > 0.0:
-        return inverse_hessian
-    # (I - rho s y')B(I - rho y s') + rho s s', expanded: two outer products, no k x k products
-    by = inverse_hessian @ y
-    rho = 1.0 / curvature
-    updated: FloatArray = (
-        inverse_hessian
-        + (rho * rho * (curvature + float(y @ by))) * np.outer(s, s)
-        - rho * (np.outer(by, s) + np.outer(s, by))
-    )
-    return updated
 
 
 def percentile_bounds(values: ArrayLike, level: float) -> tuple[FloatArray, FloatArray]:
