@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import attrs
@@ -92,6 +92,40 @@ class CalibrationHoldout(PerCustomerTable):
         columns["holdout_purchases"] = self.holdout_purchases
         columns["holdout_value"] = self.holdout_value
         return columns
+
+    def with_covariates(
+        self,
+        table: object,
+        *,
+        id_column: str = "customer_id",
+        columns: Sequence[str] | None = None,
+        reference: Mapping[str, object] | None = None,
+    ) -> CalibrationHoldout:
+        """Return the split with each calibration customer's covariates, matched by id.
+
+        The calibration summary gets them through
+        :meth:`CustomerSummary.with_covariates` (same arguments, rules and
+        errors); the holdout columns stay aligned with its rows.  Models
+        fitted with covariates on the calibration summary then compare on
+        the split (``relmark.compare(models, split)``).
+
+        Returns
+        -------
+        CalibrationHoldout
+
+        Examples
+        --------
+        >>> import relmark
+        >>> log = relmark.TransactionLog.from_arrays(["a", "a", "b"], [0.0, 2.0, 1.0], unit="D")
+        >>> split = log.split(calibration_end=5.0, observation_end=10.0)
+        >>> with_them = split.with_covariates({"customer_id": ["b", "a"], "member": [1, 0]})
+        >>> with_them.calibration.covariates.values.ravel().tolist()
+        [0.0, 1.0]
+        """
+        calibration = self.calibration.with_covariates(
+            table, id_column=id_column, columns=columns, reference=reference
+        )
+        return attrs.evolve(self, calibration=calibration)
 
 
 # -- attrs converters (named functions, for mypy's attrs plugin): read-only copies ----------
