@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import relmark
 from relmark.comparison import compare
@@ -204,3 +206,38 @@ def test_the_fit_covariance_is_the_inverse_of_the_numerical_hessian(name: str) -
     np.testing.assert_allclose(
         model.fit_info.log_covariance, np.linalg.inv((numeric + numeric.T) / 2), rtol=1e-4
     )
+
+
+@pytest.mark.parametrize("penalty", [0.0, 2.0])
+def test_profile_intervals_of_a_multiplier_bracket_it_near_the_wald_interval(
+    penalty: float,
+) -> None:
+    summary = base("BetaGeo", 3000, seed=9)
+    model = relmark.BetaGeo.fit(summary, covariates=CHOICE["BetaGeo"], penalty=penalty)
+    name = "purchase[online]"
+    ((low, high),) = model.profile_intervals(summary, parameters=[name]).values()
+    wald_low, wald_high = model.fit_info.intervals(0.95)[name]
+    assert low < model.params[name] < high
+    assert low == pytest.approx(wald_low, rel=0.02) and high == pytest.approx(wald_high, rel=0.02)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    name=st.sampled_from(list(PURCHASE_MODELS)),
+    gammas=st.lists(st.floats(-10.0, 10.0), min_size=3, max_size=3),
+)
+def test_the_likelihood_stays_finite_for_extreme_coefficients(
+    name: str, gammas: list[float]
+) -> None:
+    cls, params = PURCHASE_MODELS[name]
+    summary = _BASES[name]
+    coefficients = dict(zip(TRUE_COEFFICIENTS[name], gammas, strict=False))
+    model = cls(**params).with_coefficients(coefficients)
+    _, objective = cls._likelihood(summary, model.effects)
+    value, gradient = objective(model._theta)
+    assert np.isfinite(value) and np.isfinite(gradient).all()
+    alive = model.probability_alive(summary)
+    assert bool(((alive >= 0.0) & (alive <= 1.0)).all())
+
+
+_BASES = {name: base(name, 400, seed=10) for name in PURCHASE_MODELS}
