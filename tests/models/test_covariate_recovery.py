@@ -1,5 +1,8 @@
 """Known covariate effects are recovered, with standard errors that match the spread (slow).
 
+BG/NBD, MBG/NBD, Pareto/NBD, Gamma-Gamma and the time-varying Pareto/NBD (the
+sBG's own replication test is in test_shifted_beta_geo_covariates.py).
+
 Each case simulates customers whose parameters follow known coefficients,
 fits the model with covariates, and repeats over seeded replications.  Per
 coefficient, z = (estimate - truth) / standard error (both of the
@@ -92,4 +95,20 @@ def test_gamma_gamma_recovers_known_spend_coefficients() -> None:
         summary = purchases.simulate(3000, 52.0, rng=rng, covariates=covariates)
         summary = spend.simulate(summary, rng=rng)
         fits.append(relmark.GammaGamma.fit(summary, covariates={"spend": ["online", "member"]}))
+    _check(_z_scores(fits, truth))  # type: ignore[arg-type]
+
+
+@pytest.mark.slow
+def test_the_time_varying_model_recovers_known_coefficients() -> None:
+    from tests.models.test_pareto_dynamic import TRUTH, _history
+
+    truth = TRUTH.coefficients  # a seasonal and a weekly promotion covariate
+    fits = [
+        relmark.DynamicParetoNBD.fit(
+            _history(TRUTH, n=2000, periods=52, seed=3000 + 10 * seed),
+            purchase=["season", "promo"],
+            dropout=["promo"],
+        )
+        for seed in range(REPLICATIONS)
+    ]
     _check(_z_scores(fits, truth))  # type: ignore[arg-type]
