@@ -645,3 +645,79 @@ def test_choose_model_refuses_bad_arguments(sample: CustomerSummary) -> None:
         probability_active(BG, sample, -1.0)
     with pytest.raises(TypeError, match=r"^`model` must be a PurchaseModelBase, got GammaGamma$"):
         probability_active(relmark.GammaGamma(p=1.0, q=2.0, gamma=3.0), sample, 1.0)  # type: ignore[arg-type]
+
+
+# -- choose_model with covariates --------------------------------------------------------------
+
+
+def members_log(n: int, seed: int) -> tuple[TransactionLog, dict[str, Any]]:
+    """Customers drawn from BG/NBD where members (half of them) buy twice as fast, to week 78."""
+    rng = np.random.default_rng(seed)
+    member = (rng.random(n) < 0.5) * 1.0
+    truth = BG.with_coefficients({"purchase[member]": math.log(2.0)})
+    start = rng.uniform(0.0, 13.0, n)
+    covariates = relmark.Covariates(names=("member",), values=member[:, None])
+    owner, offset = truth.simulate_purchase_times(n, 78.0 - start, rng=rng, covariates=covariates)
+    ids = np.concatenate([np.arange(n), owner])
+    log = TransactionLog.from_arrays(ids, np.concatenate([start, start[owner] + offset]), unit="W")
+    return log, {"customer_id": np.arange(n), "member": member}
+
+
+@pytest.mark.parametrize("options", [{}, {"penalty": 0.5}, {"shared": ["member"]}])
+def test_choose_model_fits_every_candidate_with_the_covariates(options: dict[str, Any]) -> None:
+    log, table = members_log(3000, 4)
+    split = log.split(39.0, 78.0, unit="W", period=None).with_covariates(table)
+    full = log.summarize(78.0, unit="W", period=None).with_covariates(table)
+    candidates = (relmark.BetaGeo, relmark.ParetoNBD)
+    choice = choose_model(split, candidates, refit_on=full, covariates=["member"], **options)
+    for cls in candidates:
+        alone = cls.fit(split.calibration, covariates=["member"], **options)
+        compared = choice.comparison[cls.__name__].model
+        assert compared.params == pytest.approx(alone.params, rel=1e-9)
+        assert compared.fit_info is not None and alone.fit_info is not None
+        assert compared.fit_info.log_likelihood == pytest.approx(alone.fit_info.log_likelihood)
+    chosen = type(choice.model)
+    refit = chosen.fit(full, covariates=["member"], **options)
+    assert choice.refitted and choice.model.params == pytest.approx(refit.params, rel=1e-9)
+    name = "shared[member]" if options.get("shared") else "purchase[member]"
+    assert abs(choice.model.coefficients[name] - math.log(2.0)) < 0.15  # about 3 s.e.
+    assert choice.comparison[choice.name].holdout is not None  # judged on the holdout
+
+
+def test_choose_model_with_covariates_needs_them_on_the_data_and_a_model_that_takes_them() -> None:
+    log, table = members_log(500, 5)
+    plain = log.summarize(78.0, unit="W", period=None)
+    with pytest.raises(
+        ValidationError, match=r"has covariates \(member\) and the summary has none"
+    ):
+        choose_model(plain, (relmark.BetaGeo,), covariates=["member"])
+    summary = plain.with_covariates(table)
+    with pytest.raises(
+        ValidationError, match=r"has covariates \(member\) and the summary has none"
+    ):
+        choose_model(summary, (relmark.BetaGeo,), covariates=["member"], refit_on=plain)
+    with pytest.raises(ValidationError, match=r"`candidates\['NBD'\]` is NBD, which takes no cov"):
+        choose_model(summary, (relmark.BetaGeo, relmark.NBD), covariates=["member"])
+    with pytest.raises(ValidationError, match="unknown covariate 'age'"):
+        choose_model(summary, (relmark.BetaGeo,), covariates=["age"])
+    with pytest.raises(ValidationError, match="`shared` and `penalty` apply to covariates"):
+        choose_model(summary, (relmark.BetaGeo,), penalty=1.0)
+
+
+def test_the_limit_after_a_fit_with_covariates_leaves_them_out_and_says_so() -> None:
+    summary = nbd_customers(0)  # nobody leaves, with or without a covariate
+    member = np.random.default_rng(1).random(len(summary)) < 0.5
+    ids = np.arange(len(summary))
+    summary = CustomerSummary.from_arrays(
+        summary.frequency, summary.recency, summary.T, customer_id=ids
+    ).with_covariates({"customer_id": ids, "member": member})
+    with pytest.raises(ConvergenceError, match="no candidate model found an interior maximum"):
+        choose_model(summary, (relmark.BetaGeo,), covariates=["member"])
+    choice = choose_model(summary, (relmark.BetaGeo,), covariates=["member"], unidentified="limit")
+    assert (choice.name, choice.criterion) == ("NBD", "limit")
+    assert choice.model.params == pytest.approx(relmark.NBD.fit(summary).params, rel=1e-12)
+    assert choice.notes[0].endswith(
+        "The NBD takes no covariates: the limit leaves out member (fitted without them, "
+        "BetaGeo heads for no dropout as well)."
+    )
+    assert choice.notes[0] in choice.reason
