@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 import relmark
 import relmark.comparison
 import relmark.datasets
-from relmark.__main__ import demo, main, scored_columns
+from relmark.__main__ import CANDIDATES, demo, main, scored_columns
 
 
 def test_demo_report_fits_in_80_columns() -> None:
@@ -666,3 +667,169 @@ def test_score_uses_the_limits_when_nobody_leaves_and_spend_never_varies(tmp_pat
     assert np.all(table.column("probability_alive").to_numpy() == 1.0)
     spend = table.column("expected_spend").to_numpy()
     assert np.allclose(spend, 20.0, rtol=1e-12)
+
+
+# -- covariates --------------------------------------------------------------------------------
+
+SCORED = ["customer_id", "frequency", "recency", "T", "probability_alive", "expected_purchases",
+          "recency_score", "frequency_score", "monetary_score", "segment", "monetary_value",
+          "expected_spend", "clv"]  # fmt: skip
+
+
+def members_files(tmp_path: Path, n: int = 1500) -> tuple[Path, Path]:
+    """Purchases of BG/NBD customers where members buy twice as fast, and who is a member."""
+    rng = np.random.default_rng(20260114)
+    member = (rng.random(n) < 0.5) * 1.0
+    region = np.where(rng.random(n) < 0.3, "south", "north")
+    truth = relmark.BetaGeo(r=0.6, alpha=4.0, a=0.8, b=2.4).with_coefficients(
+        {"purchase[member]": np.log(2.0)}
+    )
+    start = rng.uniform(0.0, 13.0, n)
+    who = relmark.Covariates(names=("member",), values=member[:, None])
+    owner, after = truth.simulate_purchase_times(n, 78.0 - start, rng=rng, covariates=who)
+    ids = np.concatenate([np.arange(n), owner])
+    days = np.floor(np.concatenate([start, start[owner] + after]) * 7).astype(int)
+    dates = (np.datetime64("2024-01-01") + days).astype(str)
+    amounts = np.round(rng.gamma(4.0, 8.0, ids.size), 2)
+    rows = "".join(f"c{c},{d},{a}\n" for c, d, a in zip(ids, dates, amounts, strict=True))
+    purchases = write_csv(tmp_path / "purchases.csv", "cid,day,value\n" + rows)
+    table = "".join(
+        f"c{c};{int(m)};{r}\n" for c, m, r in zip(range(n), member, region, strict=True)
+    )
+    return purchases, write_csv(tmp_path / "who.csv", "cid;member;region\n" + table)
+
+
+def score_with_covariates(purchases: Path, out: Path, *more: str) -> list[str]:
+    return ["score", str(purchases), "--customer-col", "cid", "--date-col", "day", "--amount-col",
+            "value", "--observation-end", "2025-06-30", "--out", str(out), *more]  # fmt: skip
+
+
+@pytest.mark.parametrize("holdout", [[], ["--holdout", "26"]])
+def test_score_fits_every_model_with_the_covariates_and_reports_their_multipliers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], holdout: list[str]
+) -> None:
+    purchases, who = members_files(tmp_path)
+    out = tmp_path / "scores.csv"
+    assert main(score_with_covariates(purchases, out, "--covariates", str(who), *holdout)) == 0
+    lines = [line.removeprefix("relmark: ") for line in capsys.readouterr().err.splitlines()]
+    assert any(
+        line.startswith("covariates of every customer: member, region=south") for line in lines
+    )
+    chosen = next(line for line in lines if line.startswith("chose "))
+    name = chosen.removeprefix("chose ").split(":")[0]
+    for model in ("BG/NBD", "MBG/NBD", "Pareto/NBD"):  # every candidate, with both covariates
+        fits = [line for line in lines if line.startswith(f"{model}: r ")]
+        assert fits and all("purchase[member] " in f and "[region=south] " in f for f in fits)
+    spend_line = next(line for line in lines if line.startswith("Gamma-Gamma: p "))
+    assert "spend[member] " in spend_line and "spend[region=south] " in spend_line
+    # the scores are the API's: the chosen class fitted with the covariates on all customers
+    table = pv.read_csv(who, parse_options=pv.ParseOptions(delimiter=";"))
+    log = relmark.read_transactions(purchases, customer="cid", timestamp="day", amount="value")
+    summary = log.summarize("2025-06-30", unit="W").with_covariates(table, id_column="cid")
+    names = ["member", "region=south"]
+    model = CANDIDATES[name].fit(summary, covariates=names)
+    multiplier = model.params["purchase[member]"]
+    stderr = model.fit_info.stderr["purchase[member]"]  # type: ignore[union-attr]
+    assert f"purchase[member] {multiplier:.4g} (s.e. {stderr:.2g})" in "\n".join(lines)
+    assert 1.6 < multiplier < 2.5  # the truth is 2
+    written = pv.read_csv(out)
+    assert written.column_names == SCORED and written.num_rows == 1500
+    np.testing.assert_allclose(
+        written.column("probability_alive").to_numpy(), model.probability_alive(summary), rtol=1e-9
+    )
+    spend = relmark.GammaGamma.fit(
+        summary.subset((summary.frequency > 0) & (summary.monetary_value > 0)), covariates=names
+    )
+    np.testing.assert_allclose(
+        written.column("expected_spend").to_numpy(), spend.expected_spend(summary), rtol=1e-9
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "more", "message"),
+    [
+        ("drop c7", [], "who.csv: 1 of 1,500 customers of the summary are not in "),
+        ("blank c3", [], "who.csv: line 5, column 'member': the value is missing"),
+        ("", ["--covariate", "income"],
+         "who.csv: no column 'income' (columns) in the header; the columns are 'cid', "
+         "'member', 'region'"),
+        ("", ["--covariates-id", "id"], "who.csv: no column 'id' (id_column) in the header"),
+    ],
+)  # fmt: skip
+def test_a_bad_covariates_file_is_one_line_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], change: str, more: list[str], message: str
+) -> None:
+    purchases, who = members_files(tmp_path, n=1500)
+    if change:
+        action, customer = change.split()
+        edited = "" if action == "drop" else rf"{customer};;"
+        who.write_text(re.sub(rf"(?m)^{customer};[01];" + (".*\n" if edited == "" else ""),
+                              edited, who.read_text()))  # fmt: skip
+    out = tmp_path / "scores.csv"
+    code = main(score_with_covariates(purchases, out, "--covariates", str(who), *more))
+    err = capsys.readouterr().err.splitlines()
+    assert code == 2 and not out.exists()
+    assert err[-1].startswith("relmark score: error: ") and message in err[-1], err[-1]
+    assert not any(line.startswith("relmark score: error:") for line in err[:-1])
+
+
+def test_covariate_columns_without_a_covariates_file_are_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "scores.csv"
+    assert main(score_with_covariates(tmp_path / "x.csv", out, "--covariate", "member")) == 2
+    assert capsys.readouterr().err.strip() == (
+        "relmark score: error: --covariate choose columns of --covariates FILE: give the file "
+        "(see relmark score --help)"
+    )
+
+
+def test_the_limits_leave_the_covariates_out_and_say_so(tmp_path: Path) -> None:
+    # as in the test above: nobody leaves and spend never varies, now with a covariate that
+    # changes nothing; the limits (NBD, one common mean spend) take no covariates
+    rng = np.random.default_rng(20261202)
+    rows, members = [], []
+    for customer, rate in enumerate(rng.gamma(2.0, 0.05, size=400)):
+        start = int(rng.integers(0, 100))
+        days = start + np.flatnonzero(rng.random(365 - start) < rate)
+        rows += [f"c{customer},{dt.date(2024, 1, 1) + dt.timedelta(int(d))},20.00\n" for d in days]
+        members.append(f"c{customer},{int(rng.random() < 0.5)}\n")
+    source = write_csv(tmp_path / "steady.csv", "cid,day,value\n" + "".join(rows))
+    who = write_csv(tmp_path / "who.csv", "cid,member\n" + "".join(members))
+    out = tmp_path / "scores.csv"
+    done = run_score(
+        str(source), "--customer-col", "cid", "--date-col", "day", "--amount-col", "value",
+        "--observation-end", "2024-12-30", "--covariates", str(who), "--out", str(out),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    err = " ".join(done.stderr.replace("relmark: ", "").split())
+    assert "NBD (no dropout): r " in err
+    assert "The NBD takes no covariates: the limit leaves out member" in err
+    assert "one common mean spend, 20 per transaction" in err
+    assert "The common mean spend takes no covariates: it leaves out member" in err
+    table = pv.read_csv(out)
+    assert table.column_names == SCORED
+    assert np.all(table.column("probability_alive").to_numpy() == 1.0)
+    assert np.allclose(table.column("expected_spend").to_numpy(), 20.0, rtol=1e-12)
+
+
+def test_covariates_read_from_parquet_keep_their_types_and_refuse_missing_values(
+    tmp_path: Path,
+) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from relmark.io import read_covariates
+
+    file = tmp_path / "who.parquet"
+    columns = {"cid": ["a", "b", "c"], "age": [31.0, 45.5, 27.0], "vip": [True, False, True]}
+    pq.write_table(pa.table(columns), file)
+    table = read_covariates(file, id_column="cid", columns=["vip"])
+    assert list(table) == ["cid", "vip"] and table["vip"].tolist() == [True, False, True]
+    assert read_covariates(file, id_column="cid")["age"].dtype == np.float64
+    pq.write_table(pa.table({**columns, "age": [31.0, None, 27.0]}), file)
+    with pytest.raises(relmark.ValidationError, match=r"who.parquet: row 2, column 'age': the "
+                       r"value is missing"):  # fmt: skip
+        read_covariates(file, id_column="cid")
+    with pytest.raises(relmark.ValidationError, match="no covariate columns besides 'cid'"):
+        read_covariates(file, id_column="cid", columns=[])

@@ -61,7 +61,7 @@ from relmark.economics import (
 )
 from relmark.economics.scores import Scores, score
 from relmark.exceptions import ConvergenceError, RelmarkError, ValidationError
-from relmark.io import read_transactions
+from relmark.io import read_covariates, read_transactions
 from relmark.models import (
     NBD,
     BetaGeo,
@@ -194,6 +194,7 @@ __all__ = [
     "points_liability",
     "prediction_intervals",
     "qualifying_totals",
+    "read_covariates",
     "read_transactions",
     "residual_lifetime_value",
     "retention_campaign",

@@ -22,9 +22,10 @@ from relmark.datasets import (
     load_cdnow_sample,
 )
 from relmark.economics import customer_lifetime_value, retention_campaign, retention_lift_value
+from relmark.economics.scores import Scores
 from relmark.economics.scores import score as score_customers
-from relmark.exceptions import RelmarkError, ValidationError
-from relmark.io import read_transactions, write_columns
+from relmark.exceptions import ConvergenceError, RelmarkError, ValidationError
+from relmark.io import read_covariates, read_transactions, write_columns
 from relmark.models import (
     NBD,
     BetaGeo,
@@ -276,6 +277,7 @@ def scored_columns(
     split: CalibrationHoldout | None = None,
     candidates: Sequence[str] = tuple(CANDIDATES),
     report: Callable[[str], None] | None = None,
+    covariates: Sequence[str] = (),
 ) -> dict[str, np.ndarray]:
     """Choose among BG/NBD, MBG/NBD and Pareto/NBD; score every customer with the choice.
 
@@ -289,6 +291,12 @@ def scored_columns(
     come from :func:`relmark.score` with the chosen model (and Gamma-Gamma
     with amounts).  A model the data cannot identify is replaced by its
     well-defined limit (``unidentified="limit"``): the report says so.
+
+    With ``covariates``, every candidate, the refit and Gamma-Gamma are
+    fitted with them in every process (``covariates=[...]``), and the
+    report's estimates include each covariate's multiplier.  The limits
+    take no covariates: one that stands in leaves them out, and the report
+    says that too.
 
     Parameters
     ----------
@@ -306,6 +314,9 @@ def scored_columns(
         The purchase models to choose from, by name (``"BG/NBD"``, ...).
     report : callable, optional
         Called with each line of the account of the fits and the choice.
+    covariates : sequence of str, default ()
+        Names of covariates ``summary`` (and ``split``'s calibration
+        summary) carry, to fit the models with; none by default.
 
     Returns
     -------
@@ -333,28 +344,21 @@ def scored_columns(
         {name: CANDIDATES[name] for name in candidates},
         refit_on=None if data is summary else summary,
         unidentified="limit",
+        covariates=list(covariates) if covariates else None,
     )
-    spend_model = (
-        GammaGamma
-        if summary.monetary_value is not None and np.any(summary.monetary_value > 0)
-        else None
-    )
-    # a file the spend model cannot identify (spend never varies) is scored with its
-    # well-defined limit, and the report says so, instead of failing
-    scores = score_customers(
+    scores, notes = _scores(
         summary,
         choice.model,
-        spend_model,
+        covariates,
         horizon=horizon,
         discount_rate=discount_rate,
         margin=margin,
-        unidentified="limit",
     )
     if report is not None:
         _report_choice(choice, report, split is not None)
         if scores.spend_model is not None:
             report(_fitted(scores.spend_model))
-        for note in scores.notes:
+        for note in notes:
             report(note)
     rfm = rfm_scores(summary)
     columns: dict[str, np.ndarray] = {
@@ -375,6 +379,63 @@ def scored_columns(
         columns["expected_spend"] = scores.expected_spend
         columns["clv"] = scores.clv
     return columns
+
+
+def _scores(
+    summary: CustomerSummary,
+    purchases: PurchaseModel,
+    covariates: Sequence[str],
+    *,
+    horizon: float,
+    discount_rate: float,
+    margin: float,
+) -> tuple[Scores, list[str]]:
+    """Score with the purchase model and Gamma-Gamma (with ``covariates``); return the notes.
+
+    A file the spend model cannot identify (spend never varies) is scored
+    with its well-defined limit, and the notes say so, instead of failing.
+    The limit takes no covariates: after a fit with them fails, it stands
+    in only when the fit without them heads for it as well.
+    """
+    spend, failure = _spend_model(summary, covariates)
+    options = {"horizon": horizon, "discount_rate": discount_rate, "margin": margin}
+    try:
+        scores = score_customers(summary, purchases, spend, **options, unidentified="limit")
+    except ConvergenceError:
+        if failure is None:
+            raise
+        raise failure from None  # the fit asked for, not the one without covariates
+    notes = list(scores.notes)
+    if failure is not None:
+        if not isinstance(scores.spend_model, CommonMeanSpend):
+            raise failure  # spend does vary without the covariates: no limit stands in
+        notes.append(
+            f"The common mean spend takes no covariates: it leaves out {', '.join(covariates)} "
+            "(Gamma-Gamma fitted with them finds no interior maximum either)."
+        )
+    return scores, notes
+
+
+def _spend_model(
+    summary: CustomerSummary, covariates: Sequence[str]
+) -> tuple[GammaGamma | type[GammaGamma] | None, ConvergenceError | None]:
+    """Return the spend model for :func:`relmark.score`, and the failure of a fit with covariates.
+
+    Without covariates, the class (score fits it, or its limit).  With them,
+    Gamma-Gamma fitted with them to the customers score fits it to (repeat
+    buyers with positive spend); when that fit finds no interior maximum,
+    the class again, for score's limit, and the failure.
+    """
+    spend = summary.monetary_value
+    if spend is None or not np.any(spend > 0):
+        return None, None
+    repeat = (summary.frequency > 0) & (spend > 0)
+    if not covariates or not np.any(repeat):
+        return GammaGamma, None
+    try:
+        return GammaGamma.fit(summary.subset(repeat), covariates=list(covariates)), None
+    except ConvergenceError as error:
+        return GammaGamma, error
 
 
 def _report_choice(choice: ModelChoice, report: Callable[[str], None], holdout: bool) -> None:
@@ -440,6 +501,7 @@ def _score_customers(
         split=split,
         candidates=args.models,
         report=_progress,
+        covariates=() if summary.covariates is None else summary.covariates.names,
     )
 
 
@@ -463,6 +525,8 @@ def score(args: argparse.Namespace) -> None:
         split = holdout_split(
             log, args.holdout, observation_end=args.observation_end, unit=args.unit
         )
+    if args.covariates is not None:
+        summary, split = _attach_covariates(summary, split, args)
     how = (
         "by BIC" if split is None else f"by their forecast of the last {args.holdout:g} {args.unit}"
     )
@@ -474,6 +538,33 @@ def score(args: argparse.Namespace) -> None:
     _progress(f"writing {len(summary):,} scored customers to {args.out}")
     write_columns(args.out, columns)
     _progress("done")
+
+
+def _attach_covariates(
+    summary: CustomerSummary, split: CalibrationHoldout | None, args: argparse.Namespace
+) -> tuple[CustomerSummary, CalibrationHoldout | None]:
+    """Read ``--covariates`` and give the summary (and the split) each customer's covariates."""
+    _refuse_to_overwrite_input(args.covariates, args.out)
+    id_column = args.covariates_id or args.customer_col
+    _progress(f"reading covariates from {args.covariates}")
+    table = read_covariates(
+        args.covariates, id_column=id_column, columns=args.covariate, encoding=args.encoding
+    )
+    columns = [name for name in table if name != id_column]
+    try:
+        summary = summary.with_covariates(table, id_column=id_column, columns=columns)
+        if split is not None:
+            split = split.with_covariates(table, id_column=id_column, columns=columns)
+    except ValidationError as error:  # say which file: the message speaks of the table
+        raise ValidationError(
+            f"{args.covariates}: {error}", argument=error.argument, value=error.value
+        ) from None
+    assert summary.covariates is not None  # just attached
+    _progress(
+        f"covariates of every customer: {', '.join(summary.covariates.names)} (each model's "
+        "multiplier[covariate] is the factor one unit multiplies the rate or mean spend by)"
+    )
+    return summary, split
 
 
 def _refuse_to_overwrite_input(source: str, out: str) -> None:
@@ -579,6 +670,26 @@ def _parser() -> argparse.ArgumentParser:
         "pareto (Pareto/NBD); default all three (Pareto/NBD fits slowest on large files)",
     )
     scoring.add_argument(
+        "--covariates",
+        metavar="FILE",
+        help="CSV or Parquet table of each customer's covariates, one row per customer: every "
+        "model is fitted with them in every process, and the report gives each one's "
+        "multiplier (every customer scored must be in it)",
+    )
+    scoring.add_argument(
+        "--covariates-id",
+        metavar="COL",
+        help="column of customer ids in --covariates (default: --customer-col)",
+    )
+    scoring.add_argument(
+        "--covariate",
+        action="append",
+        metavar="NAME",
+        help="a column of --covariates to use, repeated for several (default: all but the ids); "
+        "numbers are used as they are, true/false as 1/0, text as one 0/1 column per level "
+        "but the first",
+    )
+    scoring.add_argument(
         "--discount-rate", type=float, default=0.0, help="CLV discount rate per --unit (default 0)"
     )
     scoring.add_argument("--margin", type=float, default=1.0, help="CLV margin share (default 1)")
@@ -588,6 +699,17 @@ def _parser() -> argparse.ArgumentParser:
         help="output file: Parquet for .parquet/.pq, CSV otherwise; - for CSV on standard output",
     )
     return parser
+
+
+def _check_covariate_options(args: argparse.Namespace) -> None:
+    """Refuse the options that choose covariates without a file to choose them from."""
+    given = [option for option, value in (("--covariates-id", args.covariates_id),
+             ("--covariate", args.covariate)) if value is not None]  # fmt: skip
+    if given and args.covariates is None:
+        raise _UsageError(
+            f"relmark score: error: {' and '.join(given)} choose columns of --covariates FILE: "
+            "give the file (see relmark score --help)"
+        )
 
 
 def _run_score(args: argparse.Namespace) -> int:
@@ -655,6 +777,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     try:
         args = parser.parse_args(argv)
+        if args.command == "score":
+            _check_covariate_options(args)
     except _UsageError as error:
         print(error, file=sys.stderr)
         return 2

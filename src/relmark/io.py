@@ -19,7 +19,7 @@ import re
 import stat
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -38,7 +38,7 @@ from relmark.exceptions import ValidationError
 if TYPE_CHECKING:  # the csv module's reader type, for annotations only
     import _csv
 
-__all__ = ["read_transactions", "write_columns"]
+__all__ = ["read_covariates", "read_transactions", "write_columns"]
 
 #: Bytes pyarrow reads and parses as one piece: a row longer than this is refused.
 BLOCK_SIZE = 16 << 20
@@ -772,3 +772,167 @@ def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+def read_covariates(
+    path: str | os.PathLike[str],
+    *,
+    id_column: str,
+    columns: Sequence[str] | None = None,
+    encoding: str | None = None,
+) -> dict[str, NDArray[Any]]:
+    r"""Read a CSV or Parquet table of customers' covariates, keyed by customer id.
+
+    Read as :func:`relmark.read_transactions` reads purchases (the same
+    file types, CSV layout, delimiter sniffing, encodings and line-located
+    errors), with its rule for ids, so that ids match theirs: CSV ids that
+    are all canonical decimal integers become int64, others stay text.
+    A CSV covariate column becomes numbers when every value reads as one,
+    else booleans when every value is ``true``/``false`` (any case), else
+    text (for :meth:`~relmark.CustomerSummary.with_covariates` to encode
+    one-hot); whitespace around values is removed.  Parquet columns keep
+    their types.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file: Parquet by extension (``.parquet``, ``.pq``) or magic
+        bytes, else CSV with a header line.
+    id_column : str
+        The column of customer ids.
+    columns : sequence of str, optional
+        The covariate columns (default: every column but ``id_column``).
+    encoding : str, optional
+        The CSV text encoding (default: by byte-order mark, else UTF-8).
+
+    Returns
+    -------
+    dict of str to ndarray
+        The id column, then the covariate columns in order (text as object
+        arrays): a table :meth:`~relmark.CustomerSummary.with_covariates`
+        takes as it is.
+
+    Raises
+    ------
+    ValidationError
+        For a column not in the header (or in it twice), a file with no
+        covariate column, an empty id or a missing value (naming the line,
+        rows for Parquet), or a file that cannot be read.
+    OSError
+        If the file cannot be opened.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from relmark.io import read_covariates
+    >>> file = Path(tempfile.mkdtemp()) / "who.csv"
+    >>> _ = file.write_text("cid;region;age;vip\n7;north;31;true\n8;south;45.5;FALSE\n")
+    >>> table = read_covariates(file, id_column="cid")
+    >>> {name: str(column.dtype) for name, column in table.items()}
+    {'cid': 'int64', 'region': 'object', 'age': 'float64', 'vip': 'bool'}
+    >>> read_covariates(file, id_column="cid", columns=["income"])
+    Traceback (most recent call last):
+    ...
+    relmark.exceptions.ValidationError: ...who.csv: no column 'income' (columns) in the ...
+    """
+    file = _as_file(path)
+    codec = None if encoding is None else _codec(encoding)
+    wanted = None if columns is None else list(dict.fromkeys(columns))
+    if _is_parquet(file):
+        table = _covariates_parquet(file, id_column, wanted)
+    else:
+        table = _covariates_csv(file, id_column, wanted, codec)
+    if table.num_columns < 2:
+        raise ValidationError(f"{file}: no covariate columns besides {id_column!r}")
+    if table.num_rows == 0:
+        raise ValidationError(f"{file}: no customers after the header line")
+    return {name: table.column(name).to_numpy() for name in table.column_names}
+
+
+def _covariate_names(
+    file: Path, header: list[str], id_column: str, wanted: list[str] | None, delimiter: str | None
+) -> list[str]:
+    """Return the covariate columns, each checked to be in the header once."""
+    names = [name for name in header if name != id_column] if wanted is None else wanted
+    for name in names:
+        _check_header(file, header, {"columns": name}, delimiter=delimiter)
+    return names
+
+
+def _covariates_csv(
+    file: Path, id_column: str, wanted: list[str] | None, codec: str | None
+) -> pa.Table:
+    layout = _layout(file, {"id_column": id_column}, None, codec)
+    header = [name.strip() for name in layout.header]
+    names = _covariate_names(file, header, id_column, wanted, layout.delimiter)
+    raw = {name: layout.header[header.index(name)] for name in [id_column, *names]}
+    try:
+        read = pv.read_csv(
+            file,
+            read_options=pv.ReadOptions(
+                block_size=BLOCK_SIZE, encoding=layout.arrow_encoding, use_threads=True
+            ),
+            parse_options=pv.ParseOptions(
+                delimiter=layout.delimiter,
+                quote_char='"',
+                double_quote=True,
+                escape_char=False,
+                newlines_in_values=True,
+                ignore_empty_lines=True,
+            ),
+            convert_options=pv.ConvertOptions(
+                include_columns=list(raw.values()),
+                column_types=dict.fromkeys(raw.values(), pa.string()),
+                strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, UnicodeError) as error:
+        raise _unreadable(layout, error) from None
+    text = {name: pc.utf8_trim_whitespace(read.column(source)) for name, source in raw.items()}
+    _check_ids(file, text[id_column], id_column, layout.line)
+    for name in names:
+        empty = pc.equal(pc.binary_length(text[name]), 0)
+        if pc.any(empty).as_py():
+            row = _first(empty)
+            problem = "the value is missing"
+            raise _fail_at(file, layout.line(row), name, problem, "covariates", row, "")
+    typed = [_integer_ids(text[id_column]), *(_typed(text[name]) for name in names)]
+    return pa.Table.from_arrays(typed, names=[id_column, *names])
+
+
+def _typed(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Return a text column as numbers, else booleans, when every value reads as one."""
+    for kind in (pa.float64(), pa.bool_()):
+        try:
+            converted: pa.ChunkedArray = pc.cast(column, kind)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
+        return converted
+    return column
+
+
+def _covariates_parquet(file: Path, id_column: str, wanted: list[str] | None) -> pa.Table:
+    try:
+        parquet = pq.ParquetFile(file)
+    except (pa.ArrowInvalid, OSError) as error:
+        raise ValidationError(f"{file}: not a readable Parquet file ({_one_line(error)})") from None
+    header = list(parquet.schema_arrow.names)
+    _check_header(file, header, {"id_column": id_column}, delimiter=None)
+    names = _covariate_names(file, header, id_column, wanted, None)
+    try:
+        read = parquet.read(columns=[id_column, *names], use_threads=True)
+    except (pa.ArrowException, OSError) as error:
+        raise ValidationError(
+            f"{file}: cannot read the Parquet file ({_one_line(error)})"
+        ) from None
+    for name in [id_column, *names]:
+        column = read.column(name)
+        if column.null_count:
+            row = _first(column.is_null())
+            where = f"row {row + 1:,}"
+            raise _fail_at(file, where, name, "the value is missing", "covariates", row, "None")
+    ids = read.column(id_column)
+    if pa.types.is_string(ids.type):
+        _check_ids(file, ids, id_column, lambda row: f"row {row + 1:,}")
+    return read
