@@ -402,6 +402,21 @@ def _read_csv(
     layout = _layout(file, columns, delimiter, codec)
     raw = {name: layout.header[[n.strip() for n in layout.header].index(name)] for name in
            columns.values()}  # fmt: skip
+    table = _table(_text_columns(file, layout, raw))
+    ids = table.column(columns["customer"])
+    _check_ids(file, ids, columns["customer"], layout.line)
+    return table.set_column(
+        table.column_names.index(columns["customer"]), columns["customer"], _integer_ids(ids)
+    ), layout.line
+
+
+def _text_columns(file: Path, layout: _CsvFile, raw: Mapping[str, str]) -> dict[str, Any]:
+    """Read the CSV columns ``raw`` names (name -> header text) as trimmed text, by pyarrow.
+
+    Every value is read as text (nothing guessed), quoted fields may hold the
+    delimiter and line breaks, and a row pyarrow cannot parse is reported at
+    its line.
+    """
     try:
         read = pv.read_csv(
             file,
@@ -424,14 +439,7 @@ def _read_csv(
         )
     except (pa.ArrowInvalid, UnicodeError) as error:
         raise _unreadable(layout, error) from None
-    table = _table(
-        {name: pc.utf8_trim_whitespace(read.column(source)) for name, source in raw.items()}
-    )
-    ids = table.column(columns["customer"])
-    _check_ids(file, ids, columns["customer"], layout.line)
-    return table.set_column(
-        table.column_names.index(columns["customer"]), columns["customer"], _integer_ids(ids)
-    ), layout.line
+    return {name: pc.utf8_trim_whitespace(read.column(source)) for name, source in raw.items()}
 
 
 def _layout(
@@ -867,29 +875,7 @@ def _covariates_csv(
     header = [name.strip() for name in layout.header]
     names = _covariate_names(file, header, id_column, wanted, layout.delimiter)
     raw = {name: layout.header[header.index(name)] for name in [id_column, *names]}
-    try:
-        read = pv.read_csv(
-            file,
-            read_options=pv.ReadOptions(
-                block_size=BLOCK_SIZE, encoding=layout.arrow_encoding, use_threads=True
-            ),
-            parse_options=pv.ParseOptions(
-                delimiter=layout.delimiter,
-                quote_char='"',
-                double_quote=True,
-                escape_char=False,
-                newlines_in_values=True,
-                ignore_empty_lines=True,
-            ),
-            convert_options=pv.ConvertOptions(
-                include_columns=list(raw.values()),
-                column_types=dict.fromkeys(raw.values(), pa.string()),
-                strings_can_be_null=False,
-            ),
-        )
-    except (pa.ArrowInvalid, UnicodeError) as error:
-        raise _unreadable(layout, error) from None
-    text = {name: pc.utf8_trim_whitespace(read.column(source)) for name, source in raw.items()}
+    text = _text_columns(file, layout, raw)
     _check_ids(file, text[id_column], id_column, layout.line)
     for name in names:
         empty = pc.equal(pc.binary_length(text[name]), 0)
