@@ -230,20 +230,28 @@ class Effects:
         params *= np.array([base[name] for name in order])[:, None]
         return params
 
+    def loadings(self, order: Sequence[str]) -> FloatArray:
+        r"""Return how the coefficients load on the covariates, per parameter: ``(k, c, q)``.
+
+        ``loadings[k, c, j]`` is the sum of the signs of the terms of
+        coefficient ``c`` on parameter ``order[k]`` and covariate ``j``, so
+        that :math:`\log\theta_{k,i} = \log\theta_k + \sum_{c,j}
+        \text{loadings}[k,c,j]\,\gamma_c z_{ij}` (the links are linear in
+        the coefficients).  The one table the per-row parameters, the
+        gradient and the Hessian of a fit are built from.
+        """
+        loadings = np.zeros((len(order), len(self.names), len(self.covariates)))
+        coefficient = {name: c for c, name in enumerate(self.names)}
+        covariate = {name: j for j, name in enumerate(self.covariates)}
+        for term in self.terms:  # a loop over terms, not rows
+            k = list(order).index(term.parameter)
+            loadings[k, coefficient[term.coefficient], covariate[term.covariate]] += term.sign
+        return loadings
+
     def _exponents(self, gamma: FloatArray, design: FloatArray, order: Sequence[str]) -> FloatArray:
-        r"""Return :math:`\sigma_k z_i^\top \gamma_k` per parameter and row."""
-        exponents = np.zeros((len(order), design.shape[0]))
-        coefficient_index = {name: j for j, name in enumerate(self.names)}
-        covariate_index = {name: j for j, name in enumerate(self.covariates)}
-        for k, parameter in enumerate(order):  # a loop over parameters, not rows
-            loading = np.zeros(len(self.covariates))
-            for term in self.terms:
-                if term.parameter == parameter:
-                    loading[covariate_index[term.covariate]] += (
-                        term.sign * gamma[coefficient_index[term.coefficient]]
-                    )
-            if loading.any():
-                exponents[k] = design @ loading
+        r"""Return :math:`\sigma_k z_i^\top \gamma_k` per parameter and row, ``(k, n)``."""
+        per_covariate = np.einsum("kcj,c->kj", self.loadings(order), gamma)
+        exponents: FloatArray = per_covariate @ design.T
         return exponents
 
     def coefficient_gradient(
@@ -253,18 +261,11 @@ class Effects:
 
         With :math:`s_{k,i} = w_i\,\partial\ell_i/\partial\log\theta_{k,i}`,
         the derivative for coefficient :math:`c` is
-        :math:`\sum_{\text{terms of } c} \sigma_k \sum_i s_{k,i} z_{i,\text{cov}}`.
+        :math:`\sum_{k,j} \text{loadings}[k,c,j] \sum_i s_{k,i} z_{ij}`
+        (:meth:`loadings`).
         """
         per_covariate = weighted_scores @ design  # (k, covariates): one matrix product
-        gradient = np.zeros(len(self.names))
-        coefficient_index = {name: j for j, name in enumerate(self.names)}
-        covariate_index = {name: j for j, name in enumerate(self.covariates)}
-        parameter_index = {name: k for k, name in enumerate(order)}
-        for term in self.terms:  # a loop over terms, not rows
-            gradient[coefficient_index[term.coefficient]] += (
-                term.sign
-                * per_covariate[parameter_index[term.parameter], covariate_index[term.covariate]]
-            )
+        gradient: FloatArray = np.einsum("kcj,kj->c", self.loadings(order), per_covariate)
         return gradient
 
 
@@ -455,11 +456,6 @@ class CovariateObjective:
     def _loadings(self, k: int, size: int) -> FloatArray:
         """Return each row log-parameter's derivative in each variable, as loadings on [1, z]."""
         loadings = np.zeros((k, size, 1 + len(self.effects.covariates)))
-        for m in range(k):
-            loadings[m, m, 0] = 1.0
-        coefficient = {name: k + j for j, name in enumerate(self.effects.names)}
-        covariate = {name: 1 + j for j, name in enumerate(self.effects.covariates)}
-        for term in self.effects.terms:
-            m = self.order.index(term.parameter)
-            loadings[m, coefficient[term.coefficient], covariate[term.covariate]] += term.sign
+        loadings[np.arange(k), np.arange(k), 0] = 1.0  # a parameter's own log moves its rows
+        loadings[:, k:, 1:] = self.effects.loadings(self.order)
         return loadings
