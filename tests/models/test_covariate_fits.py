@@ -145,6 +145,8 @@ def test_fit_errors_name_the_argument() -> None:
     model = relmark.BetaGeo.fit(summary, covariates=CHOICE["BetaGeo"])
     with pytest.raises(ValidationError, match="has covariates \\(online, member\\)"):
         model.probability_alive(plain)
+    with pytest.raises(ValidationError, match="none were given: pass `covariates`, one row per"):
+        model.simulate(10, 30.0, rng=1)
 
 
 def test_the_report_json_and_the_likelihood_ratio_test_cover_the_coefficients() -> None:

@@ -51,6 +51,8 @@ if TYPE_CHECKING:
 # of its customers of about this many rows (see SummaryModel._start_with_covariates).
 _SAMPLE_ROWS = 40_000
 _SAMPLE_SEED = 20_141  # the sample is seeded: a fit gives the same result every time
+# what a simulation of a model with covariates lacks when it gets none
+_GIVE_COVARIATES = "none were given: pass `covariates`, one row per customer"
 
 # How far below the refit's maximum (in deviance, 2 * log-likelihood) a model may be and
 # still count as that maximum: far below chi-square thresholds (3.84 at 95 %), far
@@ -251,6 +253,29 @@ class Model:
                 penalty = fitted.penalty * float(gamma @ gamma)
                 info = attrs.evolve(info, log_likelihood=info.log_likelihood + penalty)
         return cls(**values, fit_info=info)  # type: ignore[call-arg]
+
+    def _view(self, covariates: Covariates | None, *, missing: str | None = None) -> Self:
+        """Return the model for rows with ``covariates``: itself, or with them its row view.
+
+        The row view is an instance whose parameter attributes are arrays of
+        each row's parameters (unchecked: the kernels are written to take
+        them); only the kernels see it.  ``missing`` says what to give when a
+        model with covariates gets none (see :meth:`Effects.design`).
+        """
+        if not self.effects:
+            return self
+        names = self.parameter_names()
+        design = self.effects.design(covariates, model=type(self).__name__, missing=missing)
+        gamma = np.log(np.array(self.effects.multipliers))
+        params = self.effects.row_parameters(self.params, gamma, design, names)
+        view = object.__new__(type(self))
+        for field in attrs.fields(type(self)):  # type: ignore[arg-type]
+            object.__setattr__(view, field.name, getattr(self, field.name))
+        for name, values in zip(names, params, strict=True):
+            object.__setattr__(view, name, readonly(values))
+        object.__setattr__(view, "effects", NO_EFFECTS)
+        object.__setattr__(view, "fit_info", None)
+        return view
 
     def __repr__(self) -> str:
         values = ", ".join(f"{name}={value:.6g}" for name, value in self.params.items())
@@ -573,28 +598,6 @@ class SummaryModel(Model):
     def _at(self, summary: CustomerSummary) -> Self:
         """Return the model for ``summary``'s rows: itself, or with covariates its row view."""
         return self._view(summary.covariates) if self.effects else self
-
-    def _view(self, covariates: Covariates | None) -> Self:
-        """Return the model for rows with ``covariates``: itself, or with covariates its row view.
-
-        The row view is an instance whose parameter attributes are arrays of
-        each row's parameters (unchecked: the kernels are written to take
-        them); only the kernels see it.
-        """
-        if not self.effects:
-            return self
-        names = self.parameter_names()
-        design = self.effects.design(covariates, model=type(self).__name__)
-        gamma = np.log(np.array(self.effects.multipliers))
-        params = self.effects.row_parameters(self.params, gamma, design, names)
-        view = object.__new__(type(self))
-        for field in attrs.fields(type(self)):  # type: ignore[arg-type]
-            object.__setattr__(view, field.name, getattr(self, field.name))
-        for name, values in zip(names, params, strict=True):
-            object.__setattr__(view, name, readonly(values))
-        object.__setattr__(view, "effects", NO_EFFECTS)
-        object.__setattr__(view, "fit_info", None)
-        return view
 
     def profile_intervals(
         self,
@@ -1096,7 +1099,8 @@ class PurchaseModelBase(SummaryModel):
         (1000, True)
         """
         _, ages = simulation_ages(n_customers, T, whole=self._discrete)
-        x, t_x = self._view(_one_per_customer(covariates, ages.size))._draw(ages, as_rng(rng))
+        model = self._view(_one_per_customer(covariates, ages.size), missing=_GIVE_COVARIATES)
+        x, t_x = model._draw(ages, as_rng(rng))
         if covariates is None:
             return CustomerSummary.from_arrays(x, t_x, ages, unit=None)
         return CustomerSummary.from_arrays(x, t_x, ages, unit=None, covariates=covariates)
@@ -1163,7 +1167,7 @@ class ContinuousPurchaseModel(PurchaseModelBase):
         (True, True)
         """
         _, ages = simulation_ages(n_customers, T)
-        model = self._view(_one_per_customer(covariates, ages.size))
+        model = self._view(_one_per_customer(covariates, ages.size), missing=_GIVE_COVARIATES)
         check_size(
             "the expected purchase events",
             float(np.sum(ages * model._mean_rate())),

@@ -208,12 +208,20 @@ class Effects:
             values.append(math.exp(as_scalar(f"coefficients[{name!r}]", value)))
         return cls(tuple(terms), values)
 
-    def design(self, covariates: Covariates | None, *, model: str) -> FloatArray:
-        """Return the values of the covariates the terms need (one column each, in order)."""
+    def design(
+        self, covariates: Covariates | None, *, model: str, missing: str | None = None
+    ) -> FloatArray:
+        """Return the values of the covariates the terms need (one column each, in order).
+
+        ``missing`` says what to do when ``covariates`` is None (default: give
+        the summary its covariates).
+        """
         if covariates is None:
+            hint = missing or (
+                "the summary has none: add them with summary.with_covariates(table, id_column=...)"
+            )
             raise ValidationError(
-                f"the {model} has covariates ({', '.join(self.covariates)}) and the summary has "
-                "none: add them with summary.with_covariates(table, id_column=...)"
+                f"the {model} has covariates ({', '.join(self.covariates)}) and {hint}"
             )
         values: FloatArray = covariates.columns(self.covariates)
         return values

@@ -249,15 +249,14 @@ def _subscriber_rows(
     return rows
 
 
+# what a model with covariates lacks when it gets no subscribers' covariates
+_NEED_VALUES = "they need `values`: the subscribers' Covariates, one row per subscriber"
+
+
 def _subscriber_design(values: object, effects: Effects, n: int | None) -> FloatArray:
     """Return the columns ``effects`` needs from ``values``, one row per subscriber (``n``)."""
-    if values is None:
-        raise ValidationError(
-            f"covariates ({', '.join(effects.covariates)}) need `values`: the subscribers' "
-            "Covariates, one row per subscriber",
-            argument="values",
-        )
-    return effects.design(_check_values(values, n), model="ShiftedBetaGeo")
+    checked = None if values is None else _check_values(values, n)
+    return effects.design(checked, model="ShiftedBetaGeo", missing=_NEED_VALUES)
 
 
 def _check_values(values: object, n: int | None) -> Covariates:
@@ -1545,16 +1544,8 @@ class ShiftedBetaGeo(Model):
         it): each subscriber's :math:`(\alpha_i, \beta_i)` as arrays, which
         only the ``_*_rows`` kernels see.
         """
-        if values is not None:
-            _check_values(values, n)
-        if not self.effects:
-            return self
-        design = _subscriber_design(values, self.effects, n)
-        gamma = np.log(np.array(self.effects.multipliers))
-        alpha, beta = self.effects.row_parameters(
-            self.params, gamma, design, self.parameter_names()
-        )
-        return _row_view(alpha, beta)
+        checked = None if values is None else _check_values(values, n)
+        return self._view(checked, missing=_NEED_VALUES)
 
     def _draw_tenures(
         self, count: int, horizon: int, generator: np.random.Generator
