@@ -609,3 +609,14 @@ def test_recency_never_exceeds_t_when_buying_at_the_end() -> None:
     # must not round their recency above T.
     summary = cdnow_sample_summary()
     assert np.all(summary.recency <= summary.T)
+
+
+def test_text_columns_sliced_from_a_2d_array_are_read() -> None:
+    # np.loadtxt gives a 2-D text array; its columns are strided views
+    raw = np.array([["a", "19970101", "1.5"], ["b", "19970102", "2.0"], ["a", "19970105", "3.0"]])
+    log = TransactionLog.from_arrays(
+        raw[:, 0], raw[:, 1], amount=raw[:, 2].astype(float), date_format="%Y%m%d"
+    )
+    assert log.customers.tolist() == ["a", "b"]
+    assert log.customer_code.tolist() == [0, 1, 0]
+    assert [str(t)[:10] for t in log.timestamp] == ["1997-01-01", "1997-01-02", "1997-01-05"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import attrs
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 import relmark
 from relmark import (
     CustomerSummary,
+    ShiftedBetaGeo,
     ValidationError,
     clv_closed_form,
     customer_equity,
@@ -206,3 +208,11 @@ def test_wrong_types_raise() -> None:
         clv_closed_form("100", 0.5, 0.1)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"^`summary` must be a CustomerSummary, got list$"):
         customer_lifetime_value(Linear(1.0), None, [1, 2], horizon=1.0, discount_rate=0.0)  # type: ignore[arg-type]
+
+
+def test_subscriber_value_without_margin_is_zero_even_when_the_lifetime_is_infinite() -> None:
+    sbg = ShiftedBetaGeo(alpha=0.8, beta=1.5)  # alpha <= 1: undiscounted lifetime diverges
+    assert subscriber_lifetime_value(sbg, margin=0.0, discount_rate=0.0) == 0.0
+    assert subscriber_lifetime_value(sbg, margin=10.0, discount_rate=0.0) == math.inf
+    values = subscriber_lifetime_value(sbg, margin=[0.0, 10.0], discount_rate=0.0, renewals=2)
+    assert values.tolist() == [0.0, math.inf]

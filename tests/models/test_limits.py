@@ -92,7 +92,9 @@ def test_unidentified_says_what_the_message_says(
     fit: object, data: CustomerSummary, expected: dict[str, str | None]
 ) -> None:
     error = failure(fit, data)
-    assert error.unidentified == expected
+    # at least these; where the optimiser stops along a flat ridge decides whether a
+    # partner of the parameter (BG/NBD's b beside a) leans on it enough to be named too
+    assert expected.items() <= error.unidentified.items()
     assert error.params is not None and set(expected) <= set(error.params)
     _named_in_message(error)
 

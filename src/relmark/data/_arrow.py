@@ -177,6 +177,7 @@ def text_array(values: NDArray[np.str_]) -> pa.LargeStringArray:
     its own UTF-8: its code points are the bytes, with no per-string
     encoding.
     """
+    values = np.ascontiguousarray(values)  # a column sliced from a 2-D array is strided
     lengths = np.char.str_len(values)
     width = values.dtype.itemsize // 4
     points = values.view(np.uint32).reshape(values.size, width)

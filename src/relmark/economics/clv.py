@@ -390,7 +390,10 @@ def subscriber_lifetime_value(
         check_whole("renewals", done, noun="values")
         check_broadcast({"margin": paid, "renewals": done})
         lifetime = np.asarray(model.expected_residual_lifetime(done, rate))
-    return float_or_array(paid * lifetime)
+    # no margin is worth nothing, even over an infinite expected lifetime (not 0 * inf = NaN)
+    with np.errstate(invalid="ignore"):
+        value = np.where(paid == 0.0, 0.0, paid * lifetime)
+    return float_or_array(value)
 
 
 def clv_closed_form(
