@@ -22,6 +22,7 @@ import pytest
 
 import relmark
 from relmark import (
+    BetaDiscreteWeibull,
     BetaGeo,
     BetaGeoBetaBinom,
     CustomerSummary,
@@ -34,6 +35,7 @@ from relmark import (
 from relmark.models._base import ContinuousPurchaseModel
 from relmark.models._fitting import NegLogLikelihood
 from relmark.models.contracts import ContractModel, PurchaseModel, SpendModel
+from relmark.models.beta_discrete_weibull import _neg_log_likelihood as bdw_neg_log_likelihood
 from relmark.models.shifted_beta_geo import _neg_log_likelihood as sbg_neg_log_likelihood
 
 
@@ -71,24 +73,28 @@ def _spend_case(truth: GammaGamma, n: int) -> Case:
     )
 
 
-def _tenures_objective(data: tuple[np.ndarray, np.ndarray]) -> NegLogLikelihood:
+def _tenures_objective(
+    data: tuple[np.ndarray, np.ndarray], kernel: Callable[..., Any] = sbg_neg_log_likelihood
+) -> NegLogLikelihood:
     tenure, churned = (np.asarray(v, dtype=float) for v in data)
     churn_t, churn_w = np.unique(tenure[churned > 0], return_counts=True)
     alive_t, alive_w = np.unique(tenure[churned == 0], return_counts=True)
 
     def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        return sbg_neg_log_likelihood(
+        result: tuple[float, np.ndarray] = kernel(
             theta,
             churn_t=churn_t,
             churn_w=churn_w.astype(float),
             alive_t=alive_t,
             alive_w=alive_w.astype(float),
         )
+        return result
 
     return objective
 
 
 _sbg = ShiftedBetaGeo(alpha=0.7, beta=1.2)
+_bdw = BetaDiscreteWeibull(alpha=0.7, beta=1.2, c=0.8)  # c < 1: retention still rises
 CASES = [
     _summary_case(BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426), 20_000, 39.0),
     _summary_case(ModifiedBetaGeo(r=0.5, alpha=6.0, a=0.9, b=3.0), 20_000, 39.0),
@@ -101,6 +107,12 @@ CASES = [
         simulate=lambda rng: _sbg.simulate(5_000, 12, rng=rng),
         fit=lambda data: ShiftedBetaGeo.fit_individual(*data),
         objective=_tenures_objective,
+    ),
+    Case(
+        truth=_bdw,
+        simulate=lambda rng: _bdw.simulate(5_000, 12, rng=rng),
+        fit=lambda data: BetaDiscreteWeibull.fit_individual(*data),
+        objective=lambda data: _tenures_objective(data, bdw_neg_log_likelihood),
     ),
 ]
 IDS = [case.name for case in CASES]
@@ -211,8 +223,8 @@ def test_bad_start_raises_naming_the_key(case: Case) -> None:
 
 
 def _fit_with_start(case: Case, data: Any, start: dict[str, float]) -> Any:
-    if isinstance(case.truth, ShiftedBetaGeo):
-        return ShiftedBetaGeo.fit_individual(*data, start=start)
+    if isinstance(case.truth, ShiftedBetaGeo | BetaDiscreteWeibull):
+        return type(case.truth).fit_individual(*data, start=start)
     return type(case.truth).fit(data, start=start)
 
 

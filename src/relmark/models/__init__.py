@@ -8,6 +8,7 @@ from relmark.models._fitting import FitInfo
 from relmark.models._persist import load_model, save_model
 from relmark.models._report import FitReport
 from relmark.models._residual import ResidualTransactionModel
+from relmark.models.beta_discrete_weibull import BetaDiscreteWeibull
 from relmark.models.beta_geo import BetaGeo
 from relmark.models.beta_geo_beta_binom import BetaGeoBetaBinom
 from relmark.models.common_mean_spend import CommonMeanSpend
@@ -20,6 +21,7 @@ from relmark.models.pareto_nbd import ParetoNBD
 from relmark.models.shifted_beta_geo import ShiftedBetaGeo
 
 __all__ = [
+    "BetaDiscreteWeibull",
     "BetaGeo",
     "BetaGeoBetaBinom",
     "CommonMeanSpend",
