@@ -6,6 +6,10 @@
   39-week calibration period used by the published model fits.
 - :func:`simulate_transactions`: a transaction log of any size drawn from
   BG/NBD purchasing with Gamma-Gamma spend, for demos, tests and benchmarks.
+- :func:`simulate_touchpoints`: a multichannel customer base (purchases and
+  front- and back-office touchpoints, acquisition channels, segments, costs
+  to serve) with its truth; :func:`simulate_campaign`: a randomised retention
+  campaign on it with a control group and a known per-customer uplift.
 """
 
 from __future__ import annotations
@@ -25,15 +29,29 @@ from relmark._validation import (
 )
 from relmark.data.summary import CustomerSummary
 from relmark.data.transactions import TransactionLog
+from relmark.datasets.simulate import (
+    ACQUISITION_CHANNELS,
+    SEGMENTS,
+    CampaignOutcome,
+    SimulatedBase,
+    simulate_campaign,
+    simulate_touchpoints,
+)
 from relmark.exceptions import ValidationError
 from relmark.models import BetaGeo, GammaGamma
 from relmark.models._base import ContinuousPurchaseModel
 
 __all__ = [
+    "ACQUISITION_CHANNELS",
     "CDNOW_CALIBRATION_END",
     "CDNOW_OBSERVATION_END",
+    "SEGMENTS",
+    "CampaignOutcome",
+    "SimulatedBase",
     "cdnow_sample_summary",
     "load_cdnow_sample",
+    "simulate_campaign",
+    "simulate_touchpoints",
     "simulate_transactions",
 ]
 
