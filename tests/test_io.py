@@ -603,3 +603,17 @@ def test_an_interrupted_write_leaves_the_old_file(
         write_columns(out, {"id": np.array(["a"])})
     assert out.read_bytes() == b"old scores"
     assert [p.name for p in tmp_path.iterdir()] == ["scores.parquet"]
+
+
+def test_write_columns_takes_a_format_and_can_refuse_to_replace_a_file(tmp_path: Path) -> None:
+    out = tmp_path / "targets.txt"
+    write_columns(out, {"id": np.array([1, 2])}, file_format="parquet", overwrite=False)
+    assert pq.read_table(out).to_pylist() == [{"id": 1}, {"id": 2}]  # Parquet, whatever the name
+    with pytest.raises(FileExistsError, match="targets.txt exists; pass overwrite=True"):
+        write_columns(out, {"id": np.array([3])}, overwrite=False)
+    assert pq.read_table(out).num_rows == 2  # untouched
+    write_columns(out, {"id": np.array([3])}, file_format="csv")
+    assert out.read_text().splitlines() == ['"id"', "3"]
+    assert [p.name for p in tmp_path.iterdir()] == ["targets.txt"]  # no temporary left
+    with pytest.raises(ValidationError, match="`file_format` must be one of"):
+        write_columns(out, {"id": np.array([3])}, file_format="xlsx")

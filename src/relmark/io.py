@@ -31,7 +31,14 @@ import pyarrow.csv as pv
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
-from relmark._validation import as_choice, as_mapping, as_text, check_same_length, describe
+from relmark._validation import (
+    as_choice,
+    as_flag,
+    as_mapping,
+    as_text,
+    check_same_length,
+    describe,
+)
 from relmark.data.transactions import TransactionLog
 from relmark.exceptions import ValidationError
 
@@ -48,6 +55,7 @@ _SAMPLE_SIZE = 1 << 20
 _SNIFF_LINES = 50
 _DELIMITERS = (",", ";", "\t", "|")
 _PARQUET_SUFFIXES = (".parquet", ".pq")
+_FORMATS = ("csv", "parquet")
 _PARQUET_MAGIC = b"PAR1"
 #: Byte-order marks and the codec that reads past them; UTF-32 LE before UTF-16 LE (a prefix).
 _BOMS = (
@@ -609,11 +617,20 @@ def _one_line(error: BaseException) -> str:
 # ---------------------------------------------------------------------------- writing
 
 
-def write_columns(path: str | os.PathLike[str], columns: Mapping[str, NDArray[Any]]) -> None:
+def write_columns(
+    path: str | os.PathLike[str],
+    columns: Mapping[str, NDArray[Any]],
+    *,
+    file_format: str | None = None,
+    overwrite: bool = True,
+) -> None:
     """Write equal-length columns as CSV or Parquet without ever losing what was there.
 
-    - the format follows the name: ``.parquet`` or ``.pq`` (any case) is
-      Parquet, anything else CSV; ``"-"`` writes CSV to standard output;
+    - the format follows the name unless ``file_format`` says: ``.parquet``
+      or ``.pq`` (any case) is Parquet, anything else CSV; ``"-"`` writes CSV
+      to standard output;
+    - with ``overwrite=False`` an existing file is refused, and a file that
+      appears while this one is written is never replaced;
     - a FIFO, a terminal or another device is written into directly, never
       replaced by a regular file;
     - a regular file (or the file a symbolic link points to, keeping the
@@ -630,6 +647,10 @@ def write_columns(path: str | os.PathLike[str], columns: Mapping[str, NDArray[An
         Where to write, or ``"-"``.
     columns : mapping of str to 1-D array_like
         The header names and their columns, all of one length.
+    file_format : {"csv", "parquet"}, optional
+        The format, whatever the name (default: by the name's extension).
+    overwrite : bool, default True
+        Replace an existing regular file (atomically); False refuses it.
 
     Raises
     ------
@@ -638,6 +659,8 @@ def write_columns(path: str | os.PathLike[str], columns: Mapping[str, NDArray[An
     ValidationError
         If a column is not one-dimensional, cannot be stored, or the columns
         differ in length (checked before anything is written).
+    FileExistsError
+        If ``overwrite`` is False and ``path`` exists.
 
     Examples
     --------
@@ -661,12 +684,19 @@ def write_columns(path: str | os.PathLike[str], columns: Mapping[str, NDArray[An
     """
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"`path` must be a str or os.PathLike, got {type(path).__name__}")
+    chosen = None if file_format is None else as_choice("file_format", file_format, _FORMATS)
+    keep = not as_flag("overwrite", overwrite)
     table = _output_table(columns)
     if os.fspath(path) == "-":
         _write_stdout(_csv_table(table))
         return
+    if keep and os.path.lexists(path):
+        raise FileExistsError(f"{os.fspath(path)} exists; pass overwrite=True to replace it")
     write: Callable[[BinaryIO], None]
-    if Path(path).suffix.lower() in _PARQUET_SUFFIXES:
+    parquet = (
+        Path(path).suffix.lower() in _PARQUET_SUFFIXES if chosen is None else chosen == "parquet"
+    )
+    if parquet:
         write = lambda out: pq.write_table(table, out)  # noqa: E731
     else:
         write = lambda out: _write_csv(_csv_table(table), out)  # noqa: E731
@@ -680,7 +710,7 @@ def write_columns(path: str | os.PathLike[str], columns: Mapping[str, NDArray[An
         with open(target, "wb") as out:
             write(out)
         return
-    _replace_atomically(target, write)
+    _replace_atomically(target, write, keep=keep)
 
 
 _DESCRIPTOR_PATH = re.compile(r"/dev/(stdout|stderr)|/dev/fd/(\d+)|/proc/self/fd/(\d+)")
@@ -759,8 +789,14 @@ def _write_stdout(table: pa.Table) -> None:
     sys.stdout.write(sink.getvalue().to_pybytes().decode("utf-8"))
 
 
-def _replace_atomically(target: Path, write: Callable[[BinaryIO], None]) -> None:
-    """Write a temporary file beside ``target``, then rename it over ``target``."""
+def _replace_atomically(
+    target: Path, write: Callable[[BinaryIO], None], *, keep: bool = False
+) -> None:
+    """Write a temporary file beside ``target``, then rename it over ``target``.
+
+    With ``keep``, link it to ``target`` instead: the link fails if a file
+    took the name meanwhile, so none is ever replaced.
+    """
     mode = target.stat().st_mode & 0o7777 if target.exists() else 0o666 & ~_umask()
     handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
     try:
@@ -769,9 +805,14 @@ def _replace_atomically(target: Path, write: Callable[[BinaryIO], None]) -> None
             out.flush()
             os.fsync(out.fileno())  # the new content is on disk before the old name moves
         os.chmod(temporary, mode)
-        os.replace(temporary, target)
+        if keep:
+            os.link(temporary, target)
+            os.unlink(temporary)
+        else:
+            os.replace(temporary, target)
     except BaseException:
-        os.unlink(temporary)
+        if os.path.exists(temporary):
+            os.unlink(temporary)
         raise
 
 

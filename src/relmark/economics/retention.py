@@ -16,6 +16,7 @@ from relmark._validation import (
     float_or_array,
     readonly,
 )
+from relmark.economics.campaigns import _contact_gain
 from relmark.economics.clv import closed_form
 
 __all__ = [
@@ -297,7 +298,9 @@ def retention_campaign(
     -----
     :math:`g_i = p^{churn}_i\,p^{save}_i\,V_i - c_i`.  Contacting exactly the
     customers with :math:`g_i > 0` maximises the expected net gain, so it
-    never does worse than contacting everyone or no one.
+    never does worse than contacting everyone or no one.  The gain is
+    :func:`relmark.plan_campaign`'s with no incentive (one formula for both);
+    use that for several offers, a budget or capacities.
 
     References
     ----------
@@ -322,8 +325,9 @@ def retention_campaign(
     check_broadcast({"churn_probability": churn, "save_probability": save})
     check_broadcast({"churn_probability": churn, "contact_cost": cost})
     save, cost = np.broadcast_to(save, n), np.broadcast_to(cost, n)
-    saved = churn * save * worth
-    gain = saved - cost
+    uplift = churn * save
+    gain, _ = _contact_gain(uplift, churn, worth, offer_cost=0.0, contact_cost=cost)
+    saved = uplift * worth
     order = np.argsort(-gain, kind="stable")
     targets = order[gain[order] > 0]
     spent = float(cost[targets].sum())
