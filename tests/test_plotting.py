@@ -703,6 +703,14 @@ PLOTS: dict[str, Callable[..., Axes]] = {
         relmark.segment_profile(["a", "b"]), ax=ax
     ),
     "rfm_heatmap": lambda ax: plotting.plot_rfm_heatmap([1, 2], [2, 1], ax=ax),
+    "cohort_heatmap": lambda ax: plotting.plot_cohort_heatmap(
+        relmark.cohort_table(TransactionLog.from_arrays([1, 1, 2], [0.0, 1.0, 1.0]), period=1.0),
+        ax=ax,
+    ),
+    "retention_curves": lambda ax: plotting.plot_retention_curves(
+        relmark.kaplan_meier([1, 2], [True, False]), ax=ax
+    ),
+    "qini": lambda ax: plotting.plot_qini(relmark.qini_curve([2, 1], [1, 0], [1, 0]), ax=ax),
 }
 
 

@@ -12,6 +12,12 @@ Examples
 2
 """
 
+from relmark.cohorts import (
+    CohortFits,
+    CohortSurvivalFits,
+    cohort_fits,
+    cohort_survival_fits,
+)
 from relmark.comparison import ModelChoice, ModelComparison, choose_model, compare
 from relmark.data import (
     CalibrationHoldout,
@@ -20,6 +26,10 @@ from relmark.data import (
     PeriodCovariates,
     TouchpointTable,
     TransactionLog,
+)
+from relmark.data.cohorts import (
+    CohortTable,
+    cohort_table,
 )
 from relmark.domain import (
     Channel,
@@ -34,10 +44,18 @@ from relmark.domain import (
     TouchpointKind,
 )
 from relmark.economics import (
+    CampaignPlan,
     CustomerProfitability,
     LoyaltyProgramValue,
+    Offer,
+    OfferSummary,
     PointsBalance,
+    QiniCurve,
     RetentionCampaign,
+    TargetList,
+    Uplift,
+    UpliftBySegment,
+    UpliftEffect,
     acquisition_retention_ratio,
     amortized_acquisition_cost,
     assign_tiers,
@@ -48,9 +66,13 @@ from relmark.economics import (
     customer_lifetime_value,
     customer_profitability,
     loyalty_program_value,
+    measure_uplift,
     payback_period,
+    plan_campaign,
     points_balance,
     points_liability,
+    qini_coefficient,
+    qini_curve,
     qualifying_totals,
     residual_lifetime_value,
     retention_campaign,
@@ -64,6 +86,7 @@ from relmark.exceptions import ConvergenceError, RelmarkError, ValidationError
 from relmark.io import read_covariates, read_transactions
 from relmark.models import (
     NBD,
+    BetaDiscreteWeibull,
     BetaGeo,
     BetaGeoBetaBinom,
     CommonMeanSpend,
@@ -77,6 +100,15 @@ from relmark.models import (
     ShiftedBetaGeo,
     load_model,
     save_model,
+)
+from relmark.models.kaplan_meier import (
+    RetentionCurve,
+    kaplan_meier,
+    tenures_from_survivors,
+)
+from relmark.models.retention_check import (
+    RetentionComparison,
+    compare_retention,
 )
 from relmark.scoring import (
     Engagement,
@@ -113,11 +145,16 @@ from relmark.uncertainty import Intervals, contract_interval, prediction_interva
 __version__ = "0.1.0"
 
 __all__ = [
+    "BetaDiscreteWeibull",
     "BetaGeo",
     "BetaGeoBetaBinom",
     "CalibrationHoldout",
+    "CampaignPlan",
     "Channel",
     "Clustering",
+    "CohortFits",
+    "CohortSurvivalFits",
+    "CohortTable",
     "CommonMeanSpend",
     "ConvergenceError",
     "Covariates",
@@ -140,14 +177,19 @@ __all__ = [
     "ModelComparison",
     "ModifiedBetaGeo",
     "NBD",
+    "Offer",
+    "OfferSummary",
     "Office",
     "ParetoNBD",
     "PeriodCovariates",
     "PointsBalance",
+    "QiniCurve",
     "RFMScores",
     "RFM_SEGMENTS",
     "RelmarkError",
     "RetentionCampaign",
+    "RetentionComparison",
+    "RetentionCurve",
     "Rule",
     "STAGES",
     "Score",
@@ -155,11 +197,15 @@ __all__ = [
     "Segment",
     "SegmentProfile",
     "ShiftedBetaGeo",
+    "TargetList",
     "Tier",
     "Touchpoint",
     "TouchpointKind",
     "TouchpointTable",
     "TransactionLog",
+    "Uplift",
+    "UpliftBySegment",
+    "UpliftEffect",
     "ValidationError",
     "__version__",
     "acquisition_retention_ratio",
@@ -171,7 +217,11 @@ __all__ = [
     "choose_model",
     "clv_closed_form",
     "clv_to_cac",
+    "cohort_fits",
+    "cohort_survival_fits",
+    "cohort_table",
     "compare",
+    "compare_retention",
     "contract_interval",
     "csat",
     "customer_equity",
@@ -180,6 +230,7 @@ __all__ = [
     "engagement",
     "funnel",
     "gini",
+    "kaplan_meier",
     "kmeans_segments",
     "latest_answers",
     "lifecycle_stages",
@@ -187,12 +238,16 @@ __all__ = [
     "lorenz_curve",
     "loyalty_ladder",
     "loyalty_program_value",
+    "measure_uplift",
     "nps",
     "nps_by_group",
     "payback_period",
+    "plan_campaign",
     "points_balance",
     "points_liability",
     "prediction_intervals",
+    "qini_coefficient",
+    "qini_curve",
     "qualifying_totals",
     "read_covariates",
     "read_transactions",
@@ -206,6 +261,7 @@ __all__ = [
     "score",
     "segment_profile",
     "subscriber_lifetime_value",
+    "tenures_from_survivors",
     "unprofitable_relationships",
     "value_tiers",
 ]

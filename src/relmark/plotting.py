@@ -34,6 +34,8 @@ from relmark.segmentation.profile import SegmentProfile
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
+    from relmark.models.kaplan_meier import RetentionCurve
+
 __all__ = [
     "plot_calibration_holdout",
     "plot_cumulative_purchases",
@@ -41,6 +43,7 @@ __all__ = [
     "plot_incremental_purchases",
     "plot_period_transactions",
     "plot_lorenz_curve",
+    "plot_retention_curves",
     "plot_retention_rate",
     "plot_rfm_heatmap",
     "plot_segment_profile",
@@ -720,4 +723,248 @@ def plot_rfm_heatmap(
     ax.set_xlabel("recency score (higher = more recent)")
     ax.set_ylabel("frequency score")
     ax.set_title(title)
+    return ax
+
+
+# -- Kaplan-Meier retention curves (issue 15, H4: relmark.models.kaplan_meier) -------------
+
+
+def plot_retention_curves(
+    curve: RetentionCurve,
+    models: Sequence[ContractModel] | Mapping[str, ContractModel] = (),
+    *,
+    ax: Axes | None = None,
+) -> Axes:
+    """Plot Kaplan-Meier retention curves with their bands, and fitted models' survival on top.
+
+    Parameters
+    ----------
+    curve : RetentionCurve
+        From :func:`~relmark.models.kaplan_meier.kaplan_meier`; a curve with
+        groups draws one step curve (and band) per group.
+    models : sequence of ContractModel, or mapping of name to ContractModel
+        Fitted contract models (ShiftedBetaGeo, BetaDiscreteWeibull, ...):
+        each one's :math:`S(t)` at the whole periods 0 to the curve's last
+        time, as a dashed line with markers.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Step lines start at (0, 1); each band is a filled area.
+
+    Raises
+    ------
+    TypeError
+        If ``curve`` is not a RetentionCurve or a model has no ``survival``.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import relmark
+    >>> from relmark.models.kaplan_meier import kaplan_meier, tenures_from_survivors
+    >>> from relmark.plotting import plot_retention_curves
+    >>> curve = kaplan_meier(*tenures_from_survivors([1000, 869, 743, 653, 593, 551, 517, 491]))
+    >>> ax = plot_retention_curves(curve, [relmark.ShiftedBetaGeo(alpha=0.668, beta=3.806)])
+    >>> [line.get_label() for line in ax.get_lines()]
+    ['Kaplan-Meier', 'ShiftedBetaGeo']
+    """
+    from relmark.models.kaplan_meier import RetentionCurve
+
+    if not isinstance(curve, RetentionCurve):
+        raise TypeError(f"`curve` must be a RetentionCurve, got {type(curve).__name__}")
+    fitted = {} if isinstance(models, Sequence) and not models else named(models)
+    for name, model in fitted.items():
+        as_model(f"models[{name!r}]", model, ContractModel, uses=["survival"])
+    ax = _axes(ax)
+    labels = [None] if curve.groups is None else curve.groups.tolist()
+    for label in labels:
+        one = curve if label is None else curve.curve(label)
+        x = np.r_[0.0, one.time]
+        line = ax.step(
+            x, np.r_[1.0, one.survival], where="post",
+            label="Kaplan-Meier" if label is None else f"Kaplan-Meier: {label}",
+        )[0]  # fmt: skip
+        ax.fill_between(
+            x, np.r_[1.0, one.lower], np.r_[1.0, one.upper], step="post", alpha=0.2,
+            color=line.get_color(), linewidth=0.0,
+        )  # fmt: skip
+    last = float(curve.time.max()) if curve.time.size else 1.0
+    periods = np.arange(0.0, np.ceil(last) + 1.0)
+    for name, model in fitted.items():
+        ax.plot(periods, np.asarray(model.survival(periods)), "--o", markersize=3, label=name)
+    ax.set_ylim(0.0, 1.05)
+    ax.set_xlabel("tenure (periods)" if curve.discrete else "tenure")
+    ax.set_ylabel("share still subscribed")
+    ax.set_title(f"Kaplan-Meier retention ({curve.level:.0%} band)")
+    ax.legend()
+    return ax
+
+
+# ---------------------------------------------------------------------------- uplift: Qini curve
+
+if TYPE_CHECKING:
+    from relmark.economics.uplift import QiniCurve
+
+__all__ += ["plot_qini"]
+
+
+def plot_qini(curve: QiniCurve, *, ax: Axes | None = None) -> Axes:
+    r"""Plot a Qini curve against random targeting, with the Qini coefficient in the title.
+
+    Parameters
+    ----------
+    curve : QiniCurve
+        From :func:`relmark.economics.uplift.qini_curve` or ``Uplift.qini``.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Two lines: the curve (``curve.fraction`` against ``curve.gain``, the
+        incremental responders :math:`Q(k)`) and the random line, each in
+        percent of customers targeted.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from relmark.economics.uplift import qini_curve
+    >>> from relmark.plotting import plot_qini
+    >>> ax = plot_qini(qini_curve([4, 3, 2, 1], [1, 0, 1, 0], [1, 0, 0, 1]))
+    >>> ax.get_title()
+    'Qini curve (coefficient 1.00)'
+    """
+    from relmark.economics.uplift import QiniCurve as _QiniCurve
+
+    if not isinstance(curve, _QiniCurve):
+        raise TypeError(f"`curve` must be a QiniCurve, got {type(curve).__name__}")
+    ax = _axes(ax)
+    percent = 100.0 * curve.fraction
+    ax.plot(percent, curve.gain, "-", label="uplift score")
+    ax.plot(percent, curve.random, ":", color="grey", label="random targeting")
+    ax.set_xlabel("customers targeted (%, highest predicted uplift first)")
+    ax.set_ylabel("incremental responders")
+    ax.set_title(f"Qini curve (coefficient {curve.coefficient:.2f})")
+    ax.legend()
+    return ax
+
+
+# -------------------------------------------------------------------- cohorts: heat map (H1)
+
+if TYPE_CHECKING:
+    from relmark.data.cohorts import CohortTable
+
+__all__ += ["plot_cohort_heatmap"]
+
+#: The most cells ``plot_cohort_heatmap(..., annotate=True)`` writes a number in.
+_MAX_ANNOTATED = 2_500
+
+
+def _cohort_labels(table: CohortTable, cohorts: np.ndarray) -> list[str]:
+    """Return each cohort's label as the period reads (1997-01, 1997Q1, 1997, a date, a number)."""
+    if not table.period.calendar:
+        return [f"{float(value):g}" for value in cohorts]
+    name = str(table.period.period)
+    if name in ("M", "Y"):
+        return [str(value) for value in cohorts.astype(f"datetime64[{name}]")]
+    if name == "Q":
+        months = cohorts.astype("datetime64[M]").view(np.int64)
+        return [f"{1970 + m // 12}Q{m % 12 // 3 + 1}" for m in months.tolist()]
+    resolution = {"D": "D", "W": "D", "h": "m", "min": "m", "s": "s"}[name]
+    return [str(value) for value in cohorts.astype(f"datetime64[{resolution}]")]
+
+
+def plot_cohort_heatmap(
+    table: CohortTable,
+    measure: str = "retention",
+    *,
+    group: object = None,
+    annotate: bool = False,
+    ax: Axes | None = None,
+) -> Axes:
+    """Plot a cohort x age heat map of one measure of a cohort table.
+
+    Parameters
+    ----------
+    table : CohortTable
+        From :func:`relmark.data.cohorts.cohort_table`.
+    measure : str, default "retention"
+        One of ``"acquired"``, ``"active"``, ``"retention"``, ``"revenue"``,
+        ``"cumulative_revenue_per_customer"``, ``"survivors"``.
+    group : optional
+        The group to draw (required for a table with groups).
+    annotate : bool, default False
+        Write each observed cell's value in it (retention in percent); at
+        most 2,500 cells.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One image whose array is ``table.matrix(measure, group)[2]`` with the
+        cells not observed (after the table's ``end``) masked and drawn grey;
+        one row per cohort (oldest at the top), one column per age.
+
+    Raises
+    ------
+    TypeError
+        If ``table`` is not a CohortTable.
+    ValidationError
+        As :meth:`~relmark.data.cohorts.CohortTable.matrix`, or for more
+        than 2,500 cells with ``annotate``.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from relmark.data.cohorts import cohort_table
+    >>> from relmark.datasets import load_cdnow_sample
+    >>> from relmark.plotting import plot_cohort_heatmap
+    >>> ax = plot_cohort_heatmap(cohort_table(load_cdnow_sample(), period="M"))
+    >>> ax.get_title(), ax.images[0].get_array().shape
+    ('Retention by acquisition cohort', (3, 18))
+    """
+    from relmark.data.cohorts import CohortTable
+
+    if not isinstance(table, CohortTable):
+        raise TypeError(f"`table` must be a CohortTable, got {type(table).__name__}")
+    if not isinstance(annotate, (bool, np.bool_)):
+        raise TypeError(f"`annotate` must be True or False, got {type(annotate).__name__}")
+    cohorts, ages, values = table.matrix(measure, group)
+    observed = ~np.isnan(values)
+    if annotate and int(observed.sum()) > _MAX_ANNOTATED:
+        raise ValidationError(
+            f"`annotate` writes one number per cell; at most {_MAX_ANNOTATED:,} cells are "
+            f"supported, the map has {int(observed.sum()):,}: draw it without annotations",
+            argument="annotate",
+        )
+    ax = _axes(ax)
+    import matplotlib
+
+    colours = matplotlib.colormaps["viridis"].with_extremes(bad="0.85")
+    image = ax.imshow(
+        np.ma.masked_invalid(values), aspect="auto", interpolation="nearest", cmap=colours
+    )
+    label = measure.replace("_", " ")
+    ax.figure.colorbar(image, ax=ax, label=label)
+    ax.set_yticks(np.arange(cohorts.size), _cohort_labels(table, cohorts))
+    step = max(1, int(np.ceil(ages.size / 24)))  # at most about 24 age ticks
+    ax.set_xticks(ages[::step])
+    ax.set_xlabel(f"periods since acquisition ({table.period.name})")
+    ax.set_ylabel("acquisition cohort")
+    what = f"{label[0].upper()}{label[1:]} by acquisition cohort"
+    ax.set_title(what if group is None else f"{what}: {group}")
+    if annotate:
+        low, high = np.nanmin(values), np.nanmax(values)
+        middle = (low + high) / 2
+        for row, column in zip(*np.nonzero(observed), strict=True):  # at most 2,500 cells
+            value = float(values[row, column])
+            text = f"{value:.0%}" if measure == "retention" else f"{value:,.4g}"
+            ax.text(column, row, text, ha="center", va="center", fontsize=7,
+                    color="black" if value > middle else "white")  # fmt: skip
     return ax

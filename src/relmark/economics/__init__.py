@@ -4,6 +4,13 @@ Pure, vectorised functions: numpy broadcasting, scalars in give a float out,
 keyword-only options, time units stated in each docstring.
 """
 
+from relmark.economics.campaigns import (
+    CampaignPlan,
+    Offer,
+    OfferSummary,
+    TargetList,
+    plan_campaign,
+)
 from relmark.economics.clv import (
     clv_closed_form,
     customer_equity,
@@ -36,12 +43,29 @@ from relmark.economics.retention import (
     retention_campaign,
     retention_lift_value,
 )
+from relmark.economics.uplift import (
+    QiniCurve,
+    Uplift,
+    UpliftBySegment,
+    UpliftEffect,
+    measure_uplift,
+    qini_coefficient,
+    qini_curve,
+)
 
 __all__ = [
+    "CampaignPlan",
     "CustomerProfitability",
     "LoyaltyProgramValue",
+    "Offer",
+    "OfferSummary",
     "PointsBalance",
+    "QiniCurve",
     "RetentionCampaign",
+    "TargetList",
+    "Uplift",
+    "UpliftBySegment",
+    "UpliftEffect",
     "acquisition_retention_ratio",
     "amortized_acquisition_cost",
     "assign_tiers",
@@ -52,9 +76,13 @@ __all__ = [
     "customer_lifetime_value",
     "customer_profitability",
     "loyalty_program_value",
+    "measure_uplift",
     "payback_period",
+    "plan_campaign",
     "points_balance",
     "points_liability",
+    "qini_coefficient",
+    "qini_curve",
     "qualifying_totals",
     "residual_lifetime_value",
     "retention_campaign",
