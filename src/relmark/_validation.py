@@ -63,6 +63,11 @@ def readonly(array: NDArray[Any]) -> NDArray[Any]:
     return array
 
 
+def one_line(error: BaseException) -> str:
+    """Return an error's message on one line (its type's name when it has none)."""
+    return " ".join(str(error).split()) or type(error).__name__
+
+
 def describe(value: Any) -> str:
     """Return a short ``repr`` of one value as a message quotes it (numpy scalars unwrapped)."""
     if isinstance(value, (float, np.floating)):

@@ -175,7 +175,7 @@ def test_segment_table_against_direct_counts() -> None:
     frame = table.to_pandas()
     assert frame.loc[2, "effect"] == pytest.approx(table["effect"][1])
     assert len(table) == 3
-    assert table.to_dict()["n"] == table["n"].tolist()
+    assert table.to_dict()["n"].tolist() == table["n"].tolist()
 
 
 # -- the logistic regression against closed forms ------------------------------------------

@@ -41,10 +41,10 @@ from relmark._validation import (
 )
 from relmark.data._keys import factorize
 from relmark.data._tables import PerCustomerTable, arrow_table, pandas_frame, polars_frame
+from relmark.data._write import write_columns
 from relmark.domain.channels import Channel
 from relmark.domain.rules import Rule, SummaryColumns
 from relmark.exceptions import ValidationError
-from relmark.io import write_columns
 
 if TYPE_CHECKING:  # the frame libraries are optional: imported only to type the results
     import pandas as pd

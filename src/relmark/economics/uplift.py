@@ -49,7 +49,7 @@ from relmark._validation import (
     readonly,
 )
 from relmark.data._keys import factorize
-from relmark.data._tables import KEY, PerCustomerTable
+from relmark.data._tables import KEY, PerCustomerTable, pandas_frame
 from relmark.exceptions import ConvergenceError, ValidationError
 
 if TYPE_CHECKING:  # pandas is optional: imported only to type ``to_pandas``
@@ -158,22 +158,21 @@ class UpliftBySegment:
     def __len__(self) -> int:
         return len(self.columns["segment"])
 
-    def to_dict(self) -> dict[str, list[Any]]:
-        """Return the table as ``{column: list of values}``.
+    def to_dict(self) -> dict[str, NDArray[Any]]:
+        """Return the columns by name, ``segment`` first.
 
         Returns
         -------
-        dict of str to list
-            Plain Python values, columns in order.
+        dict of str to ndarray
 
         Examples
         --------
         >>> from relmark.economics.uplift import measure_uplift
         >>> up = measure_uplift([1, 0, 1, 0], [1, 0, 1, 1], segment=["a", "a", "b", "b"])
-        >>> up.by_segment.to_dict()["n"]
+        >>> up.by_segment.to_dict()["n"].tolist()
         [2, 2]
         """
-        return {name: values.tolist() for name, values in self.columns.items()}
+        return dict(self.columns)
 
     def to_pandas(self) -> pd.DataFrame:
         """Return the table as a pandas DataFrame indexed by segment.
@@ -194,15 +193,9 @@ class UpliftBySegment:
         >>> float(up.by_segment.to_pandas().loc["a", "effect"])
         1.0
         """
-        try:
-            import pandas
-        except ImportError as error:  # pragma: no cover - depends on the environment
-            raise ImportError(
-                'UpliftBySegment.to_pandas() needs pandas, the "pandas" extra: '
-                'pip install "relmark[pandas]"'
-            ) from error
-        frame: pd.DataFrame = pandas.DataFrame(dict(self.columns)).set_index("segment")
-        return frame
+        frame: pd.DataFrame = pandas_frame(self.to_dict(), owner="UpliftBySegment")
+        indexed: pd.DataFrame = frame.set_index("segment")
+        return indexed
 
 
 @attrs.frozen(kw_only=True, eq=False)
