@@ -590,3 +590,12 @@ def test_bad_plans() -> None:
     many = [_mail(name=f"m{k}") for k in range(8)]
     with pytest.raises(ValidationError, match="at most 64 are supported"):
         plan_campaign(ids, churn, value, many, max_offers=3)
+
+
+def test_a_plan_and_its_list_print_in_one_line() -> None:
+    offers = [Offer(name="mail", channel="email", contact_cost=2.0, save_rate=0.1)]
+    plan = plan_campaign(["a", "b"], [0.9, 0.5], [400.0, 300.0], offers, budget=3.0)
+    assert repr(plan) == (
+        "CampaignPlan(1 contacts, cost 2.00 of budget 3.00, net gain 34.00, combined, exact, gap 0)"
+    )
+    assert repr(plan.targets) == "TargetList(1 contacts of 1 customers: mail 1)"

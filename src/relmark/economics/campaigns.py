@@ -319,6 +319,12 @@ class TargetList(PerCustomerTable):
     def __len__(self) -> int:
         return int(self.offer.size)
 
+    def __repr__(self) -> str:
+        customers = np.unique(self.customer_id).size if len(self) else 0
+        offers = ", ".join(f"{name} {count:,}" for name, count in
+                           zip(*np.unique(self.offer, return_counts=True), strict=True))  # fmt: skip
+        return f"TargetList({len(self):,} contacts of {customers:,} customers: {offers or 'none'})"
+
     def to_dict(self) -> dict[str, NDArray[Any]]:
         """Return the columns by name, ``customer_id`` first (``segment`` only when given).
 
@@ -509,6 +515,13 @@ class CampaignPlan:
     def gap(self) -> float:
         """``upper_bound - net_gain`` (>= 0): at most this much better is possible."""
         return max(self.upper_bound - self.net_gain, 0.0)
+
+    def __repr__(self) -> str:
+        budget = "no budget" if math.isinf(self.budget) else f"budget {self.budget:,.2f}"
+        return (
+            f"CampaignPlan({len(self.targets):,} contacts, cost {self.cost:,.2f} of {budget}, "
+            f"net gain {self.net_gain:,.2f}, {self.chosen}, {self.method}, gap {self.gap:,.2g})"
+        )
 
 
 # ---------------------------------------------------------------------------- inputs
@@ -934,7 +947,11 @@ def plan_campaign(
     churn_probability : array_like, shape (n,)
         :math:`p_i`, e.g. ``1 - model.probability_alive(summary)``, in [0, 1].
     remaining_value : array_like, shape (n,)
-        :math:`V_i`, the value kept when the customer stays (residual CLV), >= 0.
+        :math:`V_i`, the value the customer brings if they stay, >= 0.  With
+        a purchase model that is the value *given alive*,
+        ``clv / probability_alive``: a model's CLV already weighs the chance
+        that the customer has left, so passing it beside
+        ``1 - probability_alive`` would count that chance twice.
     offers : sequence of Offer
         The offers (unique names).
     budget : float, default inf

@@ -52,7 +52,7 @@ def customer_lifetime_value(
     summary: CustomerSummary,
     *,
     horizon: float,
-    discount_rate: float,
+    discount_rate: float = 0.0,
     margin: float = 1.0,
     step: float = 1.0,
 ) -> FloatArray:
@@ -70,7 +70,7 @@ def customer_lifetime_value(
         The customers.
     horizon : float
         How far ahead, in the summary's time unit (> 0).
-    discount_rate : float
+    discount_rate : float, default 0
         Discount rate per ``step`` (>= 0): with weeks and ``step=4``, a
         4-weekly rate.
     margin : float, default 1

@@ -286,7 +286,9 @@ def retention_campaign(
     save_probability : float or array_like
         Probability that a contact keeps a customer who would leave, in [0, 1].
     remaining_value : array_like
-        Value kept when a customer stays (their remaining CLV), >= 0.
+        Value kept when a customer stays, >= 0: with a purchase model, the
+        value given alive, ``clv / probability_alive`` (the CLV already
+        weighs the chance that the customer has left).
     contact_cost : float or array_like
         Cost of one contact (>= 0).
 
