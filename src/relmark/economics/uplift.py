@@ -925,6 +925,12 @@ def qini_curve(uplift_score: ArrayLike, treated: ArrayLike, outcome: ArrayLike) 
     interleave can score above 1 (a search over every ordering of five
     customers found twice the perfect area).
 
+    On retention outcomes the coefficient is small even for a good score:
+    the perfect ordering is credited with every treated customer who would
+    have stayed anyway, whom no score can single out.  Judge a score against
+    another on the same customers (or against the true effect on simulated
+    data), not against 1.
+
     References
     ----------
     Radcliffe, N. J. (2007). Using control groups to target on predicted
