@@ -5,9 +5,15 @@
     parameters: simulate a base, fit, and count how often the nominal 90%
     interval holds each true parameter and the true prediction for the
     periods after the data.  The delta method (Wald intervals for the
-    parameters) with the test's replications; the bootstrap (percentile
-    intervals over ``--boot-draws`` refits) with fewer replications, stated
-    in the table.
+    parameters) with the test's replications; the bootstrap (``--boot-draws``
+    refits per base) with 200 replications, each set of draws read by every
+    candidate construction of the interval (percentile, basic on the log or
+    logit scale, bias-corrected percentile, normal on that scale with the
+    draws' standard deviation, the same bias-corrected), beside relmark's own
+    band (``relmark.uncertainty.bootstrap_bounds``: the last one) and the
+    delta method on the same bases.  ``--save-draws DIR`` keeps each case's
+    estimates, draws and truths (``.npz``) to compare other constructions
+    without a rerun.
 (b) Bootstrap cost: ``relmark.uncertainty.prediction_intervals`` with
     ``--draws`` refits of BG/NBD + Gamma-Gamma and per-customer 90% CLV
     intervals (52 weeks; undiscounted and over 13 discounting periods) on 1,000,000 simulated
@@ -36,32 +42,29 @@ import os
 import subprocess
 import sys
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from _common import median_of  # benchmarks/ is on the path when run as a script
 from bench_beta_geo import simulate as simulate_purchases
+from scipy.special import ndtr, ndtri
 
 import relmark
 from relmark.datasets import cdnow_sample_summary
 from relmark.uncertainty import (
-    BootstrapWarning,
-    contract_interval,
-    contract_parameter_draws,
-    interval,
     prediction_intervals,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the coverage cases are the slow test's: one definition
 from tests.test_coverage import (  # noqa: E402
+    BOOT_REPS,
     CASES,
     LEVEL,
+    BootstrapReplication,
     Case,
-    spend_history,
-    survivors,
+    bootstrap_replications,
 )
 
 SHARED = ROOT.parent / "shared" / "data"
@@ -71,16 +74,6 @@ SPEND = relmark.GammaGamma(p=6.25, q=3.74, gamma=15.44)
 CLV_OPTIONS: dict[str, dict[str, Any]] = {
     "undiscounted": {"horizon": 52.0, "margin": 0.3},
     "13 periods": {"horizon": 52.0, "step": 4.0, "discount_rate": 0.01, "margin": 0.3},
-}
-# bootstrap replications per case (each is --boot-draws refits): the 200 issue 13 asks for
-BOOT_REPS = {
-    "BetaGeo": 200,
-    "ModifiedBetaGeo": 200,
-    "ParetoNBD": 200,
-    "BetaGeoBetaBinom": 200,
-    "GammaGamma": 200,
-    "ShiftedBetaGeo, survivor counts": 200,
-    "ShiftedBetaGeo, tenures": 200,
 }
 
 
@@ -100,94 +93,128 @@ def held(lower: np.ndarray, upper: np.ndarray, truth: np.ndarray) -> np.ndarray:
     return (lower <= truth) & (truth <= upper)
 
 
-def bootstrap_replication(case: Case, rng: np.random.Generator, draws: int) -> np.ndarray:
-    """One replication with bootstrap intervals: is each parameter and the prediction held."""
-    truth = case.truth
-    names = truth.parameter_names()
-    true_theta = np.array([truth.params[name] for name in names])
-    if isinstance(truth, relmark.ShiftedBetaGeo):
-        return sbg_bootstrap_replication(case, rng, draws, true_theta)
-    if isinstance(truth, relmark.GammaGamma):
-        summary = spend_history(case, rng)
-        fitted: Any = relmark.GammaGamma.fit(summary)
-
-        def target(model: Any) -> Any:
-            return summary.weights @ model.expected_spend(summary)
-
-    else:
-        summary = truth.simulate(case.n_customers, case.ages(rng, case.n_customers), rng=rng)
-        fitted = type(truth).fit(summary)
-
-        def target(model: Any) -> Any:
-            return summary.weights @ model.expected_purchases(summary, case.horizon)
-
-    band = interval(
-        fitted,
-        summary,
-        lambda model: np.r_[[model.params[name] for name in names], target(model)],
-        method="bootstrap",
-        level=LEVEL,
-        n_draws=draws,
-        rng=rng,
-    )
-    return held(band.lower, band.upper, np.r_[true_theta, target(truth)])
+# The candidate constructions of a 90% interval from the same draws (issue 13's diagnosis):
+# g = log for positive values, logit for probabilities (sBG's survival, the last value).
+def transform(values: np.ndarray, probability: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):  # the branch np.where leaves out
+        return np.where(probability, np.log(values) - np.log1p(-values), np.log(values))
 
 
-def sbg_bootstrap_replication(
-    case: Case, rng: np.random.Generator, draws: int, true_theta: np.ndarray
-) -> np.ndarray:
-    truth = case.truth
-    assert isinstance(truth, relmark.ShiftedBetaGeo)
-    if case.name.endswith("survivor counts"):
-        tenure, churned = truth.simulate(case.n_customers, 8, rng=rng)
-        alive = survivors(tenure, churned, 8)
-        fitted = relmark.ShiftedBetaGeo.fit_survival(alive)
-        thetas = contract_parameter_draws(fitted, alive=alive, n_draws=draws, rng=rng)
-        t = 12
-    else:
-        observed = rng.integers(1, 11, case.n_customers)
-        tenure, churned = truth.simulate(case.n_customers, 10, rng=rng)
-        churned &= tenure <= observed
-        tenure = np.minimum(tenure, observed)
-        fitted = relmark.ShiftedBetaGeo.fit_individual(tenure, churned)
-        thetas = contract_parameter_draws(
-            fitted, tenure=tenure, churned=churned, n_draws=draws, rng=rng
-        )
-        t = 15
-    low, high = np.quantile(thetas, [(1 - LEVEL) / 2, (1 + LEVEL) / 2], axis=0)
-    band = contract_interval(fitted, "survival", t=t, method="bootstrap", thetas=thetas)
-    survival = np.asarray(truth.survival(t))
-    hits: np.ndarray = np.r_[held(low, high, true_theta), held(band.lower, band.upper, survival)]
-    return hits
+def untransform(values: np.ndarray, probability: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return np.where(probability, 1.0 / (1.0 + np.exp(-values)), np.exp(values))
 
 
-def bootstrap_coverage(case: Case, reps: int, draws: int) -> tuple[dict[str, float], float]:
-    rng = np.random.default_rng(case.seed + 1000)  # not the delta run's bases
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", BootstrapWarning)  # failed refits are left out, rarely
-        hits = np.array([bootstrap_replication(case, rng, draws) for _ in range(reps)])
-    shares = hits.mean(axis=0)
+def candidate_bounds(
+    rep: BootstrapReplication, probability: np.ndarray
+) -> dict[str, tuple[Any, Any]]:
+    """(lower, upper) per candidate: percentile, basic (g scale), BC, normal (g scale), ..."""
+    z = float(ndtri((1 + LEVEL) / 2))
+    tail = (1 - LEVEL) / 2
+    draws, estimate = rep.draws, rep.estimate
+    n = draws.shape[0]
+    low_q, high_q = np.quantile(draws, [tail, 1 - tail], axis=0)
+    g_hat = transform(estimate, probability)
+    g_draws = transform(draws, probability)
+    g_low, g_high = transform(low_q, probability), transform(high_q, probability)
+    below = ((draws < estimate).sum(axis=0) + 0.5 * (draws == estimate).sum(axis=0)) / n
+    z0 = ndtri(np.clip(below, 0.5 / n, 1 - 0.5 / n))
+    bc = np.array(
+        [
+            np.quantile(draws[:, j], [ndtr(2 * z0[j] - z), ndtr(2 * z0[j] + z)])
+            for j in range(draws.shape[1])
+        ]
+    ).T
+    sd = g_draws.std(axis=0, ddof=1)
+    shift = g_draws.mean(axis=0) - g_hat  # the bootstrap's estimate of the bias on the g scale
+    return {
+        "percentile": (low_q, high_q),
+        "basic-g": (
+            untransform(2 * g_hat - g_high, probability),
+            untransform(2 * g_hat - g_low, probability),
+        ),
+        "BC": (bc[0], bc[1]),
+        "normal-g": (
+            untransform(g_hat - z * sd, probability),
+            untransform(g_hat + z * sd, probability),
+        ),
+        "normal-g-bc": (
+            untransform(g_hat - shift - z * sd, probability),
+            untransform(g_hat - shift + z * sd, probability),
+        ),
+        "library": (rep.lower, rep.upper),
+        "delta-same": (rep.delta_lower, rep.delta_upper),
+    }
+
+
+CANDIDATES = ("percentile", "basic-g", "BC", "normal-g", "normal-g-bc", "library", "delta-same")
+
+
+def padded(blocks: list[np.ndarray]) -> np.ndarray:
+    """Stack (n_ok, m) blocks into (reps, n_draws, m), NaN where a refit failed."""
+    out = np.full((len(blocks), max(len(b) for b in blocks), blocks[0].shape[1]), np.nan)
+    for i, block in enumerate(blocks):
+        out[i, : len(block)] = block
+    return out
+
+
+def bootstrap_coverage(
+    case: Case, reps: int, draws: int, save: Path | None
+) -> dict[str, tuple[dict[str, float], float]]:
+    """Coverage per candidate construction: {candidate: ({parameter: share}, prediction share)}."""
+    runs = bootstrap_replications(case, reps, draws)  # the slow test's replications
     names = case.truth.parameter_names()
-    return dict(zip(names, map(float, shares[:-1]), strict=True)), float(shares[-1])
+    probability = np.r_[np.zeros(len(names), bool), isinstance(case.truth, relmark.ShiftedBetaGeo)]
+    if save is not None:  # every replication's draws, to compare constructions without a rerun
+        save.mkdir(parents=True, exist_ok=True)
+        stem = case.name.replace(",", "").replace(" ", "_")
+        np.savez_compressed(
+            save / f"{stem}.npz",
+            estimate=np.stack([run.estimate for run in runs]),
+            draws=padded([run.draws for run in runs]),
+            truth=np.stack([run.truth for run in runs]),
+            names=np.array([*names, "prediction"]),
+            probability=probability,
+        )
+    hits = {key: [] for key in CANDIDATES}  # type: dict[str, list[np.ndarray]]
+    for run in runs:
+        for key, (lower, upper) in candidate_bounds(run, probability).items():
+            hits[key].append(held(np.asarray(lower), np.asarray(upper), run.truth))
+    result = {}
+    for key, rows in hits.items():
+        shares = np.mean(rows, axis=0)
+        result[key] = (dict(zip(names, map(float, shares[:-1]), strict=True)), float(shares[-1]))
+    return result
 
 
-def coverage_table(cases: list[Case], boot_draws: int, boot_scale: float) -> None:
+def coverage_table(
+    cases: list[Case], boot_draws: int, boot_scale: float, save: Path | None, delta: bool
+) -> None:
     print(f"(a) coverage of the nominal {LEVEL:.0%} intervals: share of replications holding "
           "the truth (acceptance [0.85, 0.95])")  # fmt: skip
-    print(f"{'model':<33}{'customers':>10}  {'method':<10}{'reps':>5}{'draws':>6}  "
+    print(f"{'model':<33}{'customers':>10}  {'method':<12}{'reps':>5}{'draws':>6}  "
           f"{'seconds':>8}  parameters | prediction")  # fmt: skip
     for case in cases:
+        if delta:
+            began = time.perf_counter()
+            shares, prediction = case.coverage()
+            row(case, "delta", case.reps, None, time.perf_counter() - began, shares, prediction)
+        reps = max(2, round(BOOT_REPS * boot_scale))
         began = time.perf_counter()
-        shares, prediction = case.coverage()
-        row(case, "delta", case.reps, None, time.perf_counter() - began, shares, prediction)
-        reps = max(2, round(BOOT_REPS[case.name] * boot_scale))
-        began = time.perf_counter()
-        shares, prediction = bootstrap_coverage(case, reps, boot_draws)
-        row(case, "bootstrap", reps, boot_draws, time.perf_counter() - began, shares, prediction)
+        by_candidate = bootstrap_coverage(case, reps, boot_draws, save)
+        seconds = time.perf_counter() - began
+        for key, (shares, prediction) in by_candidate.items():
+            row(case, key, reps, boot_draws, seconds, shares, prediction)
     print(
         "prediction: BG/NBD, MBG/NBD, Pareto/NBD: total expected purchases in the next 39 weeks; "
         "BG/BB: in the next 5 opportunities;\nGamma-Gamma: total expected spend per purchase; "
-        "sBG: survival S(12) of a cohort seen 8 periods, S(15) of tenures seen up to 10"
+        "sBG: survival S(12) of a cohort seen 8 periods, S(15) of tenures seen up to 10\n"
+        "bootstrap rows, one set of draws per replication: percentile; basic-g: reverse "
+        "percentile on g = log (logit for S); BC: bias-corrected percentile;\nnormal-g: "
+        "g^-1(g(est) +- z sd(g(draws))); normal-g-bc: the same centred at 2 g(est) - "
+        "mean g(draws); library: relmark's own bootstrap band;\n"
+        "delta-same: the delta method on the bootstrap's bases (the fit's Wald intervals, "
+        "the prediction's delta band)"
     )
 
 
@@ -202,7 +229,7 @@ def row(
 ) -> None:
     parameters = ", ".join(f"{name} {share:.3f}" for name, share in shares.items())
     print(
-        f"{case.name:<33}{case.n_customers:>10,}  {method:<10}{reps:>5}"
+        f"{case.name:<33}{case.n_customers:>10,}  {method:<12}{reps:>5}"
         f"{'-' if draws is None else draws:>6}  {seconds:>8.1f}  {parameters} | {prediction:.3f}",
         flush=True,
     )
@@ -371,6 +398,9 @@ def main() -> None:
         "--quick", action="store_true", help="a smoke run: few reps, 20,000 customers"
     )
     parser.add_argument("--skip-coverage", action="store_true")
+    parser.add_argument("--coverage-only", action="store_true", help="part (a) only")
+    parser.add_argument("--skip-delta", action="store_true", help="(a): bootstrap rows only")
+    parser.add_argument("--save-draws", type=Path, help="(a): a folder for each case's draws")
     args = parser.parse_args()
     cases = CASES
     if args.quick:
@@ -379,8 +409,12 @@ def main() -> None:
     print(f"relmark {relmark.__version__}, numpy {np.__version__}, python {sys.version.split()[0]}")
     load_note("start")
     if not args.skip_coverage:
-        coverage_table(cases, args.boot_draws, args.boot_scale)
+        coverage_table(
+            cases, args.boot_draws, args.boot_scale, args.save_draws, not args.skip_delta
+        )
         load_note("after (a)")
+    if args.coverage_only:
+        return
     data: list[tuple[str, relmark.CustomerSummary, int]] = [
         (f"simulated, {args.customers:,}", simulated_base(args.customers), 1),
         ("CDNOW sample", cdnow_sample_summary(), args.repeat),

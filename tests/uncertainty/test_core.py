@@ -1,4 +1,4 @@
-"""The uncertainty engine: delta method, resampling, bootstrap refits, percentile bands."""
+"""The uncertainty engine: delta method, resampling, bootstrap refits, bootstrap bands."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from relmark.uncertainty import (
     Band,
     BandAccumulator,
     BootstrapWarning,
+    bootstrap_bounds,
     bootstrap_thetas,
     chunked_draws_band,
     delta_band,
@@ -283,7 +284,106 @@ def test_newton_refit_gives_up_where_there_is_no_maximum() -> None:
     assert newton_refit(undefined, [1.0], [[1.0]]) is None
 
 
-# ----------------------------------------------------------------- percentile bands
+# ----------------------------------------------------------------- bootstrap bands
+
+
+def test_bootstrap_bounds_match_a_hand_computation() -> None:
+    # By hand, z = Phi^-1(0.95) = 1.6448536; the centre is 2 g(estimate) - mean g(draws):
+    # log: draws 1, 2, 4 around 2: log-draws 0, ln 2, 2 ln 2, mean ln 2 = log of the estimate
+    #      (no bias), sd (ddof 1) = ln 2 = 0.6931472,
+    #      bounds 2 exp(-+ 1.6448536 x 0.6931472) = 2 exp(-+1.1401331) = 0.63956, 6.25428
+    lower, upper = bootstrap_bounds(np.array([[1.0], [2.0], [4.0]]), [2.0], 0.9, scale="log")
+    assert float(lower[0]) == pytest.approx(2.0 * np.exp(-Z90 * np.log(2.0)), rel=1e-12)
+    assert float(upper[0]) == pytest.approx(2.0 * np.exp(Z90 * np.log(2.0)), rel=1e-12)
+    assert (round(float(lower[0]), 4), round(float(upper[0]), 4)) == (0.6396, 6.2543)
+    # logit: draws expit(-1), 1/2, expit(1) around 1/2: logit-draws -1, 0, 1, mean 0, sd 1,
+    #        bounds expit(-+1.6448536) = 0.16181, 0.83819
+    draws = 1.0 / (1.0 + np.exp(-np.array([[-1.0], [0.0], [1.0]])))
+    lower, upper = bootstrap_bounds(draws, [0.5], 0.9, scale="logit")
+    assert (round(float(lower[0]), 5), round(float(upper[0]), 5)) == (0.16181, 0.83819)
+    # linear: draws 1, 2, 3 around 2.5: their mean 2 is 0.5 below, so the centre is
+    #         2.5 + 0.5 = 3; sd 1, bounds 3 -+ 1.6448536 = 1.35515, 4.64485
+    lower, upper = bootstrap_bounds(np.array([1.0, 2.0, 3.0]), 2.5, 0.9, scale="linear")
+    assert (float(lower), float(upper)) == pytest.approx((3.0 - Z90, 3.0 + Z90), rel=1e-12)
+    # log with a bias: draws 2, 4, 8 around 2: mean log-draw 2 ln 2, one ln 2 above the
+    #      estimate's, so the centre is ln 2 - ln 2 = 0: bounds exp(-+1.1401257) = 0.31978,
+    #      3.12716, which leave out the estimate 2 (the draws say it is biased upwards)
+    lower, upper = bootstrap_bounds(np.array([2.0, 4.0, 8.0]), 2.0, 0.9, scale="log")
+    assert (round(float(lower), 5), round(float(upper), 5)) == (0.31978, 3.12716)
+
+
+def test_bootstrap_bounds_on_the_edge_of_the_domain_are_linear_and_clipped() -> None:
+    # a row whose estimate or a draw is 0 (log) or 0/1 (logit) has no finite g: there the
+    # bounds are estimate -+ z sd(draws), clipped to the domain; other rows are unaffected
+    draws = np.array([[0.0, 1.0], [0.0, 2.0], [0.0, 4.0]])
+    lower, upper = bootstrap_bounds(draws, [0.0, 2.0], 0.9, scale="log")
+    assert lower.tolist()[0] == upper.tolist()[0] == 0.0  # does not move: zero width
+    assert float(lower[1]) == pytest.approx(2.0 * np.exp(-Z90 * np.log(2.0)), rel=1e-12)
+    draws = np.array([[1.0, 0.4], [0.9, 0.5], [1.0, 0.6]])
+    lower, upper = bootstrap_bounds(draws, [1.0, 0.5], 0.9, scale="logit")
+    spread = Z90 * np.std([1.0, 0.9, 1.0], ddof=1)
+    assert (float(lower[0]), float(upper[0])) == pytest.approx((1.0 - spread, 1.0))
+    assert 0.0 < float(lower[1]) < 0.4 and 0.6 < float(upper[1]) < 1.0
+    # logit-draws of 0.4, 0.5, 0.6 are symmetric about logit 0.5 = 0: no bias, symmetric band
+    assert float(lower[1]) == pytest.approx(1.0 - float(upper[1]), abs=1e-12)
+
+
+@given(
+    st.lists(st.floats(0.05, 20.0), min_size=2, max_size=30),
+    st.floats(0.05, 20.0),
+    st.floats(0.5, 0.99),
+    st.floats(0.1, 10.0),
+)
+def test_bootstrap_bounds_are_symmetric_about_the_corrected_estimate_and_follow_the_scale(
+    values: list[float], estimate: float, level: float, factor: float
+) -> None:
+    draws = np.array(values)
+    lower, upper = bootstrap_bounds(draws, estimate, level, scale="log")
+    assert 0.0 < float(lower) <= float(upper)
+    # log-symmetric about the corrected centre 2 log(estimate) - mean log(draws)
+    centre = 2.0 * np.log(estimate) - np.log(draws).mean()
+    assert np.log(float(lower)) + np.log(float(upper)) == pytest.approx(2 * centre, abs=1e-9)
+    # the estimate is inside when the draws' bias is under z of their sd
+    z = float(ndtri((1 + level) / 2))
+    if abs(np.log(draws).mean() - np.log(estimate)) < z * np.log(draws).std(ddof=1) - 1e-9:
+        assert float(lower) <= estimate <= float(upper)
+    # equivariant: scaling the draws and the estimate scales the log-scale bounds
+    scaled = bootstrap_bounds(draws * factor, estimate * factor, level, scale="log")
+    assert float(scaled[0]) == pytest.approx(float(lower) * factor, rel=1e-9)
+    assert float(scaled[1]) == pytest.approx(float(upper) * factor, rel=1e-9)
+    # logit: the band of 1 - p is 1 - the band of p, reversed
+    p = draws / (1.0 + draws)
+    low_p, high_p = bootstrap_bounds(p, estimate / (1 + estimate), level, scale="logit")
+    low_q, high_q = bootstrap_bounds(1.0 - p, 1.0 / (1 + estimate), level, scale="logit")
+    assert float(low_q) == pytest.approx(1.0 - float(high_p), abs=1e-9)
+    assert float(high_q) == pytest.approx(1.0 - float(low_p), abs=1e-9)
+    assert 0.0 <= float(low_p) <= float(high_p) <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("draws", "estimate", "scale", "error", "match"),
+    [
+        ([[1.0], [2.0]], [1.0], "sqrt", ValidationError, r"`scale` must be one of"),
+        (
+            [[1.0], [2.0]],
+            [1.0, 2.0],
+            "log",
+            ValidationError,
+            r"must have shape \(n_draws, \*\(2,\)\)",
+        ),
+        ([[1.0]], [1.0], "log", ValidationError, r"needs at least 2 draws for an interval, got 1"),
+        ([[1.0], [np.nan]], [1.0], "log", ValidationError, r"not finite at the estimate or some"),
+        ([[1.0], [-2.0]], [1.0], "log", ValidationError, r"is negative; use scale='linear'"),
+        ([[0.5], [1.5]], [0.5], "logit", ValidationError, r"is not a probability in \[0, 1\]"),
+    ],
+)
+def test_bootstrap_bounds_refuse_bad_input(
+    draws: list[list[float]], estimate: list[float], scale: str, error: type, match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        bootstrap_bounds(draws, estimate, 0.9, scale=scale)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match=r"`level` must be < 1"):
+        bootstrap_bounds([[1.0], [2.0]], [1.0], 1.0, scale="log")
 
 
 def test_percentile_bounds_are_numpy_quantiles() -> None:
@@ -301,11 +401,16 @@ def test_draws_band_keeps_draws_and_estimates_at_theta() -> None:
         2.426,
     ]
     theta = np.array([0.243, 4.414, 0.793, 2.426])
-    band = draws_band("e", expected_few, thetas, theta, level=0.9, keep_draws=True)
+    band = draws_band("e", expected_few, thetas, theta, level=0.9, scale="log", keep_draws=True)
     np.testing.assert_array_equal(band.estimate, expected_few(theta))
     assert band.draws is not None and band.draws.shape == (200, 4)
-    np.testing.assert_allclose(band.lower, np.quantile(band.draws, 0.05, axis=0), rtol=1e-12)
-    assert draws_band("e", expected_few, thetas, theta, level=0.9, keep_draws=False).draws is None
+    # the normal interval on the log scale with the draws' bias and standard deviation
+    spread = Z90 * np.log(band.draws).std(axis=0, ddof=1)
+    centre = 2.0 * np.log(band.estimate) - np.log(band.draws).mean(axis=0)
+    np.testing.assert_allclose(band.lower, np.exp(centre - spread), rtol=1e-12)
+    np.testing.assert_allclose(band.upper, np.exp(centre + spread), rtol=1e-12)
+    again = draws_band("e", expected_few, thetas, theta, level=0.9, scale="log", keep_draws=False)
+    assert again.draws is None
 
 
 @pytest.mark.parametrize("chunk_rows", [1, 3, 7, 1000])
@@ -316,7 +421,7 @@ def test_chunked_draws_band_does_not_depend_on_the_chunks(chunk_rows: int) -> No
     def predict(theta: np.ndarray) -> np.ndarray:
         return theta[0] * x + theta[1] * x**2
 
-    whole = draws_band("f", predict, thetas, [1.0, 1.0], level=0.7, keep_draws=True)
+    whole = draws_band("f", predict, thetas, [1.0, 1.0], level=0.7, scale="log", keep_draws=True)
     chunked = chunked_draws_band(
         "f",
         lambda t, rows: predict(t)[rows],
@@ -324,23 +429,26 @@ def test_chunked_draws_band_does_not_depend_on_the_chunks(chunk_rows: int) -> No
         thetas,
         [1.0, 1.0],
         level=0.7,
+        scale="log",
         keep_draws=True,
         chunk_rows=chunk_rows,
     )
-    np.testing.assert_array_equal(chunked.lower, whole.lower)
-    np.testing.assert_array_equal(chunked.upper, whole.upper)
+    # numpy sums a column of one chunk and of the whole in a different order: rounding only
+    np.testing.assert_allclose(chunked.lower, whole.lower, rtol=1e-14)
+    np.testing.assert_allclose(chunked.upper, whole.upper, rtol=1e-14)
     np.testing.assert_array_equal(chunked.draws, whole.draws)
 
 
 def test_band_accumulator_total_is_the_band_of_each_draws_total() -> None:
     block = np.random.default_rng(3).uniform(size=(40, 6))
     weights = np.array([1.0, 2.0, 1.0, 3.0, 1.0, 1.0])
-    bands = BandAccumulator("q", 6, 40, level=0.9, weights=weights)
+    bands = BandAccumulator("q", 6, 40, level=0.9, scale="log", weights=weights)
     bands.add(slice(0, 2), block[:, :2].mean(axis=0), block[:, :2])
     bands.add(slice(2, 6), block[:, 2:].mean(axis=0), block[:, 2:])
     total = bands.total("sum")
     np.testing.assert_allclose(total.draws, block @ weights)
-    lower, upper = percentile_bounds(block @ weights, 0.9)
+    # the total's band is the bootstrap band of the draws' totals, on the accumulator's scale
+    lower, upper = bootstrap_bounds(block @ weights, total.estimate, 0.9, scale="log")
     assert float(total.lower) == pytest.approx(float(lower))
     assert float(total.upper) == pytest.approx(float(upper))
     assert float(total.estimate) == pytest.approx(float(weights @ block.mean(axis=0)))
@@ -348,13 +456,15 @@ def test_band_accumulator_total_is_the_band_of_each_draws_total() -> None:
 
 def test_bands_refuse_too_much_work_and_too_many_kept_draws() -> None:
     with pytest.raises(ValidationError, match=r"at most 1,000,000,000 are supported"):
-        BandAccumulator("q", 10**8, 100, level=0.9)
+        BandAccumulator("q", 10**8, 100, level=0.9, scale="log")
     with pytest.raises(ValidationError, match=r"use keep_draws=False"):
-        BandAccumulator("q", 10**6, 1000, level=0.9, keep_draws=True)
+        BandAccumulator("q", 10**6, 1000, level=0.9, scale="log", keep_draws=True)
     with pytest.raises(ValidationError, match=r"`thetas` must hold at least 2 draws"):
-        draws_band("x", lambda t: t, [[1.0]], [1.0], level=0.9, keep_draws=False)
+        draws_band("x", lambda t: t, [[1.0]], [1.0], level=0.9, scale="log", keep_draws=False)
     with pytest.raises(ValidationError, match=r"`thetas` must have shape \(n_draws, 2\)"):
-        draws_band("x", lambda t: t, [[1.0], [2.0]], [1.0, 2.0], level=0.9, keep_draws=False)
+        draws_band(
+            "x", lambda t: t, [[1.0], [2.0]], [1.0, 2.0], level=0.9, scale="log", keep_draws=False
+        )
     with pytest.raises(ValidationError, match=r"not finite at some bootstrap draws"):
         draws_band(
             "x",
@@ -362,6 +472,7 @@ def test_bands_refuse_too_much_work_and_too_many_kept_draws() -> None:
             [[1.0], [2.0]],
             [2.0],
             level=0.9,
+            scale="log",
             keep_draws=False,
         )
 

@@ -6,6 +6,7 @@ import pickle
 
 import numpy as np
 import pytest
+from scipy.special import ndtri
 
 from relmark import (
     BetaGeo,
@@ -21,10 +22,12 @@ from relmark.uncertainty import (
     BootstrapWarning,
     Intervals,
     _purchase,
+    bootstrap_bounds,
     interval,
     prediction_intervals,
 )
 
+Z90 = float(ndtri(0.95))
 OPTIONS = {"horizon": 52.0, "margin": 0.3}
 
 
@@ -99,25 +102,41 @@ def test_bootstrap_matches_a_brute_force_bootstrap_within_monte_carlo_error() ->
     horizon, draws = 39.0, 200
     generator = np.random.default_rng(21)
     totals, alive = [], []
+    repeat_buyers = np.flatnonzero(base.frequency > 0)[:3]  # P(alive) < 1: inside the logit
     for _ in range(draws):
         literal = base.subset(generator.choice(len(base), len(base)))
         model = BetaGeo.fit(literal)
         totals.append(model.expected_purchases(base, horizon).sum())
-        alive.append(model.probability_alive(base.subset([0, 1, 2])))
+        alive.append(model.probability_alive(base.subset(repeat_buyers)))
     brute_total, brute_alive = np.array(totals), np.array(alive)
-    bands = prediction_intervals(base, BetaGeo, horizon=horizon, n_draws=draws, rng=5)
+    bands = prediction_intervals(
+        base, BetaGeo, horizon=horizon, n_draws=draws, rng=5, keep_draws=True
+    )
     spread = brute_total.std()
-    # each 5% / 95% quantile of 200 draws has a Monte-Carlo error of ~0.15 sd;
-    # the difference of two independent ones ~0.2 sd: allow 4 of those
+    # the brute force's interval, by hand: exp(c -+ z sd(log totals)), c = 2 log(estimate) -
+    # mean log(totals) (log scale); expit(c -+ z sd(logit p)), c = 2 logit(p) - mean logit(p)
+    # for P(alive) (logit scale).  Each sd and mean of 200 draws has a Monte-Carlo error of
+    # 5% and 0.07 sd, so the bounds differ by about 0.15 sd: allow 0.3 sd
+    fitted = BetaGeo.fit(base)
     total = bands["total_expected_purchases"]
-    assert abs(float(total.lower) - np.quantile(brute_total, 0.05)) < 0.8 * spread
-    assert abs(float(total.upper) - np.quantile(brute_total, 0.95)) < 0.8 * spread
+    estimate = float(fitted.expected_purchases(base, horizon).sum())
+    assert float(total.estimate) == pytest.approx(estimate, rel=1e-12)
+    log_spread = Z90 * np.log(brute_total).std(ddof=1)
+    centre = 2.0 * np.log(estimate) - np.log(brute_total).mean()
+    assert abs(float(total.lower) - np.exp(centre - log_spread)) < 0.3 * spread
+    assert abs(float(total.upper) - np.exp(centre + log_spread)) < 0.3 * spread
     assert float(np.std(total.draws)) == pytest.approx(spread, rel=0.25)
-    for customer in range(3):
-        column = brute_alive[:, customer]
-        band = bands["probability_alive"]
-        assert abs(band.lower[customer] - np.quantile(column, 0.05)) <= 0.8 * column.std() + 1e-12
-        assert abs(band.upper[customer] - np.quantile(column, 0.95)) <= 0.8 * column.std() + 1e-12
+    band = bands["probability_alive"]
+    for j, customer in enumerate(repeat_buyers):
+        column = brute_alive[:, j]
+        p = float(fitted.probability_alive(base.subset([customer]))[0])
+        logits = np.log(column / (1 - column))
+        logit_spread = Z90 * logits.std(ddof=1)
+        centre = 2.0 * np.log(p / (1 - p)) - logits.mean()
+        brute_lower = 1 / (1 + np.exp(-(centre - logit_spread)))
+        brute_upper = 1 / (1 + np.exp(-(centre + logit_spread)))
+        assert abs(band.lower[customer] - brute_lower) <= 0.3 * column.std() + 1e-12
+        assert abs(band.upper[customer] - brute_upper) <= 0.3 * column.std() + 1e-12
 
 
 def test_delta_and_bootstrap_agree_on_cdnow(delta: Intervals, bootstrap: Intervals) -> None:
@@ -143,19 +162,34 @@ def test_bands_hold_their_estimates_and_probabilities_stay_probabilities(
             band = bands[name]
             assert np.all(band.lower <= band.upper)
             inside = (band.lower <= band.estimate + 1e-12) & (band.estimate <= band.upper + 1e-12)
-            assert inside.mean() == 1.0 if bands.method == "delta" else inside.mean() > 0.99
+            assert inside.mean() == 1.0  # the bias-corrected bootstrap bands too, on CDNOW
         alive = bands["probability_alive"]
         assert np.all(alive.lower >= 0.0) and np.all(alive.upper <= 1.0)
         for name in ("expected_purchases", "expected_spend", "clv"):
             assert np.all(bands[name].lower >= 0.0)
 
 
-def test_bootstrap_bounds_are_the_percentiles_of_the_kept_draws(bootstrap: Intervals) -> None:
+def test_bootstrap_bounds_come_from_the_kept_draws(bootstrap: Intervals) -> None:
     for name in ("probability_alive", "expected_purchases", "expected_spend", "clv"):
         band = bootstrap[name]
         assert band.draws is not None and band.draws.shape == (100, 2357)
-        np.testing.assert_allclose(band.lower, np.quantile(band.draws, 0.05, axis=0), rtol=1e-12)
-        np.testing.assert_allclose(band.upper, np.quantile(band.draws, 0.95, axis=0), rtol=1e-12)
+        scale = "logit" if name == "probability_alive" else "log"
+        lower, upper = bootstrap_bounds(band.draws, band.estimate, 0.9, scale=scale)
+        np.testing.assert_allclose(band.lower, lower, rtol=1e-12)
+        np.testing.assert_allclose(band.upper, upper, rtol=1e-12)
+    # by hand on one customer with repeat purchases: normal on the log scale, bias-corrected
+    clv = bootstrap["clv"]
+    assert clv.draws is not None
+    row = int(np.argmax(clv.estimate))
+    logs = np.log(clv.draws[:, row])
+    centre = 2.0 * np.log(clv.estimate[row]) - logs.mean()
+    assert clv.lower[row] == pytest.approx(np.exp(centre - Z90 * logs.std(ddof=1)), rel=1e-12)
+    for name in ("total_expected_purchases", "customer_equity"):
+        total = bootstrap[name]
+        assert total.draws is not None
+        lower, upper = bootstrap_bounds(total.draws, total.estimate, 0.9, scale="log")
+        assert float(total.lower) == pytest.approx(float(lower), rel=1e-12)
+        assert float(total.upper) == pytest.approx(float(upper), rel=1e-12)
 
 
 def test_totals_come_from_the_same_draws_not_from_summed_bounds(bootstrap: Intervals) -> None:

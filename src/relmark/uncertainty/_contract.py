@@ -442,8 +442,9 @@ def contract_interval(
         Coverage, in (0, 1).
     method : {"delta", "bootstrap"}, default "delta"
         ``"delta"``: from the fit's covariance of the log-parameters, in a
-        few milliseconds; ``"bootstrap"``: percentile interval over refits on
-        resampled customers, which needs the data the model was fitted to
+        few milliseconds; ``"bootstrap"``: the normal interval with the
+        bias and standard deviation of refits on resampled customers (on the logit
+        or log scale, as the delta method), which needs the data the model was fitted to
         (``alive``, or ``tenure`` and ``churned``) or draws made before
         (``thetas``).
     alive, tenure, churned : array_like, optional
@@ -488,13 +489,15 @@ def contract_interval(
     :math:`J = \partial f/\partial u`, with :math:`g = \operatorname{logit}`
     for the probabilities :math:`S(t)` and :math:`r(t)` and :math:`g = \log`
     for lifetimes and values (see :func:`~relmark.uncertainty.delta_band`).
-    The bootstrap interval is the :math:`(1 \mp \mathrm{level})/2` quantiles
-    of :math:`f` over the refits.  Both are intervals for the model's
-    expectation, not for one cohort's realised churn.  The delta method is
-    exact to first order and the choice for cohorts of hundreds of customers
-    or more; the bootstrap follows skewed sampling distributions of small
-    cohorts (where :math:`\alpha` and :math:`\beta` are estimated from few
-    churners) better.
+    The bootstrap interval is :math:`g^{-1}(g(\hat f) - \hat b \pm z\,s_g)`
+    with :math:`s_g` the standard deviation of :math:`g(f)` over the refits
+    and :math:`\hat b` their mean less :math:`g(\hat f)`
+    (:func:`~relmark.uncertainty.bootstrap_bounds`).  Both are intervals for
+    the model's expectation, not for one cohort's realised churn.  The delta
+    method is exact to first order and the choice for cohorts of hundreds of
+    customers or more; the bootstrap takes the spread from refits rather
+    than from the likelihood's curvature at the estimate, a check where
+    :math:`\alpha` and :math:`\beta` are estimated from few churners.
 
     References
     ----------
@@ -504,6 +507,10 @@ def contract_interval(
     Fader, P. S. & Hardie, B. G. S. (2010). Customer-base valuation in a
     contractual setting: the perils of ignoring heterogeneity. *Marketing
     Science*, 29(1), 85-93.
+
+    Efron, B. & Tibshirani, R. J. (1993). *An Introduction to the Bootstrap*,
+    chapters 12-14; Davison, A. C. & Hinkley, D. V. (1997). *Bootstrap
+    Methods and their Application*, sections 5.2-5.3 (the bootstrap interval).
 
     Examples
     --------
@@ -547,7 +554,9 @@ def contract_interval(
         )
     draws = _bootstrap_draws(sbg, thetas, alive, tenure, churned, n_draws, rng)
     _check_finite_lifetimes(asked, draws[:, 0], "the bootstrap draws")
-    return draws_band(asked.name, asked.predict, draws, theta, level=coverage, keep_draws=keep)
+    return draws_band(
+        asked.name, asked.predict, draws, theta, level=coverage, scale=asked.scale, keep_draws=keep
+    )
 
 
 def _bootstrap_draws(

@@ -12,8 +12,10 @@ array.  Two ways to get an interval:
 - **bootstrap** (:func:`resampled_weights`, :func:`bootstrap_thetas`,
   :func:`draws_band`): customers resampled with replacement, as multinomial
   counts over the distinct rows of a summary, each resample refitted (the
-  caller warm-starts the refit at the full-data estimate), and percentile
-  intervals of ``predict`` over the refitted parameters.
+  caller warm-starts the refit at the full-data estimate), and normal
+  intervals on the log or logit scale with the bias and standard deviation
+  of ``predict`` over the refitted parameters (:func:`bootstrap_bounds`, the
+  one function every bootstrap band goes through).
 
 Bands on many rows are computed in chunks of rows (:func:`chunked_draws_band`)
 so that memory stays bounded however many customers there are.
@@ -62,6 +64,7 @@ __all__ = [
     "BootstrapWarning",
     "Method",
     "Scale",
+    "bootstrap_bounds",
     "bootstrap_thetas",
     "check_level",
     "check_n_draws",
@@ -252,9 +255,9 @@ class Band:
         total, ``(n,)`` per customer).
     lower, upper : ndarray
         The interval's bounds, same shape; ``lower <= estimate <= upper``
-        wherever the estimate lies inside the draws (always for the delta
-        method; a bootstrap percentile interval may exclude a skewed
-        estimate).
+        for the delta method, and for the bootstrap unless the draws' bias
+        exceeds ``z`` standard deviations (its interval is centred at the
+        bias-corrected estimate, see :func:`bootstrap_bounds`).
     level : float
         The interval's nominal coverage, in (0, 1).
     method : {"bootstrap", "delta"}
@@ -495,26 +498,58 @@ def _delta_variance(
 def _symmetric_bounds(
     name: str, estimate: FloatArray, stderr: FloatArray, z: float, scale: str
 ) -> tuple[FloatArray, FloatArray]:
-    """Return the bounds symmetric on ``scale``, mapped back (linear, clipped, on the edges)."""
+    """Return the delta-method bounds symmetric on ``scale`` (linear, clipped, on the edges)."""
     spread = z * stderr
+    inside = _check_domain(name, estimate, scale)
     if scale == "linear":
         return estimate - spread, estimate + spread
-    if scale == "log":
-        if bool(np.any(estimate < 0)):
-            raise ValidationError(f"the prediction {name!r} is negative; use scale='linear'")
-        inside = estimate > 0
-        factor = np.exp(np.divide(spread, estimate, out=np.zeros_like(spread), where=inside))
-        lower = np.where(inside, estimate / factor, 0.0)
-        upper = np.where(inside, estimate * factor, spread)
-        return lower, upper
-    if bool(np.any((estimate < 0) | (estimate > 1))):
-        raise ValidationError(f"the prediction {name!r} is not a probability in [0, 1]")
-    inside = (estimate > 0) & (estimate < 1)
+    # the spread on the scale g: z se |g'(f)|, with g' = 1/f (log) or 1/(f(1-f)) (logit)
     safe = np.where(inside, estimate, 0.5)
-    logit_spread = spread / (safe * (1.0 - safe))
-    centre = logit(safe)
-    lower = np.where(inside, expit(centre - logit_spread), np.clip(estimate - spread, 0.0, 1.0))
-    upper = np.where(inside, expit(centre + logit_spread), np.clip(estimate + spread, 0.0, 1.0))
+    g_spread = spread / safe if scale == "log" else spread / (safe * (1.0 - safe))
+    return _mapped_bounds(estimate, np.where(inside, g_spread, 0.0), spread, scale, inside)
+
+
+def _check_domain(name: str, values: FloatArray, scale: str) -> Any:
+    """Refuse values outside the scale's domain; return where they are inside its interior."""
+    if scale == "linear":
+        return np.ones(values.shape, dtype=bool)
+    if scale == "log":
+        if bool(np.any(values < 0)):
+            raise ValidationError(f"the prediction {name!r} is negative; use scale='linear'")
+        return values > 0
+    if bool(np.any((values < 0) | (values > 1))):
+        raise ValidationError(f"the prediction {name!r} is not a probability in [0, 1]")
+    return (values > 0) & (values < 1)
+
+
+def _mapped_bounds(
+    estimate: FloatArray,
+    g_spread: FloatArray,
+    linear_spread: FloatArray,
+    scale: str,
+    inside: Any,
+    centre: FloatArray | None = None,
+) -> tuple[FloatArray, FloatArray]:
+    """Return ``g^-1(c -+ g_spread)`` where ``inside``, else ``f -+ linear_spread`` clipped.
+
+    ``c`` is ``centre`` (on the scale g), by default ``g(f)``: then the bounds
+    hold the estimate ``f`` whatever the rounding.
+    """
+    if scale == "log":
+        if centre is None:
+            factor = np.exp(g_spread)
+            lower = np.where(inside, estimate / factor, np.maximum(estimate - linear_spread, 0.0))
+            upper = np.where(inside, estimate * factor, estimate + linear_spread)
+            return lower, upper
+        lower = np.where(inside, np.exp(centre - g_spread), np.maximum(estimate - linear_spread, 0))
+        upper = np.where(inside, np.exp(centre + g_spread), estimate + linear_spread)
+        return lower, upper
+    safe = np.where(inside, estimate, 0.5)
+    middle = logit(safe) if centre is None else centre
+    lower = np.where(inside, expit(middle - g_spread), np.clip(estimate - linear_spread, 0, 1))
+    upper = np.where(inside, expit(middle + g_spread), np.clip(estimate + linear_spread, 0, 1))
+    if centre is not None:
+        return lower, upper
     # expit rounds to the estimate itself for tiny spreads: keep lower <= estimate <= upper
     return np.minimum(lower, estimate), np.maximum(upper, estimate)
 
@@ -675,6 +710,11 @@ def bootstrap_thetas(
 def percentile_bounds(values: ArrayLike, level: float) -> tuple[FloatArray, FloatArray]:
     r"""Return the percentile interval of ``values`` along axis 0.
 
+    Not the interval of relmark's bootstrap bands (those are
+    :func:`bootstrap_bounds`): a way to read kept draws (``keep_draws=True``)
+    another way.  With 100 to 200 draws its 5% and 95% quantiles are noisy
+    and it under-covers (see :func:`bootstrap_bounds`).
+
     Parameters
     ----------
     values : array_like, shape (n_draws, ...)
@@ -703,6 +743,154 @@ def percentile_bounds(values: ArrayLike, level: float) -> tuple[FloatArray, Floa
     return bounds[0], bounds[1]
 
 
+def bootstrap_bounds(
+    values: ArrayLike,
+    estimate: ArrayLike,
+    level: float,
+    *,
+    scale: Scale,
+    name: str = "prediction",
+) -> tuple[FloatArray, FloatArray]:
+    r"""Return the bootstrap interval of every band: normal on the scale ``g``, bias-corrected.
+
+    Every bootstrap band relmark gives (parameters, per-customer bands,
+    totals, contract predictions) has these bounds.
+
+    Parameters
+    ----------
+    values : array_like, shape (n_draws, ...)
+        The prediction at each bootstrap draw of the parameters
+        (``n_draws >= 2``).
+    estimate : array_like, shape values.shape[1:]
+        The prediction at the full-data estimate.
+    level : float
+        Coverage, in (0, 1).
+    scale : {"log", "logit", "linear"}
+        The scale ``g`` on which the interval is symmetric: ``"log"`` for
+        positive quantities, ``"logit"`` for probabilities, ``"linear"``
+        for quantities of any sign (as in :func:`delta_band`).
+    name : str, default "prediction"
+        The quantity's name, for the error messages.
+
+    Returns
+    -------
+    lower, upper : ndarray, shape estimate.shape
+        The bounds, ``lower <= upper``.  They hold the estimate unless the
+        draws' bias on the scale ``g`` exceeds ``z`` of their standard
+        deviations.
+
+    Raises
+    ------
+    ValidationError
+        If ``level`` or ``scale`` is not valid, the shapes do not match,
+        there are fewer than 2 draws, a value is not finite, or a value is
+        outside the scale's domain (negative for ``"log"``, outside [0, 1]
+        for ``"logit"``).
+
+    Notes
+    -----
+    With :math:`\hat f` the estimate, :math:`f^*_1, \dots, f^*_B` the draws,
+    :math:`z = \Phi^{-1}((1 + \mathrm{level})/2)` and :math:`g = \log`,
+    :math:`\operatorname{logit}` or the identity,
+
+    .. math::
+
+        g^{-1}\bigl(g(\hat f) - \hat b \pm z\, s_g\bigr),\qquad
+        \hat b = \overline{g(f^*)} - g(\hat f),\qquad
+        s_g^2 = \frac{1}{B - 1}\sum_{b=1}^{B}\bigl(g(f^*_b) - \overline{g(f^*)}\bigr)^2 :
+
+    the normal approximation with the bootstrap's estimates of bias
+    :math:`\hat b` and standard error :math:`s_g`, on the scale where the
+    sampling distribution is nearest to normal (Davison & Hinkley 1997,
+    section 5.2, the normal approximation on a transformed scale; Efron &
+    Tibshirani 1993, chapter 10 for the bias, chapters 12-13 for the
+    standard normal interval).  Where the estimate or a draw lies on the edge
+    of the scale's domain (0 on the log scale, 0 or 1 on the logit scale)
+    :math:`g` is not finite; there the interval is
+    :math:`\hat f \pm z\,s` with :math:`s` the draws' own standard
+    deviation, clipped to the domain (a zero-width band for a quantity
+    that does not move with the parameters).  The work is two passes over
+    the draws (their mean and standard deviation), less than the quantiles
+    a percentile interval needs.
+
+    Why this interval: in ``benchmarks/bench_uncertainty.py`` part (a)
+    (200 simulated bases per model, 100 refits each, nominal 90%) the
+    percentile interval (:func:`percentile_bounds`) covered Gamma-Gamma's
+    ``p`` and ``gamma`` 0.830 and 0.820 of the time and BG/NBD's
+    ``alpha`` 0.835; with 100 draws its 5% and 95% quantiles rest on a few
+    draws each.  This interval, computed from the same draws, held
+    [0.85, 0.95] for every parameter and prediction of the seven cases; the
+    same interval without :math:`\hat b` covered BG/NBD's ``alpha`` 0.845
+    (``docs/guide/uncertainty.md`` has the table).
+
+    References
+    ----------
+    Efron, B. & Tibshirani, R. J. (1993). *An Introduction to the Bootstrap*,
+    chapters 12-14.
+
+    Davison, A. C. & Hinkley, D. V. (1997). *Bootstrap Methods and their
+    Application*, sections 5.2-5.3.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relmark.uncertainty import bootstrap_bounds
+    >>> draws = np.array([[1.0], [2.0], [4.0]])  # log-draws: mean log 2, sd log 2
+    >>> lower, upper = bootstrap_bounds(draws, [2.0], 0.9, scale="log")
+    >>> round(float(lower[0]), 4), round(float(upper[0]), 4)
+    (0.6396, 6.2543)
+    """
+    coverage = check_level(level)
+    as_choice("scale", scale, ("log", "logit", "linear"))
+    draws = np.asarray(values, dtype=np.float64)
+    point = np.asarray(estimate, dtype=np.float64)
+    if draws.ndim == 0 or draws.shape[1:] != point.shape:
+        raise ValidationError(
+            f"the draws of {name!r} must have shape (n_draws, *{point.shape}), got {draws.shape}"
+        )
+    if draws.shape[0] < 2:
+        raise ValidationError(
+            f"{name!r} needs at least 2 draws for an interval, got {draws.shape[0]}"
+        )
+    # one pass each for the smallest and largest draw of every value: NaN and infinities
+    # show in them, and so do values outside the scale's domain
+    low, high = draws.min(axis=0), draws.max(axis=0)
+    if not (np.isfinite(low).all() and np.isfinite(high).all() and np.isfinite(point).all()):
+        raise ValidationError(
+            f"the prediction {name!r} is not finite at the estimate or some draws"
+        )
+    inside = _check_domain(name, point, scale)
+    _check_domain(name, np.stack([low, high]), scale)
+    z = float(ndtri((1.0 + coverage) / 2.0))
+    if scale == "linear":
+        centre = 2.0 * point - draws.mean(axis=0)
+        spread = z * draws.std(axis=0, ddof=1)
+        return centre - spread, centre + spread
+    inside = inside & (low > 0) if scale == "log" else inside & (low > 0) & (high < 1)
+    everywhere = bool(np.all(inside))
+    neutral = 1.0 if scale == "log" else 0.5  # g's argument where g is not finite: unused
+    safe = draws if everywhere else np.where(inside, draws, neutral)
+    g = np.log if scale == "log" else _fast_logit
+    transformed = g(safe)
+    g_point = g(np.where(inside, point, neutral))
+    mean = transformed.mean(axis=0)
+    transformed -= mean  # the deviations, in place
+    g_sd = np.sqrt(np.einsum("i...,i...->...", transformed, transformed) / (draws.shape[0] - 1))
+    # the edge's linear spread, only where g is not finite (usually nowhere)
+    linear_spread = np.zeros(point.shape)
+    if not everywhere:
+        linear_spread = np.where(inside, 0.0, z * draws.std(axis=0, ddof=1))
+    # centred at g(f) less the bootstrap's estimate of its bias, mean g(f*) - g(f)
+    centre = 2.0 * g_point - mean
+    return _mapped_bounds(point, z * g_sd, linear_spread, scale, inside, centre)
+
+
+def _fast_logit(p: FloatArray) -> FloatArray:
+    """``log(p / (1 - p))``: four times faster than scipy's ``logit`` on large blocks."""
+    values: FloatArray = np.log(p / (1.0 - p))
+    return values
+
+
 def draws_band(
     name: str,
     predict: Callable[[FloatArray], FloatArray],
@@ -710,9 +898,10 @@ def draws_band(
     theta: ArrayLike,
     *,
     level: float,
+    scale: Scale,
     keep_draws: bool,
 ) -> Band:
-    """Return the percentile band of ``predict`` over bootstrap parameter draws.
+    r"""Return the bootstrap band of ``predict`` over bootstrap parameter draws.
 
     Parameters
     ----------
@@ -726,6 +915,8 @@ def draws_band(
         The full-data estimate: ``estimate = predict(theta)``.
     level : float
         Coverage, in (0, 1).
+    scale : {"log", "logit", "linear"}
+        Where the interval is symmetric (see :func:`bootstrap_bounds`).
     keep_draws : bool
         Keep the ``(n_draws, ...)`` predictions in ``Band.draws``.
 
@@ -738,23 +929,27 @@ def draws_band(
     ------
     ValidationError
         If ``level`` is not in (0, 1), there are fewer than 2 draws, the
-        work exceeds :data:`MAX_CELLS` values (or :data:`MAX_KEPT_CELLS` kept)
-        or a prediction is not finite.
+        work exceeds :data:`MAX_CELLS` values (or :data:`MAX_KEPT_CELLS` kept),
+        a prediction is not finite or outside the scale's domain.
 
     Notes
     -----
-    The percentile interval (Efron & Tibshirani 1993, section 13.3): the
-    quantiles of the predictions over the draws.  For many rows use
-    :func:`chunked_draws_band`, which bounds the memory.
+    The bounds are :func:`bootstrap_bounds`: :math:`g^{-1}(g(\hat f) - \hat b \pm z\,s_g)`
+    with :math:`s_g` the standard deviation of :math:`g(f)` over the draws
+    and :math:`\hat b = \overline{g(f^*)} - g(\hat f)` their bias (Efron &
+    Tibshirani 1993, chapters 10 and 12-13; Davison & Hinkley 1997, section
+    5.2).  For many rows use :func:`chunked_draws_band`, which bounds the
+    memory.
 
     Examples
     --------
     >>> import numpy as np
     >>> from relmark.uncertainty import draws_band
     >>> thetas = np.linspace(1.0, 3.0, 101)[:, None]
-    >>> band = draws_band("double", lambda t: 2.0 * t, thetas, [2.0], level=0.9, keep_draws=True)
+    >>> band = draws_band("double", lambda t: 2.0 * t, thetas, [2.0], level=0.9, scale="linear",
+    ...                   keep_draws=True)
     >>> round(float(band.lower[0]), 2), float(band.estimate[0]), round(float(band.upper[0]), 2)
-    (2.2, 4.0, 5.8)
+    (2.07, 4.0, 5.93)
     >>> band.draws.shape
     (101, 1)
     """
@@ -765,7 +960,7 @@ def draws_band(
     values = np.stack([np.asarray(predict(t), dtype=np.float64) for t in draws_matrix])
     if not np.isfinite(values).all():
         raise ValidationError(f"the prediction {name!r} is not finite at some bootstrap draws")
-    lower, upper = percentile_bounds(values, coverage)
+    lower, upper = bootstrap_bounds(values, estimate, coverage, scale=scale, name=name)
     return Band(
         name=name,
         estimate=estimate,
@@ -785,10 +980,11 @@ def chunked_draws_band(
     theta: ArrayLike,
     *,
     level: float,
+    scale: Scale,
     keep_draws: bool = False,
     chunk_rows: int | None = None,
 ) -> Band:
-    """Return the percentile band of a per-row prediction, computed in chunks of rows.
+    """Return the bootstrap band of a per-row prediction, computed in chunks of rows.
 
     Parameters
     ----------
@@ -805,6 +1001,8 @@ def chunked_draws_band(
         The estimate.
     level : float
         Coverage, in (0, 1).
+    scale : {"log", "logit", "linear"}
+        Where the interval is symmetric (see :func:`bootstrap_bounds`).
     keep_draws : bool, default False
         Keep the ``(n_draws, n_rows)`` predictions (at most
         :data:`MAX_KEPT_CELLS` values).
@@ -824,8 +1022,9 @@ def chunked_draws_band(
     Notes
     -----
     Memory is one chunk's ``(n_draws, chunk_rows)`` block, whatever
-    ``n_rows``; the quantiles are taken per row, so chunking changes nothing
-    in the result.
+    ``n_rows``; the bounds (:func:`bootstrap_bounds`) are taken per row, so
+    chunking changes the result by rounding only (the sums of a row's draws
+    are added in another order, about :math:`10^{-16}` relative).
 
     Examples
     --------
@@ -834,9 +1033,9 @@ def chunked_draws_band(
     >>> x = np.arange(5.0)
     >>> thetas = np.linspace(1.0, 3.0, 11)[:, None]
     >>> band = chunked_draws_band("scaled", lambda t, rows: t[0] * x[rows], 5, thetas, [2.0],
-    ...                           level=0.8, chunk_rows=2)
+    ...                           level=0.8, scale="log", chunk_rows=2)
     >>> band.upper.round(2).tolist()
-    [0.0, 2.8, 5.6, 8.4, 11.2]
+    [0.0, 3.35, 6.69, 10.04, 13.38]
     """
     coverage = check_level(level)
     draws_matrix, point = _thetas(thetas, theta)
@@ -844,7 +1043,7 @@ def chunked_draws_band(
     n_draws = draws_matrix.shape[0]
     size = chunk_rows if chunk_rows is not None else max(_CHUNK_CELLS // n_draws, 1)
     size = as_count("chunk_rows", size, minimum=1)
-    bands = BandAccumulator(name, rows, n_draws, level=coverage, keep_draws=keep_draws)
+    bands = BandAccumulator(name, rows, n_draws, level=coverage, scale=scale, keep_draws=keep_draws)
     for start in range(0, rows, size):  # chunks of rows, each vectorised
         part = slice(start, min(start + size, rows))
         block = np.stack(
@@ -855,7 +1054,7 @@ def chunked_draws_band(
 
 
 class BandAccumulator:
-    """Percentile bands of a per-row prediction, gathered chunk by chunk of rows.
+    """Bootstrap bands of a per-row prediction, gathered chunk by chunk of rows.
 
     For callers that compute several quantities in one pass over chunks of
     rows (as :func:`relmark.prediction_intervals` does): each chunk's
@@ -873,6 +1072,9 @@ class BandAccumulator:
         Number of draws per block (>= 2).
     level : float
         Coverage, in (0, 1).
+    scale : {"log", "logit", "linear"}
+        Where the intervals, of the rows and of the total, are symmetric
+        (see :func:`bootstrap_bounds`).
     keep_draws : bool, default False
         Keep the ``(n_draws, n_rows)`` predictions (at most
         :data:`MAX_KEPT_CELLS` values).
@@ -889,11 +1091,11 @@ class BandAccumulator:
     --------
     >>> import numpy as np
     >>> from relmark.uncertainty import BandAccumulator
-    >>> bands = BandAccumulator("x", 3, 4, level=0.5, weights=[1.0, 1.0, 2.0])
+    >>> bands = BandAccumulator("x", 3, 4, level=0.5, scale="linear", weights=[1.0, 1.0, 2.0])
     >>> block = np.array([[1.0, 2, 3], [2, 3, 4], [3, 4, 5], [4, 5, 6]])
     >>> bands.add(slice(0, 3), np.array([2.5, 3.5, 4.5]), block)
-    >>> bands.band().lower.tolist(), float(bands.total("sum").estimate)
-    ([1.75, 2.75, 3.75], 15.0)
+    >>> bands.band().lower.round(4).tolist(), float(bands.total("sum").estimate)
+    ([1.6292, 2.6292, 3.6292], 15.0)
     """
 
     def __init__(
@@ -903,11 +1105,14 @@ class BandAccumulator:
         n_draws: int,
         *,
         level: float,
+        scale: Scale,
         keep_draws: bool = False,
         weights: ArrayLike | None = None,
     ) -> None:
         self.name = name
         self.level = check_level(level)
+        as_choice("scale", scale, ("log", "logit", "linear"))
+        self.scale: Scale = scale
         rows = as_count("n_rows", n_rows)
         draws = as_count("n_draws", n_draws, minimum=2)
         _check_cells(draws, rows, keep_draws)
@@ -925,12 +1130,10 @@ class BandAccumulator:
         """Add the rows ``part``: their estimate ``(rows,)`` and draws ``(n_draws, rows)``."""
         values = np.asarray(block, dtype=np.float64)
         point = np.asarray(estimate, dtype=np.float64)
-        if not (np.isfinite(values).all() and np.isfinite(point).all()):
-            raise ValidationError(
-                f"the prediction {self.name!r} is not finite at the estimate or some draws"
-            )
+        # checks the values (finite, in the scale's domain) before anything is stored
+        lower, upper = bootstrap_bounds(values, point, self.level, scale=self.scale, name=self.name)
         self._estimate[part] = point
-        self._lower[part], self._upper[part] = percentile_bounds(values, self.level)
+        self._lower[part], self._upper[part] = lower, upper
         if self._kept is not None:
             self._kept[:, part] = values
         if self._weights is not None:
@@ -954,10 +1157,13 @@ class BandAccumulator:
         """Return the band of the weighted total over rows, its draws kept (shape (n_draws,))."""
         if self._weights is None:
             raise AssertionError(f"band {self.name!r} was built without weights")
-        lower, upper = percentile_bounds(self._totals, self.level)
+        estimate = np.float64(self._weights @ self._estimate)
+        lower, upper = bootstrap_bounds(
+            self._totals, estimate, self.level, scale=self.scale, name=name
+        )
         return Band(
             name=name,
-            estimate=np.float64(self._weights @ self._estimate),
+            estimate=estimate,
             lower=lower,
             upper=upper,
             level=self.level,

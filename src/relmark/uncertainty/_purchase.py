@@ -79,7 +79,7 @@ __all__ = ["Intervals", "interval", "prediction_intervals"]
 QUANTITIES = ("probability_alive", "expected_purchases", "expected_spend", "clv")
 #: The totals over customers.
 TOTALS = ("total_expected_purchases", "customer_equity")
-# the scale on which each quantity's delta-method interval is symmetric
+# the scale on which each quantity's interval (delta method and bootstrap) is symmetric
 _SCALES: dict[str, Scale] = {
     "probability_alive": "logit",
     "expected_purchases": "log",
@@ -595,7 +595,8 @@ def prediction_intervals(
         Length of a discounting period, in the summary's unit (> 0).
     method : {"bootstrap", "delta"}, default "bootstrap"
         ``"bootstrap"``: refit the models on ``n_draws`` resamples of the
-        customers and take percentile intervals.  ``"delta"``: propagate the
+        customers and take normal intervals with the draws' bias and
+        standard deviation, on the log or logit scale.  ``"delta"``: propagate the
         fits' covariance to first order (see Notes and the guide "How sure
         are we?" for which to use when).
     level : float, default 0.9
@@ -639,18 +640,22 @@ def prediction_intervals(
     multinomial count per distinct row), refits the purchase model to them
     and the spend model to the same customers' repeat buyers, each
     warm-started at the full-data estimate, and predicts every quantity.
-    The interval is the percentile interval of the draws (per customer, and
-    of each draw's total, so a total's interval is not the sum of the
-    customers' bounds).  Refits that find no interior maximum are left out
-    and counted.
+    With :math:`\hat f` the prediction at the estimate, :math:`s_g` the
+    standard deviation of :math:`g(f)` over the draws and :math:`\hat b`
+    their mean less :math:`g(\hat f)` (the bootstrap's estimate of bias), the
+    interval is :math:`g^{-1}(g(\hat f) - \hat b \pm z\,s_g)`
+    (:func:`~relmark.uncertainty.bootstrap_bounds`),
+    per customer and of each draw's total (so a total's interval is not
+    the sum of the customers' bounds), with :math:`g` the scale below.
+    Refits that find no interior maximum are left out and counted.
 
     **Delta method.**  With :math:`u` the models' log-parameters and
     :math:`\Sigma_u` their covariance, block diagonal since the purchase and
     spend likelihoods are independent by the models' assumption,
     :math:`\mathrm{se}(f) = \sqrt{J\Sigma_u J^\top}`, :math:`J` by central
-    differences; the interval is symmetric on the logit scale for
-    ``probability_alive`` and on the log scale for the others
-    (:func:`~relmark.uncertainty.delta_band`).
+    differences (:func:`~relmark.uncertainty.delta_band`).  Both
+    intervals are symmetric on the logit scale for ``probability_alive``
+    and on the log scale for the others.
 
     Both describe the uncertainty of the *expected* values, from the
     estimation of the parameters; neither adds the randomness of the
@@ -659,7 +664,10 @@ def prediction_intervals(
     References
     ----------
     Efron, B. & Tibshirani, R. J. (1993). *An Introduction to the
-    Bootstrap*, chapters 6 and 13.
+    Bootstrap*, chapters 6 and 12-14.
+
+    Davison, A. C. & Hinkley, D. V. (1997). *Bootstrap Methods and their
+    Application*, sections 5.2-5.3.
 
     Examples
     --------
@@ -675,7 +683,7 @@ def prediction_intervals(
     >>> bool(equity.lower < equity.estimate < equity.upper), round(float(equity.estimate))
     (True, 22712)
     >>> bands.to_pandas()[["clv_lower", "clv", "clv_upper"]].iloc[0].round(2).tolist()
-    [10.81, 11.53, 12.41]
+    [10.72, 11.53, 12.55]
     """
     as_instance("summary", summary, CustomerSummary)
     options = clv_options(horizon=horizon, discount_rate=discount_rate, margin=margin, step=step)
@@ -912,12 +920,20 @@ def _bootstrap_bands(
     at_draws = [models.at(theta) for theta in thetas]
     predictions = _Predictions(options)
     n_purchase = len(layout.purchase)
-    alive = BandAccumulator("probability_alive", n_purchase, n_draws, level=level, keep_draws=keep)
+    alive = BandAccumulator(
+        "probability_alive",
+        n_purchase,
+        n_draws,
+        level=level,
+        scale=_SCALES["probability_alive"],
+        keep_draws=keep,
+    )
     expected = BandAccumulator(
         "expected_purchases",
         n_purchase,
         n_draws,
         level=level,
+        scale=_SCALES["expected_purchases"],
         keep_draws=keep,
         weights=layout.purchase.weights,
     )
@@ -928,6 +944,7 @@ def _bootstrap_bands(
             layout.n_joint,
             n_draws,
             level=level,
+            scale=_SCALES["clv"],
             keep_draws=keep,
             weights=layout.joint_weights,
         )
@@ -994,7 +1011,14 @@ def _spend_band(
     n_draws = thetas.shape[0]
     at_draws = [_rebuilt(models.spend, theta[split:]) for theta in thetas]
     workers = thread_count()
-    band = BandAccumulator("expected_spend", len(spend_rows), n_draws, level=level, keep_draws=keep)
+    band = BandAccumulator(
+        "expected_spend",
+        len(spend_rows),
+        n_draws,
+        level=level,
+        scale=_SCALES["expected_spend"],
+        keep_draws=keep,
+    )
     size = max(_CHUNK_CELLS // n_draws, 1)
     for start in range(0, len(spend_rows), size):  # chunks of rows, each vectorised
         part = slice(start, min(start + size, len(spend_rows)))
@@ -1043,7 +1067,7 @@ def interval(
     rng : numpy.random.Generator, int or None
         Randomness of the bootstrap.
     scale : {"log", "logit", "linear"}, default "log"
-        Where the delta-method interval is symmetric: ``"log"`` for
+        Where the interval (either method) is symmetric: ``"log"`` for
         positive quantities, ``"logit"`` for probabilities, ``"linear"``
         otherwise.
     name : str, default "prediction"
@@ -1071,7 +1095,10 @@ def interval(
     The bootstrap resamples the customers the model is fitted to (all of
     them for a purchase model, the repeat buyers for a spend model) as
     multinomial counts over their distinct rows, refits warm-started at the
-    estimate and takes percentile intervals; the delta method propagates
+    estimate and takes :math:`g^{-1}(g(\hat f) - \hat b \pm z\,s_g)`, :math:`s_g`
+    the standard deviation of :math:`g(f)` over the draws, :math:`\hat b` their
+    mean less :math:`g(\hat f)` and :math:`g` the
+    ``scale`` (:func:`~relmark.uncertainty.bootstrap_bounds`); the delta method propagates
     ``model.fit_info.log_covariance`` (:func:`~relmark.uncertainty.delta_band`).
 
     Examples
@@ -1115,4 +1142,4 @@ def interval(
             name, at, theta, _fit_covariance("model", fitted), level=coverage, scale=scale
         )
     thetas = bootstrap_thetas(_refitter(fitted, rows), rows.weights, draws, generator)
-    return draws_band(name, at, thetas, theta, level=coverage, keep_draws=keep)
+    return draws_band(name, at, thetas, theta, level=coverage, scale=scale, keep_draws=keep)
