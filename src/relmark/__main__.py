@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import os
 import sys
 import textwrap
 import warnings
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import NoReturn
 
+import attrs
 import numpy as np
 
 from relmark import __version__
@@ -21,7 +25,16 @@ from relmark.datasets import (
     CDNOW_OBSERVATION_END,
     load_cdnow_sample,
 )
-from relmark.economics import customer_lifetime_value, retention_campaign, retention_lift_value
+from relmark.domain import Channel
+from relmark.economics import (
+    CampaignPlan,
+    Offer,
+    customer_lifetime_value,
+    measure_uplift,
+    plan_campaign,
+    retention_campaign,
+    retention_lift_value,
+)
 from relmark.economics.scores import Scores
 from relmark.economics.scores import score as score_customers
 from relmark.exceptions import ConvergenceError, RelmarkError, ValidationError
@@ -37,7 +50,8 @@ from relmark.models import (
 )
 from relmark.models.contracts import PurchaseModel
 from relmark.scoring import rfm_scores
-from relmark.segmentation import gini, rfm_segments, segment_profile, value_tiers
+from relmark.segmentation import RFM_SEGMENTS, gini, rfm_segments, segment_profile, value_tiers
+from relmark.uncertainty import prediction_intervals
 
 WIDTH = 78
 
@@ -197,8 +211,11 @@ def describe_economics(
     summary: CustomerSummary, purchases: PurchaseModel, clv: np.ndarray
 ) -> list[str]:
     """Return report lines on retention economics: a campaign and the value of loyalty."""
-    churn = 1.0 - purchases.probability_alive(summary)
-    plan = retention_campaign(churn, save_probability=0.15, remaining_value=clv, contact_cost=0.5)
+    alive = purchases.probability_alive(summary)
+    plan = retention_campaign(
+        1.0 - alive, save_probability=0.15, remaining_value=clv * _given_alive(alive),
+        contact_cost=0.5,
+    )  # fmt: skip
     lift = np.atleast_1d(retention_lift_value(30.0, [0.6, 0.8], 0.1, lift=0.05))
     return [
         _rule("Retention economics"),
@@ -338,6 +355,36 @@ def scored_columns(
     >>> print(next(line for line in lines if line.startswith("chose")))
     chose MBG/NBD: lowest BIC 19,195.3 vs BG/NBD 19,195.9, Pareto/NBD 19,221.0
     """
+    _, scores = _choose_and_score(
+        summary,
+        horizon=horizon,
+        discount_rate=discount_rate,
+        margin=margin,
+        split=split,
+        candidates=candidates,
+        report=report,
+        covariates=covariates,
+    )
+    return _score_table(summary, scores)
+
+
+def _choose_and_score(
+    summary: CustomerSummary,
+    *,
+    horizon: float,
+    discount_rate: float,
+    margin: float,
+    split: CalibrationHoldout | None,
+    candidates: Sequence[str],
+    report: Callable[[str], None] | None,
+    covariates: Sequence[str],
+) -> tuple[ModelChoice, Scores]:
+    """Choose the purchase model and score every customer: the one place it is done.
+
+    :func:`scored_columns` (``relmark score``) and ``relmark campaign`` both
+    call it; see :func:`scored_columns` for how the model is chosen.  The
+    Scores carry the fitted models (``purchase_model``, ``spend_model``).
+    """
     data = split if split is not None else _choice_data(summary)
     choice = choose_model(
         data,
@@ -360,6 +407,11 @@ def scored_columns(
             report(_fitted(scores.spend_model))
         for note in notes:
             report(note)
+    return choice, scores
+
+
+def _score_table(summary: CustomerSummary, scores: Scores) -> dict[str, np.ndarray]:
+    """Return the columns of ``relmark score``: the scores, the RFM scores and named segment."""
     rfm = rfm_scores(summary)
     columns: dict[str, np.ndarray] = {
         "customer_id": np.asarray(summary.customer_id),
@@ -491,9 +543,9 @@ def _fitted(model: object) -> str:
 
 def _score_customers(
     summary: CustomerSummary, split: CalibrationHoldout | None, args: argparse.Namespace
-) -> dict[str, np.ndarray]:
+) -> tuple[ModelChoice, Scores]:
     """Fit the models and score every customer: the one place the command line does it."""
-    return scored_columns(
+    return _choose_and_score(
         summary,
         horizon=args.horizon,
         discount_rate=args.discount_rate,
@@ -505,9 +557,8 @@ def _score_customers(
     )
 
 
-def score(args: argparse.Namespace) -> None:
-    """Run ``relmark score``: read, summarise, fit, score, and write the output file."""
-    _refuse_to_overwrite_input(args.transactions, args.out)
+def _read_customers(args: argparse.Namespace) -> tuple[CustomerSummary, CalibrationHoldout | None]:
+    """Read the purchases, summarise them and split off the holdout (``score``, ``campaign``)."""
     _progress(f"reading {args.transactions}")
     log = read_transactions(
         args.transactions,
@@ -525,7 +576,7 @@ def score(args: argparse.Namespace) -> None:
         split = holdout_split(
             log, args.holdout, observation_end=args.observation_end, unit=args.unit
         )
-    if args.covariates is not None:
+    if getattr(args, "covariates", None) is not None:
         summary, split = _attach_covariates(summary, split, args)
     how = (
         "by BIC" if split is None else f"by their forecast of the last {args.holdout:g} {args.unit}"
@@ -534,9 +585,18 @@ def score(args: argparse.Namespace) -> None:
         f"read {len(log):,} rows: {len(summary):,} customers; fitting the models and "
         f"choosing among {', '.join(args.models)} {how}"
     )
-    columns = _score_customers(summary, split, args)
+    return summary, split
+
+
+def score(args: argparse.Namespace, written: list[str] | None = None) -> None:
+    """Run ``relmark score``: read, summarise, fit, score, and write the output file."""
+    _refuse_to_overwrite_input(args.transactions, args.out)
+    summary, split = _read_customers(args)
+    _, scores = _score_customers(summary, split, args)
     _progress(f"writing {len(summary):,} scored customers to {args.out}")
-    write_columns(args.out, columns)
+    write_columns(args.out, _score_table(summary, scores))
+    if written is not None:
+        written.append(args.out)
     _progress("done")
 
 
@@ -567,15 +627,546 @@ def _attach_covariates(
     return summary, split
 
 
-def _refuse_to_overwrite_input(source: str, out: str) -> None:
+def _refuse_to_overwrite_input(
+    source: str,
+    out: str,
+    *,
+    option: str = "--out",
+    writing: str = "the scores",
+    destroys: str = "the purchases",
+) -> None:
     """Raise if ``out`` is ``source`` itself, by name, symbolic link or hard link."""
     if out == "-" or not os.path.exists(out):
         return
     if os.path.exists(source) and os.path.samefile(source, out):
         raise ValidationError(
-            f"--out {out!r} is the input file {source!r}; writing the scores there would "
-            "destroy the purchases: choose another file"
+            f"{option} {out!r} is the input file {source!r}; writing {writing} there would "
+            f"destroy {destroys}: choose another file"
         )
+
+
+def _refuse_one_file_twice(first: tuple[str, str], second: tuple[str, str]) -> None:
+    """Raise if two outputs (option, path) are one file (or both standard output)."""
+    (option_a, a), (option_b, b) = first, second
+    if a == "-" or b == "-":
+        if a == b:
+            raise ValidationError(
+                f"{option_a} and {option_b} are both standard output (-): give one of them a file"
+            )
+        return
+    same = (
+        os.path.samefile(a, b)
+        if os.path.exists(a) and os.path.exists(b)
+        else os.path.realpath(a) == os.path.realpath(b)
+    )
+    if same:
+        raise ValidationError(
+            f"{option_b} {b!r} is the file of {option_a} {a!r}: give each its own file"
+        )
+
+
+# ---------------------------------------------------------------------------- relmark campaign
+
+#: The keys of an offer in ``--offers``, in the order the help gives them.
+OFFER_KEYS = (
+    "name",
+    "channel",
+    "contact_cost",
+    "offer_cost",
+    "save_rate",
+    "uplift",
+    "segments",
+    "capacity",
+)
+_REQUIRED_KEYS = ("name", "channel", "contact_cost")
+#: ``"uplift": "measured"``: the per-customer uplift measured on ``--past-campaign``.
+MEASURED = "measured"
+#: The features the measured uplift is modelled on, per customer (columns of the scores).
+UPLIFT_FEATURES = ("frequency", "recency", "T", "probability_alive")
+
+
+class _Pairs(list[tuple[str, object]]):
+    """A JSON object as its (key, value) pairs, so that a repeated key can be refused."""
+
+
+def _shown(value: object) -> str:
+    """Return a JSON value as the file spells it, shortened."""
+    text = json.dumps(dict(value) if isinstance(value, _Pairs) else value, default=str)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _json_kind(value: object) -> str:
+    if isinstance(value, _Pairs):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if value is None:
+        return "null"
+    return "a number"
+
+
+def _not_a_number(constant: str) -> float:
+    raise ValidationError(f"{constant} is not a number JSON allows")
+
+
+def _number(where: str, key: str, value: object, low: float, high: float = math.inf) -> float:
+    """Check a JSON number in [low, high]."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValidationError(
+            f'{where}: "{key}" must be a number, got {_json_kind(value)} {_shown(value)}'
+        )
+    number = float(value)
+    if not low <= number <= high:
+        rule = f">= {low:g}" if high == math.inf else f"in [{low:g}, {high:g}]"
+        raise ValidationError(f'{where}: "{key}" must be {rule}, got {_shown(value)}')
+    return number
+
+
+def _segments_of(where: str, value: object) -> frozenset[str]:
+    """Check ``"segments"``: a non-empty list of RFM segment names."""
+    names = [segment.name for segment in RFM_SEGMENTS]
+    if not isinstance(value, list) or isinstance(value, _Pairs) or not value:
+        raise ValidationError(
+            f'{where}: "segments" must be a non-empty list of RFM segment names, got '
+            f"{_json_kind(value)} {_shown(value)}"
+        )
+    for label in value:
+        if not isinstance(label, str):
+            raise ValidationError(
+                f'{where}: "segments" must hold names (strings), got {_json_kind(label)} '
+                f"{_shown(label)}"
+            )
+        if label not in names:
+            raise ValidationError(
+                f'{where}: "segments": unknown RFM segment {label!r}; the segments are '
+                + ", ".join(repr(name) for name in names)
+            )
+    return frozenset(value)
+
+
+def _offer_of(where: str, item: _Pairs, past_campaign: str | None) -> tuple[Offer, bool]:
+    """Check one offer of ``--offers``; return it and whether its uplift is to be measured."""
+    keys = [key for key, _ in item]
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise ValidationError(f'{where}: the key "{repeated[0]}" is given twice')
+    fields = dict(item)
+    for key in fields:
+        if key not in OFFER_KEYS:
+            known = ", ".join(f'"{name}"' for name in OFFER_KEYS)
+            raise ValidationError(f'{where}: unknown key "{key}"; the keys are {known}')
+    for key in _REQUIRED_KEYS:
+        if key not in fields:
+            raise ValidationError(f'{where}: missing "{key}"')
+    effects = [key for key in ("save_rate", "uplift") if key in fields]
+    if len(effects) != 1:
+        given = "both" if effects else "neither"
+        raise ValidationError(f'{where}: give exactly one of "save_rate" and "uplift", got {given}')
+    name, channel = fields["name"], fields["channel"]
+    if not isinstance(name, str) or not name.strip():
+        raise ValidationError(
+            f'{where}: "name" must be a non-empty string, got {_json_kind(name)} {_shown(name)}'
+        )
+    channels = [member.value for member in Channel]
+    if channel not in channels:
+        raise ValidationError(
+            f'{where}: "channel" must be one of {", ".join(map(repr, channels))}, got '
+            f"{_shown(channel)}"
+        )
+    options: dict[str, object] = {
+        "name": name,
+        "channel": channel,
+        "contact_cost": _number(where, "contact_cost", fields["contact_cost"], 0.0),
+    }
+    if "offer_cost" in fields:
+        options["offer_cost"] = _number(where, "offer_cost", fields["offer_cost"], 0.0)
+    measured = fields.get("uplift") == MEASURED
+    if "save_rate" in fields:
+        options["save_rate"] = _number(where, "save_rate", fields["save_rate"], 0.0, 1.0)
+    elif measured:
+        if past_campaign is None:
+            raise ValidationError(
+                f'{where}: "uplift": "measured" needs --past-campaign FILE, a past campaign '
+                "with a control group to measure it on"
+            )
+        options["uplift"] = 0.0  # measured later, for every customer
+    else:
+        value = fields["uplift"]
+        if isinstance(value, str):
+            raise ValidationError(
+                f'{where}: "uplift" must be a number in [-1, 1] or "measured", got {_shown(value)}'
+            )
+        options["uplift"] = _number(where, "uplift", value, -1.0, 1.0)
+    if "segments" in fields:
+        options["eligible"] = _segments_of(where, fields["segments"])
+    if "capacity" in fields:
+        capacity = fields["capacity"]
+        if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 0:
+            raise ValidationError(
+                f'{where}: "capacity" must be a whole number >= 0, got {_shown(capacity)}'
+            )
+        options["capacity"] = capacity
+    try:
+        offer = Offer(**options)
+    except (ValidationError, TypeError) as error:  # what the checks above do not foresee
+        raise ValidationError(f"{where}: {_one_line(error)}") from None
+    return offer, measured
+
+
+def read_offers(path: str, *, past_campaign: str | None = None) -> list[tuple[Offer, bool]]:
+    """Read the offers of ``relmark campaign --offers``: a JSON list of objects.
+
+    Parameters
+    ----------
+    path : str
+        The JSON file (UTF-8): a list of objects with the keys of
+        :data:`OFFER_KEYS`; ``"name"``, ``"channel"``, ``"contact_cost"`` and
+        exactly one of ``"save_rate"`` and ``"uplift"`` are required.
+    past_campaign : str, optional
+        The ``--past-campaign`` file, which ``"uplift": "measured"`` needs.
+
+    Returns
+    -------
+    list of (Offer, bool)
+        Each offer, and whether its uplift is to be measured on the past
+        campaign (its ``uplift`` is then a placeholder 0).
+
+    Raises
+    ------
+    ValidationError
+        In one line naming the file, the offer (its position and name) and
+        the key: invalid JSON, a key given twice, an unknown or missing key,
+        a value of the wrong type or out of range, an unknown channel or RFM
+        segment name, a repeated offer name, or ``"measured"`` without
+        ``past_campaign``.
+    OSError
+        If the file cannot be read.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from relmark.__main__ import read_offers
+    >>> file = Path(tempfile.mkdtemp()) / "offers.json"
+    >>> _ = file.write_text('[{"name": "mail", "channel": "email", "contact_cost": 0.5, '
+    ...                     '"save_rate": 0.1, "segments": ["At risk"], "capacity": 500}]')
+    >>> [(offer.name, offer.capacity, measured) for offer, measured in read_offers(str(file))]
+    [('mail', 500, False)]
+    >>> _ = file.write_text('[{"name": "mail", "channel": "fax", "contact_cost": 1, '
+    ...                     '"save_rate": 0.1}]')
+    >>> read_offers(str(file))
+    Traceback (most recent call last):
+    ...
+    relmark.exceptions.ValidationError: ...offers.json: offer 1 of 1 ('mail'): "channel" must ...
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ValidationError(
+            f"{path}: not UTF-8 text ({error.reason} at byte {error.start:,})"
+        ) from None
+    try:
+        raw = json.loads(text, object_pairs_hook=_Pairs, parse_constant=_not_a_number)
+    except json.JSONDecodeError as error:
+        raise ValidationError(
+            f"{path}: not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"
+        ) from None
+    except ValidationError as error:
+        raise ValidationError(f"{path}: {error}") from None
+    if not isinstance(raw, list) or isinstance(raw, _Pairs):
+        raise ValidationError(
+            f"{path}: must be a JSON list of offers (objects), got {_json_kind(raw)}"
+        )
+    if not raw:
+        raise ValidationError(f"{path}: the list holds no offers")
+    offers: list[tuple[Offer, bool]] = []
+    for index, item in enumerate(raw):
+        where = f"{path}: offer {index + 1} of {len(raw)}"
+        if not isinstance(item, _Pairs):
+            raise ValidationError(
+                f'{where}: must be an object {{"name": ..., "channel": ..., ...}}, got '
+                f"{_json_kind(item)} {_shown(item)}"
+            )
+        name = dict(item).get("name")
+        if isinstance(name, str) and name.strip():
+            where += f" ({name!r})"
+        offer, measured = _offer_of(where, item, past_campaign)
+        earlier = [k for k, (other, _) in enumerate(offers) if other.name == offer.name]
+        if earlier:
+            raise ValidationError(
+                f'{where}: "name" {offer.name!r} is also offer {earlier[0] + 1}\'s'
+            )
+        offers.append((offer, measured))
+    if past_campaign is not None and not any(measured for _, measured in offers):
+        raise ValidationError(
+            f'{path}: no offer has "uplift": "measured", so --past-campaign {past_campaign!r} '
+            "would not be used: drop it, or measure an offer's uplift on it"
+        )
+    return offers
+
+
+def _flags(path: str, column: str, values: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Read a flag column of ``--past-campaign``: true/false or 1/0."""
+    if values.dtype.kind == "b":
+        return values.astype(bool)
+    if values.dtype.kind in "iuf":
+        bad = (values != 0) & (values != 1)
+    else:
+        bad = np.ones(values.size, dtype=bool)
+    if np.any(bad):
+        first = int(np.argmax(bad))
+        raise ValidationError(
+            f"{path}: column {column!r} must be true/false or 1/0; {int(bad.sum()):,} of "
+            f"{values.size:,} customers have another value (first: customer {ids[first]!r}, "
+            f"{values[first]!r})"
+        )
+    return np.asarray(values == 1, dtype=bool)
+
+
+def _rows_of(path: str, ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Return the row of each id of ``wanted`` among ``ids``; refuse unknown and repeated ones."""
+    if ids.dtype.kind in "iu" and wanted.dtype.kind in "iu":
+        have, want = ids.astype(np.int64), wanted.astype(np.int64)
+    else:  # text on either side: compare as text
+        have, want = ids.astype(str), wanted.astype(str)
+    distinct, counts = np.unique(want, return_counts=True)
+    if np.any(counts > 1):
+        twice = distinct[counts > 1]
+        raise ValidationError(
+            f"{path}: the customer id {twice[0]!s} is on more than one row ({twice.size:,} "
+            f"id{' is' if twice.size == 1 else 's are'}): give each customer of the past "
+            "campaign one row"
+        )
+    order = np.argsort(have, kind="stable")
+    position = np.clip(np.searchsorted(have[order], want), 0, max(have.size - 1, 0))
+    found = have[order][position] == want if have.size else np.zeros(want.size, dtype=bool)
+    if not np.all(found):
+        missing = want[~found]
+        shown = ", ".join(repr(str(i)) for i in missing[:3])
+        raise ValidationError(
+            f"{path}: {missing.size:,} of {want.size:,} customers of the past campaign are not "
+            f"in the purchases (first: {shown}); their features come from their purchases"
+        )
+    return np.asarray(order[position], dtype=np.int64)
+
+
+def _measured_uplift(
+    args: argparse.Namespace, summary: CustomerSummary, scores: Scores
+) -> np.ndarray:
+    """Measure ``--past-campaign``'s uplift on the customers' features; predict it for all."""
+    path = args.past_campaign
+    id_column = args.past_id_col or args.customer_col
+    treated_column, outcome_column = args.treated_col or "treated", args.outcome_col or "outcome"
+    _progress(f"reading the past campaign from {path}")
+    table = read_covariates(
+        path, id_column=id_column, columns=[treated_column, outcome_column], encoding=args.encoding
+    )
+    past_ids = np.asarray(table[id_column])
+    treated = _flags(path, treated_column, np.asarray(table[treated_column]), past_ids)
+    outcome = _flags(path, outcome_column, np.asarray(table[outcome_column]), past_ids)
+    rows = _rows_of(path, np.asarray(summary.customer_id), past_ids)
+    columns = {
+        "frequency": summary.frequency,
+        "recency": summary.recency,
+        "T": summary.T,
+        "probability_alive": scores.probability_alive,
+    }
+    everyone = {name: np.asarray(columns[name]) for name in UPLIFT_FEATURES}
+    varying = {name: column[rows] for name, column in everyone.items() if np.ptp(column[rows]) > 0}
+    try:
+        uplift = measure_uplift(treated, outcome, features=varying or None, level=args.level)
+    except (ValidationError, ConvergenceError) as error:  # say which file
+        raise ValidationError(f"{path}: {_one_line(error)}") from None
+    effect = uplift.overall
+    _progress(
+        f"measured uplift on {path}: {effect.n_treated:,} treated, {effect.n_control:,} in the "
+        f"control group; retained {effect.treated_rate:.1%} against {effect.control_rate:.1%}, "
+        f"uplift {effect.effect:.3f} [{effect.lower:.3f}, {effect.upper:.3f}] at "
+        f"{args.level:.0%}"
+    )
+    if uplift.features:
+        _progress(
+            f"per customer by {uplift.method.replace('_', '-')} logistic fits on "
+            f"{', '.join(uplift.features)} (in-sample Qini coefficient "
+            f"{uplift.qini_coefficient:.3f}), predicted for all {len(summary):,} customers"
+        )
+        predicted: np.ndarray = uplift.predict({name: everyone[name] for name in uplift.features})
+        return predicted
+    _progress("no feature varies among its customers: every customer gets the overall uplift")
+    return np.full(len(summary), effect.effect)
+
+
+def _value_and_churn_bounds(
+    summary: CustomerSummary, scores: Scores, level: float
+) -> dict[str, np.ndarray]:
+    """Return the ``level`` delta-method intervals of each customer's CLV and churn."""
+    assert scores.clv is not None  # the campaign needs amounts: checked before
+    try:
+        bands = prediction_intervals(
+            summary,
+            scores.purchase_model,
+            scores.spend_model,
+            horizon=scores.horizon,
+            discount_rate=scores.discount_rate,
+            margin=scores.margin,
+            step=scores.step,
+            method="delta",
+            level=level,
+        )
+    except RelmarkError as error:  # e.g. a limit model, which has no covariance
+        _progress(
+            f"no intervals of value and churn ({_one_line(error)}): each contact's gain bounds "
+            "are its estimate"
+        )
+        return {}
+    clv, alive = bands["clv"], bands["probability_alive"]
+    _progress(
+        f"intervals of value and churn: {level:.0%}, delta method on the fitted models' "
+        f"covariance (customer equity {float(bands['customer_equity'].estimate):,.0f} "
+        f"[{float(bands['customer_equity'].lower):,.0f}, "
+        f"{float(bands['customer_equity'].upper):,.0f}])"
+    )
+    # the bands' estimates are the scores to rounding: keep each bound on its side of them
+    return {
+        "value_lower": np.minimum(clv.lower, scores.clv),
+        "value_upper": np.maximum(clv.upper, scores.clv),
+        "churn_lower": np.clip(1.0 - np.maximum(alive.upper, scores.probability_alive), 0, 1),
+        "churn_upper": np.clip(1.0 - np.minimum(alive.lower, scores.probability_alive), 0, 1),
+    }
+
+
+def _given_alive(probability_alive: np.ndarray) -> np.ndarray:
+    """Return the factor turning a CLV into the value given alive, ``1 / P(alive)``.
+
+    What a save keeps is what the customer is worth if they stay: the CLV
+    already weighs the chance that they have gone, which the plan weighs
+    again through the churn probability.  A P(alive) of 0 (underflow) has a
+    CLV of 0, kept at 0.
+    """
+    alive = np.asarray(probability_alive, dtype=np.float64)
+    return np.divide(1.0, alive, out=np.zeros_like(alive), where=alive > 0)
+
+
+def _money(value: float) -> str:
+    return "no limit" if value == math.inf else f"{value:,.2f}"
+
+
+def describe_plan(plan: CampaignPlan) -> list[str]:
+    r"""Return report lines on a campaign plan: per offer, the totals and the certificate.
+
+    Parameters
+    ----------
+    plan : CampaignPlan
+        What :func:`relmark.plan_campaign` returned.
+
+    Returns
+    -------
+    list of str
+        Per offer its contacts, expected cost, value kept and ROI; the total
+        cost against the budget; the plan chosen, the method and the
+        certified gap ``upper_bound - net_gain``.
+
+    Examples
+    --------
+    >>> from relmark import Offer, plan_campaign
+    >>> from relmark.__main__ import describe_plan
+    >>> plan = plan_campaign([1, 2], [0.8, 0.5], [500.0, 300.0],
+    ...                      [Offer(name="mail", channel="email", contact_cost=5.0, save_rate=0.2)],
+    ...                      budget=5.0)
+    >>> print("\n".join(describe_plan(plan)))
+    offer mail (email): 1 contacts, expected cost 5.00, value kept 80.00, ROI 1500%
+    total expected cost 5.00 of the budget 5.00; value kept 80.00; net gain 75.00
+    plan: combined (method exact); certified gap 0.00 (no plan gains more than 75.00)
+    alternatives: no campaign 0.00, only mail 75.00
+    """
+    offers = plan.offers
+    lines = [
+        f"offer {name} ({channel}): {int(contacts):,} contacts, expected cost {cost:,.2f}, "
+        f"value kept {kept:,.2f}, ROI {roi:.0%}"
+        for name, channel, contacts, cost, kept, roi in zip(
+            offers.offer, offers.channel, offers.contacts, offers.expected_cost,
+            offers.value_kept, offers.roi, strict=True,
+        )
+    ]  # fmt: skip
+    lines.append(
+        f"total expected cost {plan.cost:,.2f} of the budget {_money(plan.budget)}; value kept "
+        f"{plan.value_kept:,.2f}; net gain {plan.net_gain:,.2f}"
+    )
+    lines.append(
+        f"plan: {plan.chosen} (method {plan.method}); certified gap "
+        f"{plan.upper_bound - plan.net_gain:,.2f} (no plan gains more than "
+        f"{plan.upper_bound:,.2f})"
+    )
+    lines.append(
+        "alternatives: "
+        + ", ".join(f"{key} {value:,.2f}" for key, value in plan.alternatives.items())
+    )
+    return lines
+
+
+def campaign(args: argparse.Namespace, written: list[str] | None = None) -> None:
+    """Run ``relmark campaign``: score the customers, plan the offers, write the target list."""
+    written = [] if written is None else written
+    inputs = [("the purchases", args.transactions), ("the offers", args.offers)]
+    if args.past_campaign is not None:
+        inputs.append(("the past campaign", args.past_campaign))
+    outputs = [("--out", args.out, "the target list")]
+    if args.summary_out is not None:
+        outputs.append(("--summary-out", args.summary_out, "the summary"))
+    for option, out, what in outputs:
+        for destroys, source in inputs:
+            _refuse_to_overwrite_input(source, out, option=option, writing=what, destroys=destroys)
+    if args.summary_out is not None:
+        _refuse_one_file_twice(("--out", args.out), ("--summary-out", args.summary_out))
+    offers = read_offers(args.offers, past_campaign=args.past_campaign)
+    _progress(
+        f"read {len(offers)} offers from {args.offers}: "
+        + ", ".join(offer.name for offer, _ in offers)
+    )
+    summary, split = _read_customers(args)
+    _, scores = _score_customers(summary, split, args)
+    if scores.clv is None:
+        raise ValidationError(
+            f"{args.transactions}: no purchase has a positive amount in --amount-col "
+            f"{args.amount_col!r}: without spend there is no remaining value to keep"
+        )
+    bounds = _value_and_churn_bounds(summary, scores, args.level)
+    if any(measured for _, measured in offers):
+        uplift = _measured_uplift(args, summary, scores)
+        offers = [
+            (attrs.evolve(offer, uplift=uplift) if measured else offer, measured)
+            for offer, measured in offers
+        ]
+    segment = np.asarray(rfm_segments(rfm_scores(summary)), dtype=str)
+    given_alive = _given_alive(scores.probability_alive)
+    value_bounds = {key: bounds[key] * given_alive for key in ("value_lower", "value_upper")
+                    if key in bounds}  # fmt: skip
+    plan = plan_campaign(
+        np.asarray(summary.customer_id),
+        1.0 - scores.probability_alive,
+        scores.clv * given_alive,
+        [offer for offer, _ in offers],
+        budget=args.budget,
+        max_offers=args.max_offers,
+        segment=segment,
+        **value_bounds,
+        churn_lower=bounds.get("churn_lower"),
+        churn_upper=bounds.get("churn_upper"),
+    )
+    for line in describe_plan(plan):
+        _progress(line)
+    _progress(f"writing {len(plan.targets):,} contacts to {args.out}")
+    write_columns(args.out, plan.targets.to_dict())
+    written.append(args.out)
+    if args.summary_out is not None:
+        _progress(f"writing the summary of {len(plan.offers.offer)} offers to {args.summary_out}")
+        write_columns(args.summary_out, plan.offers.to_dict())
+        written.append(args.summary_out)
+    _progress("done")
 
 
 #: ``--models`` keys: the command line's short names of the candidate purchase models.
@@ -598,6 +1189,39 @@ def _delimiter(text: str) -> str:
     return "\t" if text in ("\\t", "tab", "TAB") else text
 
 
+def _budget(text: str) -> float:
+    """Read ``--budget``: an amount >= 0, or inf for none."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not value >= 0.0:  # NaN too
+        raise argparse.ArgumentTypeError(f"{text!r}: give an amount >= 0 (inf for no limit)")
+    return value
+
+
+def _max_offers(text: str) -> int:
+    """Read ``--max-offers``: a whole number >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number >= 0")
+    return value
+
+
+def _level(text: str) -> float:
+    """Read ``--level``: a probability strictly between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a level between 0 and 1, e.g. 0.9")
+    return value
+
+
 class _UsageError(Exception):
     """Bad command-line usage: reported in one line, exit code 2."""
 
@@ -608,6 +1232,125 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         """Raise the message for :func:`main` to print in one line."""
         raise _UsageError(f"{self.prog}: error: {message} (see {self.prog} --help)")
+
+
+def _add_read_options(command: argparse.ArgumentParser, *, amounts: str) -> None:
+    """Add the options that read and summarise the purchases (``score``, ``campaign``)."""
+    command.add_argument(
+        "transactions", help="CSV file with a header line, or Parquet (.parquet, .pq)"
+    )
+    command.add_argument("--customer-col", required=True, help="column of customer ids")
+    command.add_argument("--date-col", required=True, help="column of purchase dates")
+    command.add_argument("--amount-col", help=amounts)
+    command.add_argument(
+        "--delimiter", type=_delimiter, help="CSV delimiter, or tab (default: sniffed)"
+    )
+    command.add_argument(
+        "--encoding", help="CSV text encoding, e.g. cp1252 (default: by byte-order mark, UTF-8)"
+    )
+    command.add_argument(
+        "--date-format", help="strftime format of the dates, e.g. %%d.%%m.%%Y (default ISO-8601)"
+    )
+    command.add_argument(
+        "--returns",
+        choices=("error", "net", "drop"),
+        default="error",
+        help="negative amounts (refunds): refuse them, net them within their purchase period, "
+        "or drop them (default error)",
+    )
+    command.add_argument("--observation-end", help="end of observation (default: last purchase)")
+    command.add_argument("--unit", default="W", help="time unit: D or W (default W)")
+
+
+def _add_model_options(command: argparse.ArgumentParser, *, covariates: bool) -> None:
+    """Add the options that fit, choose and score the models (``score``, ``campaign``)."""
+    command.add_argument(
+        "--horizon", type=float, default=52.0, help="prediction horizon in --unit (default 52)"
+    )
+    command.add_argument(
+        "--holdout",
+        type=float,
+        metavar="DURATION",
+        help="choose the purchase model by its forecast of the last DURATION (in --unit) "
+        "before --observation-end, fitted on what comes before, then refit it on everything "
+        "(default: choose by BIC on everything)",
+    )
+    command.add_argument(
+        "--models",
+        type=_models,
+        default=tuple(CANDIDATES),
+        metavar="LIST",
+        help="purchase models to choose from, comma-separated: bg (BG/NBD), mbg (MBG/NBD), "
+        "pareto (Pareto/NBD); default all three (Pareto/NBD fits slowest on large files)",
+    )
+    if covariates:
+        command.add_argument(
+            "--covariates",
+            metavar="FILE",
+            help="CSV or Parquet table of each customer's covariates, one row per customer: "
+            "every model is fitted with them in every process, and the report gives each one's "
+            "multiplier (every customer scored must be in it)",
+        )
+        command.add_argument(
+            "--covariates-id",
+            metavar="COL",
+            help="column of customer ids in --covariates (default: --customer-col)",
+        )
+        command.add_argument(
+            "--covariate",
+            action="append",
+            metavar="NAME",
+            help="a column of --covariates to use, repeated for several (default: all but the "
+            "ids); numbers are used as they are, true/false as 1/0, text as one 0/1 column per "
+            "level but the first",
+        )
+    command.add_argument(
+        "--discount-rate", type=float, default=0.0, help="CLV discount rate per --unit (default 0)"
+    )
+    command.add_argument("--margin", type=float, default=1.0, help="CLV margin share (default 1)")
+
+
+_CAMPAIGN = """\
+Score the customers of a CSV or Parquet file of purchases as `relmark score`
+does (the same model choice, by BIC or --holdout), then allocate retention
+offers to them for the largest expected net gain within --budget
+(relmark.plan_campaign), and write the target list: one row per contact,
+best first, with its expected gain and its bounds, cost, churn, value,
+segment and reason.
+
+Per customer: churn = 1 - P(alive) of the chosen model; remaining value =
+what the customer is worth if they stay, the CLV over --horizon
+(--discount-rate, --margin) given alive (CLV / P(alive)); their --level
+intervals by the delta method (relmark.prediction_intervals); the named RFM
+segment.
+
+OFFERS.json is a list of offers, each an object with the keys
+  "name"          unique name (required)
+  "channel"       email, social, phone, web, store, ... (required)
+  "contact_cost"  cost of one contact, >= 0 (required)
+  "offer_cost"    the incentive, paid by every contacted customer who stays
+  "save_rate"     share of would-be churners a contact keeps, in [0, 1], or
+  "uplift"        incremental retention per contact, in [-1, 1], or
+                  "measured": measured per customer on --past-campaign
+  "segments"      RFM segment names the offer may go to (default all)
+  "capacity"      most customers the offer can be sent to
+and exactly one of "save_rate" and "uplift", for example
+  [{"name": "mail", "channel": "email", "contact_cost": 0.5, "save_rate": 0.1},
+   {"name": "call", "channel": "phone", "contact_cost": 8, "offer_cost": 5,
+    "uplift": "measured", "segments": ["At risk", "Can't lose them"],
+    "capacity": 200}]
+
+A past campaign with a randomised control group (--past-campaign: one row
+per customer, a treated and an outcome flag, true/false or 1/0) gives a
+measured uplift (relmark.measure_uplift, two-model logistic fits on each
+customer's frequency, recency, T and P(alive) at --observation-end),
+predicted for every customer.
+
+The report on standard error gives the model chosen and why, and per offer
+its contacts, expected cost, value kept and ROI, the total cost against the
+budget, and the certified gap: no plan gains more than the plan's net gain
+plus the gap.
+"""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -626,77 +1369,81 @@ def _parser() -> argparse.ArgumentParser:
         "customer with it, as CSV or Parquet (by the extension of --out). Dates are ISO-8601 "
         "unless --date-format says otherwise.",
     )
-    scoring.add_argument(
-        "transactions", help="CSV file with a header line, or Parquet (.parquet, .pq)"
-    )
-    scoring.add_argument("--customer-col", required=True, help="column of customer ids")
-    scoring.add_argument("--date-col", required=True, help="column of purchase dates")
-    scoring.add_argument("--amount-col", help="column of purchase amounts (optional)")
-    scoring.add_argument(
-        "--delimiter", type=_delimiter, help="CSV delimiter, or tab (default: sniffed)"
-    )
-    scoring.add_argument(
-        "--encoding", help="CSV text encoding, e.g. cp1252 (default: by byte-order mark, UTF-8)"
-    )
-    scoring.add_argument(
-        "--date-format", help="strftime format of the dates, e.g. %%d.%%m.%%Y (default ISO-8601)"
-    )
-    scoring.add_argument(
-        "--returns",
-        choices=("error", "net", "drop"),
-        default="error",
-        help="negative amounts (refunds): refuse them, net them within their purchase period, "
-        "or drop them (default error)",
-    )
-    scoring.add_argument("--observation-end", help="end of observation (default: last purchase)")
-    scoring.add_argument("--unit", default="W", help="time unit: D or W (default W)")
-    scoring.add_argument(
-        "--horizon", type=float, default=52.0, help="prediction horizon in --unit (default 52)"
-    )
-    scoring.add_argument(
-        "--holdout",
-        type=float,
-        metavar="DURATION",
-        help="choose the purchase model by its forecast of the last DURATION (in --unit) "
-        "before --observation-end, fitted on what comes before, then refit it on everything "
-        "(default: choose by BIC on everything)",
-    )
-    scoring.add_argument(
-        "--models",
-        type=_models,
-        default=tuple(CANDIDATES),
-        metavar="LIST",
-        help="purchase models to choose from, comma-separated: bg (BG/NBD), mbg (MBG/NBD), "
-        "pareto (Pareto/NBD); default all three (Pareto/NBD fits slowest on large files)",
-    )
-    scoring.add_argument(
-        "--covariates",
-        metavar="FILE",
-        help="CSV or Parquet table of each customer's covariates, one row per customer: every "
-        "model is fitted with them in every process, and the report gives each one's "
-        "multiplier (every customer scored must be in it)",
-    )
-    scoring.add_argument(
-        "--covariates-id",
-        metavar="COL",
-        help="column of customer ids in --covariates (default: --customer-col)",
-    )
-    scoring.add_argument(
-        "--covariate",
-        action="append",
-        metavar="NAME",
-        help="a column of --covariates to use, repeated for several (default: all but the ids); "
-        "numbers are used as they are, true/false as 1/0, text as one 0/1 column per level "
-        "but the first",
-    )
-    scoring.add_argument(
-        "--discount-rate", type=float, default=0.0, help="CLV discount rate per --unit (default 0)"
-    )
-    scoring.add_argument("--margin", type=float, default=1.0, help="CLV margin share (default 1)")
+    _add_read_options(scoring, amounts="column of purchase amounts (optional)")
+    _add_model_options(scoring, covariates=True)
     scoring.add_argument(
         "--out",
         required=True,
         help="output file: Parquet for .parquet/.pq, CSV otherwise; - for CSV on standard output",
+    )
+    planning = commands.add_parser(
+        "campaign",
+        help="score a file of purchases and plan retention offers under a budget",
+        description=_CAMPAIGN,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_read_options(
+        planning, amounts="column of purchase amounts (required: the value kept is the CLV)"
+    )
+    _add_model_options(planning, covariates=False)
+    planning.add_argument(
+        "--offers", required=True, metavar="OFFERS.json", help="the offers: a JSON list (above)"
+    )
+    planning.add_argument(
+        "--budget",
+        required=True,
+        type=_budget,
+        help="most total expected cost of the campaign (inf for no limit)",
+    )
+    planning.add_argument(
+        "--max-offers",
+        type=_max_offers,
+        default=1,
+        metavar="N",
+        help="most offers per customer (default 1)",
+    )
+    planning.add_argument(
+        "--level",
+        type=_level,
+        default=0.9,
+        help="level of the value and churn intervals, and of a measured uplift (default 0.9)",
+    )
+    planning.add_argument(
+        "--past-campaign",
+        metavar="FILE",
+        help="CSV or Parquet file of a past campaign with a randomised control group, one row "
+        'per customer, for the offers with "uplift": "measured" (each must be a customer of '
+        "the purchases)",
+    )
+    planning.add_argument(
+        "--past-id-col",
+        metavar="COL",
+        help="column of customer ids in --past-campaign (default: --customer-col)",
+    )
+    planning.add_argument(
+        "--treated-col",
+        metavar="COL",
+        help="column of --past-campaign: contacted (true/1) or in the control group "
+        "(false/0); default treated",
+    )
+    planning.add_argument(
+        "--outcome-col",
+        metavar="COL",
+        help="column of --past-campaign: retained after it (true/1) or not (false/0); "
+        "default outcome",
+    )
+    planning.add_argument(
+        "--out",
+        required=True,
+        metavar="TARGETS",
+        help="the target list: Parquet for .parquet/.pq, CSV otherwise; - for CSV on standard "
+        "output",
+    )
+    planning.add_argument(
+        "--summary-out",
+        metavar="SUMMARY",
+        help="the per-offer summary (contacts, expected cost, value kept, net gain, ROI): "
+        "Parquet for .parquet/.pq, CSV otherwise; - for standard output",
     )
     return parser
 
@@ -712,28 +1459,58 @@ def _check_covariate_options(args: argparse.Namespace) -> None:
         )
 
 
-def _run_score(args: argparse.Namespace) -> int:
-    """Run ``score``; every failure is one line on standard error, never a traceback."""
+def _check_campaign_options(args: argparse.Namespace) -> None:
+    """Refuse a campaign without amounts, and past-campaign columns without its file."""
+    see = "(see relmark campaign --help)"
+    if args.amount_col is None:
+        raise _UsageError(
+            "relmark campaign: error: --amount-col is required: the value a campaign keeps is "
+            f"each customer's CLV, which needs the purchase amounts {see}"
+        )
+    given = [option for option, value in (("--past-id-col", args.past_id_col),
+             ("--treated-col", args.treated_col), ("--outcome-col", args.outcome_col))
+             if value is not None]  # fmt: skip
+    if given and args.past_campaign is None:
+        raise _UsageError(
+            f"relmark campaign: error: {' and '.join(given)} choose columns of --past-campaign "
+            f"FILE: give the file {see}"
+        )
+    if (args.treated_col or "treated") == (args.outcome_col or "outcome"):
+        raise _UsageError(
+            "relmark campaign: error: --treated-col and --outcome-col must be different "
+            f"columns {see}"
+        )
+
+
+def _run(
+    command: str,
+    run: Callable[[argparse.Namespace, list[str]], None],
+    args: argparse.Namespace,
+    outputs: Sequence[str],
+) -> int:
+    """Run a command; every failure is one line on standard error, never a traceback."""
+    written: list[str] = []
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")  # the report says what matters, not numpy
-            score(args)
+            run(args, written)
     except KeyboardInterrupt:
-        print(f"relmark score: interrupted; {_left_behind(args.out)}", file=sys.stderr)
+        print(f"relmark {command}: interrupted; {_left_behind(outputs, written)}",
+              file=sys.stderr)  # fmt: skip
         return 130
     except BrokenPipeError:
         # the reader of standard output went away (``| head``): say so once, and keep
         # Python from complaining again when it flushes standard output at exit
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        print("relmark score: error: the output pipe closed before all rows were written",
+        print(f"relmark {command}: error: the output pipe closed before all rows were written",
               file=sys.stderr)  # fmt: skip
         return 2
     except (RelmarkError, OSError) as error:
-        print(f"relmark score: error: {_one_line(error)}", file=sys.stderr)
+        print(f"relmark {command}: error: {_one_line(error)}", file=sys.stderr)
         return 2
     except Exception as error:  # a bug: still one line, naming it for the report
         print(
-            f"relmark score: error: unexpected {type(error).__name__}: {_one_line(error)} "
+            f"relmark {command}: error: unexpected {type(error).__name__}: {_one_line(error)} "
             "(please report this)",
             file=sys.stderr,
         )
@@ -741,16 +1518,40 @@ def _run_score(args: argparse.Namespace) -> int:
     return 0
 
 
-def _left_behind(out: str) -> str:
-    """Say what an interrupted run left: a regular file is replaced whole or not at all."""
-    streamed = out == "-" or out.startswith(("/dev/", "/proc/"))  # written where it stands
-    if streamed or (os.path.exists(out) and not os.path.isfile(out)):
-        return f"the output to {out} may be incomplete"
-    return "nothing was written"
+def _run_score(args: argparse.Namespace) -> int:
+    """Run ``score``; every failure is one line on standard error, never a traceback."""
+    return _run("score", score, args, [args.out])
+
+
+def _run_campaign(args: argparse.Namespace) -> int:
+    """Run ``campaign``; every failure is one line on standard error, never a traceback."""
+    outputs = [args.out] if args.summary_out is None else [args.out, args.summary_out]
+    return _run("campaign", campaign, args, outputs)
 
 
 def _one_line(error: BaseException) -> str:
+    """Return an error's message on one line (the command line is a client: its own helper)."""
     return " ".join(str(error).split()) or type(error).__name__
+
+
+def _left_behind(outputs: Sequence[str], written: Sequence[str] = ()) -> str:
+    """Say what an interrupted run left: a regular file is replaced whole or not at all.
+
+    The outputs are written one after the other: those in ``written`` are
+    complete, the next one was being written (a regular file is then left
+    as it was), and the rest were not touched.
+    """
+    done = [out for out in outputs if out in written]
+    said = [f"{'standard output' if out == '-' else out} was written in full" for out in done]
+    rest = [out for out in outputs if out not in written]
+    if rest:
+        out = rest[0]
+        streamed = out == "-" or out.startswith(("/dev/", "/proc/"))  # written where it stands
+        if streamed or (os.path.exists(out) and not os.path.isfile(out)):
+            said.append(f"the output to {out} may be incomplete")
+        else:
+            said.append("nothing else was written" if done else "nothing was written")
+    return "; ".join(said)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -779,6 +1580,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.command == "score":
             _check_covariate_options(args)
+        if args.command == "campaign":
+            _check_campaign_options(args)
     except _UsageError as error:
         print(error, file=sys.stderr)
         return 2
@@ -790,6 +1593,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "score":
         return _run_score(args)
+    if args.command == "campaign":
+        return _run_campaign(args)
     parser.print_help()
     return 2
 

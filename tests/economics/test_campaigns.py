@@ -599,3 +599,23 @@ def test_a_plan_and_its_list_print_in_one_line() -> None:
         "CampaignPlan(1 contacts, cost 2.00 of budget 3.00, net gain 34.00, combined, exact, gap 0)"
     )
     assert repr(plan.targets) == "TargetList(1 contacts of 1 customers: mail 1)"
+
+
+def test_the_exact_solver_prints_nothing_to_standard_output(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    # HiGHS's MIP solver (scipy 1.17) prints debug lines on descriptor 1 on this plan (checked
+    # with the redirection off); a target list written to standard output must not get them
+    rng = np.random.default_rng(3)
+    n = 1500
+    churn, value = rng.beta(0.7, 0.7, n), rng.gamma(0.5, 20.0, n)
+    offers = [
+        Offer(name="mail", channel="email", contact_cost=0.5, save_rate=0.1),
+        Offer(name="call", channel="phone", contact_cost=4.0, offer_cost=2.0, save_rate=0.3,
+              capacity=50),
+    ]  # fmt: skip
+    plan = plan_campaign(np.arange(n), churn, value, offers, budget=300.0, max_offers=2,
+                         method="exact")  # fmt: skip
+    assert plan.cost <= 300.0
+    out, _ = capfd.readouterr()
+    assert out == ""

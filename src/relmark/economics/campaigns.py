@@ -12,10 +12,12 @@ The expected gain of one contact is computed in one place
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import os
-from collections.abc import Mapping, Sequence
+import sys
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
@@ -321,8 +323,8 @@ class TargetList(PerCustomerTable):
 
     def __repr__(self) -> str:
         customers = np.unique(self.customer_id).size if len(self) else 0
-        offers = ", ".join(f"{name} {count:,}" for name, count in
-                           zip(*np.unique(self.offer, return_counts=True), strict=True))  # fmt: skip
+        names, counts = np.unique(self.offer, return_counts=True)
+        offers = ", ".join(f"{name} {count:,}" for name, count in zip(names, counts, strict=True))
         return f"TargetList({len(self):,} contacts of {customers:,} customers: {offers or 'none'})"
 
     def to_dict(self) -> dict[str, NDArray[Any]]:
@@ -798,16 +800,43 @@ def _constraints(problem: _Problem) -> tuple[sparse.csr_array, FloatArray]:
     return sparse.csr_array(sparse.vstack(blocks)), np.concatenate(bounds)
 
 
+@contextlib.contextmanager
+def _solver_output_hidden() -> Iterator[None]:
+    """Send what the solver's C++ code prints to the null device, not to standard output.
+
+    HiGHS's MIP solver (in scipy 1.17) prints debug lines to the process's
+    standard output whatever its options say, which would corrupt a target
+    list written there (``relmark campaign --out -``).  The file descriptor
+    is redirected, so output of other threads during the solve is lost too.
+    """
+    stdout = 1  # C code prints to descriptor 1, whatever sys.stdout is
+    try:
+        saved = os.dup(stdout)
+    except OSError:  # descriptor 1 is closed: nothing to protect
+        yield
+        return
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        sys.stdout.flush()  # what Python buffered goes out first
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), stdout)
+        yield
+    finally:
+        os.dup2(saved, stdout)
+        os.close(saved)
+
+
 def _solve_exact(problem: _Problem) -> _Solution:
     a, b = _constraints(problem)
     constraints = [optimize.LinearConstraint(a, -np.inf, b)] if b.size else []
-    result = optimize.milp(
-        -problem.gain,
-        integrality=np.ones(problem.gain.size),
-        bounds=optimize.Bounds(0.0, 1.0),
-        constraints=constraints,
-        options={"mip_rel_gap": 0.0},
-    )
+    with _solver_output_hidden():
+        result = optimize.milp(
+            -problem.gain,
+            integrality=np.ones(problem.gain.size),
+            bounds=optimize.Bounds(0.0, 1.0),
+            constraints=constraints,
+            options={"mip_rel_gap": 0.0},
+        )
     if result.x is None:  # pragma: no cover - x = 0 is always feasible
         raise ValidationError(f"the exact allocation failed: {result.message}")
     chosen = _fill(problem, _repair(problem, result.x > 0.5), problem.gain)  # solver tolerances
