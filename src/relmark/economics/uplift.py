@@ -681,7 +681,7 @@ def _fit_logistic(
 
 def _quadratic(design: FloatArray, covariance: FloatArray) -> FloatArray:
     r"""Return :math:`x_i^\top \Sigma x_i` for each row (no n-by-n matrix)."""
-    quadratic: FloatArray = np.sum((design @ covariance) * design, axis=1)
+    quadratic: FloatArray = np.einsum("ij,ij->i", design @ covariance, design)  # one pass
     return np.maximum(quadratic, 0.0)
 
 

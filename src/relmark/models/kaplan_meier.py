@@ -459,6 +459,19 @@ def _by_group_then_time(codes: IntArray, times: FloatArray, k: int) -> IntArray:
     return lexical
 
 
+def _row_counts(
+    row_of: IntArray, churned: BoolArray, weight: FloatArray | None, m: int
+) -> tuple[FloatArray, FloatArray]:
+    """Return each row's churned and censored (weighted) counts of subscribers."""
+    if weight is None:  # integer counts: no weight arrays to build
+        everyone = np.bincount(row_of, minlength=m)
+        churn = np.bincount(row_of[churned], minlength=m)
+        return churn.astype(np.float64), (everyone - churn).astype(np.float64)
+    churn_w = np.bincount(row_of, np.where(churned, weight, 0.0), m).astype(np.float64)
+    censor_w = np.bincount(row_of, np.where(churned, 0.0, weight), m).astype(np.float64)
+    return churn_w, censor_w
+
+
 def kaplan_meier(
     tenure: ArrayLike,
     churned: ArrayLike,
@@ -590,13 +603,14 @@ def kaplan_meier(
     else:
         labels, codes = _check_groups(groups, n)
         k = int(labels.size)
-    weight = np.ones(n) if w is None else w
-    subscribers = np.bincount(codes, weights=weight, minlength=k)
+    subscribers = np.bincount(codes, weights=w, minlength=k).astype(np.float64)
 
     seen = t > 0  # subscribers censored at 0 are at risk at no time > 0
-    t_seen, g_seen, c_seen = t[seen], codes[seen], c[seen]
-    w_seen = weight[seen]
-    w_churn, w_censor = np.where(c_seen, w_seen, 0.0), np.where(c_seen, 0.0, w_seen)
+    if bool(seen.all()):  # the usual case: no copies
+        t_seen, g_seen, c_seen, w_seen = t, codes, c, w
+    else:
+        t_seen, g_seen, c_seen = t[seen], codes[seen], c[seen]
+        w_seen = None if w is None else w[seen]
     if is_discrete:
         longest = float(t.max())
         if longest > MAX_STEPS:
@@ -606,15 +620,20 @@ def kaplan_meier(
                 "per distinct time",
                 argument="tenure",
             )
-        most = np.zeros(k)
-        np.maximum.at(most, codes, t)
-        size = most.astype(np.int64)
+        if k == 1:
+            size = np.array([int(longest)], dtype=np.int64)
+        else:
+            most = np.zeros(k)
+            np.maximum.at(most, codes, t)
+            size = most.astype(np.int64)
         check_size("rows (groups x periods)", int(size.sum()), MAX_ROWS, unit="rows",
                    why="a discrete curve has a row per period of each group")  # fmt: skip
         starts = np.r_[0, np.cumsum(size)[:-1]].astype(np.int64)
         row_group = np.repeat(np.arange(k, dtype=np.int64), size)
         times = (np.arange(row_group.size) - starts[row_group] + 1).astype(np.float64)
-        row_of = starts[g_seen] + t_seen.astype(np.int64) - 1
+        row_of = t_seen.astype(np.int64) - 1
+        if k > 1:
+            row_of += starts[g_seen]
         m = int(times.size)
     else:  # rows in (group, time) order: a row's rank among the distinct pairs
         order = _by_group_then_time(g_seen, t_seen, k)
@@ -624,15 +643,14 @@ def kaplan_meier(
         np.not_equal(t_sorted[1:], t_sorted[:-1], out=new[1:])
         if k > 1:
             new[1:] |= g_sorted[1:] != g_sorted[:-1]
-        row_of = np.cumsum(new) - 1
-        w_churn, w_censor = w_churn[order], w_censor[order]
+        row_of = np.empty(order.size, dtype=np.int64)
+        row_of[order] = np.cumsum(new) - 1  # each subscriber's row, in their own order
         times, row_group = t_sorted[new], g_sorted[new]
         m = int(times.size)
         size = np.bincount(row_group, minlength=k)
         starts = np.r_[0, np.cumsum(size)[:-1]].astype(np.int64)
+    churn_n, censor_n = _row_counts(row_of, c_seen, w_seen, m)
     ends = starts + size
-    churn_n: FloatArray = np.bincount(row_of, w_churn, m).astype(np.float64)
-    censor_n: FloatArray = np.bincount(row_of, w_censor, m).astype(np.float64)
     at_risk = _segment_suffix(churn_n + censor_n, ends, row_group)
     # all still at risk churn: only in a group's last row, when nobody is censored there
     wiped: BoolArray = np.zeros(m, dtype=bool)
