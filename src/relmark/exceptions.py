@@ -111,8 +111,8 @@ class ConvergenceError(RelmarkError, RuntimeError):
     >>> try:
     ...     relmark.BetaGeo.fit(relmark.CustomerSummary.from_arrays(x, t_x, T))
     ... except relmark.ConvergenceError as error:
-    ...     print(error.unidentified)
-    {'a': 'zero'}
+    ...     print(error.unidentified)  # b may be named too: it moves with a on the ridge
+    {...'a': 'zero'...}
     """
 
     def __init__(

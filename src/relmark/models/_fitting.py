@@ -365,6 +365,8 @@ def maximize_likelihood(
         else:
             information = hessian(np.exp(log_theta), _HESSIAN_STEP)
     problem, unidentified = _problem(names, log_theta, value, gradient, information)
+    if not problem:
+        problem, unidentified = _running_off(names, log_theta, objective, scale)
     if problem:
         where = ", ".join(f"{n}={t:.4g}" for n, t in zip(names, np.exp(log_theta), strict=True))
         cause = explain() if explain is not None else ""
@@ -679,6 +681,40 @@ def _cause(
     if float(np.abs(gradient).max()) > _GRADIENT_TOLERANCE:
         return "the optimiser stopped where the gradient does not vanish", {}
     return "", {}
+
+
+def _running_off(
+    names: Sequence[str],
+    log_theta: FloatArray,
+    objective: Callable[[FloatArray], tuple[float, FloatArray]],
+    scale: float,
+) -> tuple[str, dict[str, Limit | None]]:
+    """Say whether parameters beyond 1e6 or 1e-6 are on a ridge ("" when they are not).
+
+    Where the likelihood approaches its supremum only in a limit (the NBD's
+    Poisson limit, r and alpha to infinity together), the optimiser may stop
+    far out with a small gradient, and the information there is rounding
+    noise: it cannot tell.  So move every far-out parameter ten times
+    further out together: if the log-likelihood changes by less than half a
+    unit, the data do not pin them down.
+    """
+    far = np.abs(log_theta) >= _FAR_OUT
+    if not far.any():
+        return "", {}
+    further = log_theta + np.where(far, np.sign(log_theta) * math.log(10.0), 0.0)
+    before, after = objective(log_theta)[0], objective(further)[0]
+    if not (math.isfinite(before) and math.isfinite(after)):
+        return "", {}
+    if abs(after - before) / scale >= 0.5:
+        return "", {}
+    flat = {
+        name: _limit(float(u)) for name, u, out in zip(names, log_theta, far, strict=True) if out
+    }
+    listed = " and ".join(f"{name} heading to {limit}" for name, limit in flat.items())
+    return (
+        f"the likelihood is flat in {listed}, which the data cannot pin down (ten times "
+        "further out it changes by less than half a unit)"
+    ), flat
 
 
 def _limit(log_value: float) -> Limit | None:
