@@ -433,6 +433,18 @@ class BetaDiscreteWeibull(Model):
         Parameter("c"),
     )
 
+    # what relmark.contract_interval reads of a contract model's class: the objective of churn
+    # and censoring counts (its refits), and the exponent of the tail S(t) ~ t^-(alpha c)
+    # (where an undiscounted lifetime is finite)
+    _tenure_objective = staticmethod(_tenure_objective)
+    _tail_index_name: ClassVar[str] = "alpha * c"
+
+    @staticmethod
+    def _tail_index(theta: FloatArray) -> FloatArray:
+        r"""Return :math:`\alpha c` at rows of ``(alpha, beta, c)``."""
+        index: FloatArray = theta[..., 0] * theta[..., 2]
+        return index
+
     # ------------------------------------------------------------------ fitting
     @classmethod
     def _fit(

@@ -414,6 +414,18 @@ class ShiftedBetaGeo(Model):
     #: Churn covariates scale both ``alpha`` and ``beta``, each with its own coefficient.
     links: ClassVar[tuple[Link, ...]] = (Link("alpha", "churn", 1), Link("beta", "churn", 1))
 
+    # what relmark.contract_interval reads of a contract model's class: the objective of churn
+    # and censoring counts (its refits), and the exponent of the tail S(t) ~ t^-alpha (where
+    # an undiscounted lifetime is finite)
+    _tenure_objective = staticmethod(_tenure_objective)
+    _tail_index_name: ClassVar[str] = "alpha"
+
+    @staticmethod
+    def _tail_index(theta: FloatArray) -> FloatArray:
+        r"""Return :math:`\alpha` at rows of ``(alpha, beta)``."""
+        index: FloatArray = theta[..., 0]
+        return index
+
     # ------------------------------------------------------------------ fitting
     @classmethod
     def _fit(

@@ -1,20 +1,27 @@
-"""Intervals for the contract model (sBG): survival, retention, residual lifetime, subscriber value.
+"""Intervals for the contract models: survival, retention, residual lifetime, subscriber value.
 
 :func:`contract_interval` gives the band of one prediction of a fitted
-:class:`~relmark.ShiftedBetaGeo`, by the delta method (from the fit's
-covariance) or by the bootstrap (refits on resampled customers of the data
-the model was fitted to); :func:`contract_parameter_draws` gives the
-bootstrap's parameter draws, so that several bands can share one set of
-refits.
+:class:`~relmark.ShiftedBetaGeo` or :class:`~relmark.BetaDiscreteWeibull`,
+by the delta method (from the fit's covariance) or by the bootstrap (refits
+on resampled customers of the data the model was fitted to);
+:func:`contract_parameter_draws` gives the bootstrap's parameter draws, so
+that several bands can share one set of refits.
+
+Both models go through one path: what it needs of a model is read from the
+model's class (:class:`_Hooks`), its fit on churn and censoring counts
+(``_fit``, the same signature in both), the objective of those counts
+(``_tenure_objective``) and the exponent of the survival's power-law tail
+(``_tail_index``, which decides where an undiscounted lifetime is finite).
 
 The data come in the two forms the model is fitted from, and both become
 the same distinct rows: a period and whether the customers of the row
 churned in it (or were still subscribed after it), with their count.
 
-- survivor counts ``alive`` (:meth:`~relmark.ShiftedBetaGeo.fit_survival`):
+- survivor counts ``alive`` (:meth:`~relmark.ShiftedBetaGeo.fit_survival`,
+  :meth:`~relmark.BetaDiscreteWeibull.fit_survival`):
   the rows are the churn periods ``1 .. n`` with ``alive[t-1] - alive[t]``
   customers each, and the ``alive[n]`` still subscribed after period ``n``;
-- tenures and churn flags (:meth:`~relmark.ShiftedBetaGeo.fit_individual`):
+- tenures and churn flags (``fit_individual``):
   the rows are the distinct ``(tenure, churned)`` pairs with their counts.
 
 Resampling the cohort's customers with replacement is then a multinomial
@@ -44,12 +51,14 @@ from relmark._validation import (
 )
 from relmark.economics.clv import subscriber_lifetime_value
 from relmark.exceptions import ValidationError
+from relmark.models._base import Model
+from relmark.models._fitting import NegLogLikelihood
+from relmark.models.beta_discrete_weibull import BetaDiscreteWeibull
 from relmark.models.shifted_beta_geo import (
     ShiftedBetaGeo,
     TenureRows,
     _individual_rows,
     _survival_rows,
-    _tenure_objective,
 )
 from relmark.uncertainty._core import (
     Band,
@@ -86,6 +95,47 @@ _ARGUMENTS: dict[str, tuple[str, ...]] = {
 # relative 1e-9 is far above rounding, and other data (one customer more or less) miss it by far
 _SAME_FIT = 1e-9
 
+#: ``(churn_t, churn_w, alive_t, alive_w) -> theta -> (-log-likelihood, gradient)``.
+TenureObjective = Callable[[FloatArray, FloatArray, FloatArray, FloatArray], NegLogLikelihood]
+# what a contract model's class provides for the intervals, besides ``_fit``
+_HOOKS = ("_tenure_objective", "_tail_index", "_tail_index_name")
+
+
+@attrs.frozen
+class _Hooks:
+    r"""What the intervals need of a contract model's class, besides its ``_fit``.
+
+    ``objective`` is the model's ``_tenure_objective`` (minus the
+    log-likelihood of churn and censoring counts, with its gradient);
+    ``tail_index`` maps rows of parameters (``params`` order) to the exponent
+    :math:`k` of the survival's tail :math:`S(t) \asymp t^{-k}`, the mean
+    lifetime being finite exactly where :math:`k > 1`; ``tail_name`` is how
+    the messages write :math:`k` (``"alpha"``, ``"alpha * c"``).
+    """
+
+    objective: TenureObjective
+    tail_index: Callable[[FloatArray], FloatArray]
+    tail_name: str
+
+    @classmethod
+    def of(cls, model: object) -> _Hooks:
+        """Return the hooks of ``model``'s class, or a TypeError naming what it lacks."""
+        kind = type(model)
+        fits = isinstance(model, Model) and callable(getattr(kind, "_fit", None))
+        if fits and all(hasattr(kind, hook) for hook in _HOOKS):
+            return cls(
+                getattr(kind, "_tenure_objective"),  # noqa: B009
+                getattr(kind, "_tail_index"),  # noqa: B009
+                str(getattr(kind, "_tail_index_name")),  # noqa: B009
+            )
+        lacking = [hook for hook in ("_fit", *_HOOKS) if not hasattr(kind, hook)]
+        raise TypeError(
+            f"`model` must be a ShiftedBetaGeo, got {kind.__name__} (or a BetaDiscreteWeibull, "
+            "or another relmark contract model whose class provides `_fit` on churn and "
+            "censoring counts, `_tenure_objective`, `_tail_index` and `_tail_index_name`; "
+            f"{kind.__name__} has no " + ", ".join(f"`{hook}`" for hook in lacking) + ")"
+        )
+
 
 @attrs.frozen
 class _Tenures:
@@ -109,7 +159,7 @@ class _Tenures:
 
     @classmethod
     def _of(cls, rows: TenureRows) -> _Tenures:
-        """Return the rows the sBG fits take as one table, leaving out rows of nobody."""
+        """Return the rows the contract fits take as one table, leaving out rows of nobody."""
         churn_t, churn_w, alive_t, alive_w, _ = rows
         period = np.r_[churn_t, alive_t]
         churned = np.r_[np.ones(churn_t.size), np.zeros(alive_t.size)]
@@ -117,16 +167,16 @@ class _Tenures:
         keep = count > 0
         return cls(period[keep], churned[keep], count[keep])
 
-    def neg_log_likelihood(self, theta: FloatArray, weights: FloatArray) -> float:
+    def neg_log_likelihood(self, hooks: _Hooks, theta: FloatArray, weights: FloatArray) -> float:
         """Minus the log-likelihood of the rows counted ``weights`` times, at ``theta``."""
         churn = self.churned == 1.0
-        objective = _tenure_objective(
+        objective = hooks.objective(
             self.period[churn], weights[churn], self.period[~churn], weights[~churn]
         )
         return objective(theta)[0]
 
-    def refit(self, model: ShiftedBetaGeo, weights: FloatArray) -> FloatArray:
-        """Refit on the rows counted ``weights`` times, warm-started at ``model``; (alpha, beta).
+    def refit(self, model: Model, hooks: _Hooks, weights: FloatArray) -> FloatArray:
+        """Refit on the rows counted ``weights`` times, warm-started at ``model``; its theta.
 
         Newton steps from the estimate with the fit's curvature settle in a few
         evaluations (:func:`~relmark.uncertainty.newton_refit`); should they not,
@@ -140,35 +190,37 @@ class _Tenures:
         info = model.fit_info
         assert info is not None  # checked by _fitted_model
         if churn_w.sum() > 0:  # without a churner the model has no maximum: _fit says so
-            objective = _tenure_objective(churn_t, churn_w, alive_t, alive_w)
+            objective = hooks.objective(churn_t, churn_w, alive_t, alive_w)
             theta = newton_refit(objective, model._theta, info.log_covariance)
             if theta is not None:
                 return theta
-        fitted = ShiftedBetaGeo._fit(
-            churn_t, churn_w, alive_t, alive_w, model.params, int(np.count_nonzero(drawn))
-        )
+        fit: Callable[..., Model] = getattr(type(model), "_fit")  # noqa: B009
+        fitted = fit(churn_t, churn_w, alive_t, alive_w, model.params, int(np.count_nonzero(drawn)))
         return fitted._theta
 
 
-def _fitted_model(model: object) -> ShiftedBetaGeo:
-    """Return ``model`` checked to be a ShiftedBetaGeo estimated from data."""
-    sbg = as_instance("model", model, ShiftedBetaGeo)
-    if sbg.fit_info is None:
+def _fitted_model(model: object) -> tuple[Model, _Hooks]:
+    """Return ``model`` checked to be a contract model estimated from data, and its hooks."""
+    hooks = _Hooks.of(model)
+    contract = as_instance("model", model, Model)
+    name = type(contract).__name__
+    if contract.fit_info is None:
         raise ValidationError(
-            "`model` ShiftedBetaGeo is not fitted (its fit_info is None): intervals need a "
-            "model estimated by ShiftedBetaGeo.fit_survival or fit_individual"
+            f"`model` {name} is not fitted (its fit_info is None): intervals need a "
+            f"model estimated by {name}.fit_survival or fit_individual"
         )
-    if sbg.effects:
+    if contract.effects:
         raise ValidationError(
             "`model` has covariates: contract_interval bands the cohort curve of a model "
             "without them (fit_survival, or fit_individual without covariates); bands of each "
             "subscriber's own prediction are not provided yet"
         )
-    return sbg
+    return contract, hooks
 
 
 def _fitted_data(
-    model: ShiftedBetaGeo,
+    model: Model,
+    hooks: _Hooks,
     alive: ArrayLike | None,
     tenure: ArrayLike | None,
     churned: ArrayLike | None,
@@ -196,7 +248,7 @@ def _fitted_data(
         )
     info = model.fit_info
     assert info is not None  # checked by _fitted_model
-    log_likelihood = -rows.neg_log_likelihood(model._theta, rows.count)
+    log_likelihood = -rows.neg_log_likelihood(hooks, model._theta, rows.count)
     if not math.isclose(log_likelihood, info.log_likelihood, rel_tol=_SAME_FIT, abs_tol=1e-9):
         raise ValidationError(
             f"`model` was not fitted to the data in {source}: its fit has log-likelihood "
@@ -208,7 +260,7 @@ def _fitted_data(
 
 
 def contract_parameter_draws(
-    model: ShiftedBetaGeo,
+    model: ShiftedBetaGeo | BetaDiscreteWeibull,
     *,
     alive: ArrayLike | None = None,
     tenure: ArrayLike | None = None,
@@ -216,7 +268,7 @@ def contract_parameter_draws(
     n_draws: int = 200,
     rng: np.random.Generator | int | None = None,
 ) -> FloatArray:
-    r"""Return bootstrap draws of a fitted sBG model's ``(alpha, beta)``.
+    r"""Return bootstrap draws of a fitted contract model's parameters (sBG or BdW).
 
     Each draw resamples the customers the model was fitted to, with
     replacement, and refits the model to them (warm-started at the estimate).
@@ -225,9 +277,9 @@ def contract_parameter_draws(
 
     Parameters
     ----------
-    model : ShiftedBetaGeo
-        Fitted by :meth:`~relmark.ShiftedBetaGeo.fit_survival` or
-        :meth:`~relmark.ShiftedBetaGeo.fit_individual`.
+    model : ShiftedBetaGeo or BetaDiscreteWeibull
+        Fitted by its class's ``fit_survival`` or ``fit_individual`` (an sBG
+        without covariates).
     alive : array_like, optional
         The survivor counts the model was fitted to (whole numbers).
     tenure, churned : array_like, optional
@@ -239,20 +291,24 @@ def contract_parameter_draws(
 
     Returns
     -------
-    ndarray, shape (n_ok, 2)
-        ``(alpha, beta)`` of each successful refit, in draw order.  A refit
+    ndarray, shape (n_ok, k)
+        The parameters of each successful refit, in ``model.params`` order
+        (``k = 2``, ``(alpha, beta)``, for the sBG; ``k = 3``,
+        ``(alpha, beta, c)``, for the BdW), in draw order.  A refit
         that fails (a resample in which nobody churned) is left out with a
         :class:`~relmark.uncertainty.BootstrapWarning` saying how many.
 
     Raises
     ------
     TypeError
-        If ``model`` is not a ShiftedBetaGeo.
+        If ``model`` is not a ShiftedBetaGeo or BetaDiscreteWeibull (nor
+        another contract model whose class provides ``_fit``,
+        ``_tenure_objective``, ``_tail_index`` and ``_tail_index_name``).
     ValidationError
-        If the model is not fitted, no data or both kinds are given, the
-        data break the rules of the fit (survivor counts must also be
-        whole numbers), or they are not the data the model was fitted to
-        (their log-likelihood differs from the fit's).
+        If the model is not fitted or has covariates, no data or both kinds
+        are given, the data break the rules of the fit (survivor counts
+        must also be whole numbers), or they are not the data the model was
+        fitted to (their log-likelihood differs from the fit's).
     ConvergenceError
         If fewer than 2 refits succeed.
 
@@ -264,8 +320,9 @@ def contract_parameter_draws(
     :math:`\mathrm{Multinomial}(n_0; (n_{t-1} - n_t)/n_0, \dots, n_n/n_0)`
     over those rows (for individual tenures, over the distinct
     ``(tenure, churned)`` pairs); the refit maximises the same likelihood
-    (:meth:`~relmark.ShiftedBetaGeo.fit_survival`, Notes) with the drawn
-    counts.
+    (:meth:`~relmark.ShiftedBetaGeo.fit_survival`,
+    :meth:`~relmark.BetaDiscreteWeibull.fit_survival`, Notes) with the drawn
+    counts, by the model's own class.
 
     References
     ----------
@@ -281,25 +338,31 @@ def contract_parameter_draws(
     >>> draws = contract_parameter_draws(model, alive=alive, n_draws=50, rng=1)
     >>> draws.shape
     (50, 2)
+    >>> bdw = relmark.BetaDiscreteWeibull.fit_survival(alive)
+    >>> contract_parameter_draws(bdw, alive=alive, n_draws=50, rng=1).shape
+    (50, 3)
     """
-    sbg = _fitted_model(model)
+    fitted, hooks = _fitted_model(model)
     draws = check_n_draws(n_draws)
-    rows = _fitted_data(sbg, alive, tenure, churned)
+    rows = _fitted_data(fitted, hooks, alive, tenure, churned)
     generator = as_rng(rng)
-    return bootstrap_thetas(lambda weights: rows.refit(sbg, weights), rows.count, draws, generator)
+    return bootstrap_thetas(
+        lambda weights: rows.refit(fitted, hooks, weights), rows.count, draws, generator
+    )
 
 
 @attrs.frozen
 class _Quantity:
-    """One prediction of an sBG model, as a function of ``(alpha, beta)``, checked once."""
+    """One prediction of a contract model, as a function of its parameters, checked once."""
 
     name: str
     predict: Callable[[FloatArray], FloatArray]
     scale: Scale
-    needs_finite_mean: bool  # undiscounted lifetimes are infinite where alpha <= 1
+    needs_finite_mean: bool  # undiscounted lifetimes are infinite where the tail index <= 1
 
 
 def _quantity(
+    model: Model,
     quantity: str,
     *,
     t: ArrayLike | None,
@@ -328,13 +391,20 @@ def _quantity(
     rate = 0.0 if discount_rate is None else as_scalar("discount_rate", discount_rate, low=0.0)
 
     predict = _predictor(
-        name, t=t, periods_survived=periods_survived, margin=margin, rate=rate, renewals=renewals
+        model._with_theta,
+        name,
+        t=t,
+        periods_survived=periods_survived,
+        margin=margin,
+        rate=rate,
+        renewals=renewals,
     )
     finite_mean = rate == 0.0 and name in ("residual_lifetime", "lifetime_value")
     return _Quantity(name, predict, _SCALES[name], finite_mean)
 
 
 def _predictor(
+    at: Callable[[FloatArray], Model],
     name: str,
     *,
     t: ArrayLike | None,
@@ -350,8 +420,8 @@ def _predictor(
         periods = np.asarray(t)  # kept 0-d for a scalar: the model then returns a float
 
         def probability(theta: FloatArray) -> FloatArray:
-            model = _at(theta)
-            method = model.survival if name == "survival" else model.retention_rate
+            model = at(theta)
+            method = getattr(model, "survival" if name == "survival" else "retention_rate")
             return np.asarray(method(periods), dtype=np.float64)
 
         return probability
@@ -359,7 +429,8 @@ def _predictor(
         survived = np.asarray(0 if periods_survived is None else periods_survived)
 
         def lifetime(theta: FloatArray) -> FloatArray:
-            return np.asarray(_at(theta).expected_residual_lifetime(survived, rate))
+            lifetime_of = getattr(at(theta), "expected_residual_lifetime")  # noqa: B009
+            return np.asarray(lifetime_of(survived, rate))
 
         return lifetime
     if margin is None:
@@ -371,33 +442,39 @@ def _predictor(
     def value(theta: FloatArray) -> FloatArray:
         return np.asarray(
             subscriber_lifetime_value(
-                _at(theta), margin=paid, discount_rate=rate, renewals=renewals
+                at(theta),  # type: ignore[arg-type]  # a contract model: checked by _Hooks.of
+                margin=paid,
+                discount_rate=rate,
+                renewals=renewals,
             )
         )
 
     return value
 
 
-def _at(theta: FloatArray) -> ShiftedBetaGeo:
-    """Return the sBG model with parameters ``theta = (alpha, beta)``."""
-    return ShiftedBetaGeo(alpha=float(theta[0]), beta=float(theta[1]))
+def _check_finite_lifetimes(
+    quantity: _Quantity, hooks: _Hooks, thetas: FloatArray, where: str
+) -> None:
+    """Refuse undiscounted lifetimes where a tail index <= 1 makes them infinite.
 
-
-def _check_finite_lifetimes(quantity: _Quantity, alphas: FloatArray, where: str) -> None:
-    """Refuse undiscounted lifetimes where some alpha <= 1 makes them infinite."""
+    ``thetas`` holds rows of parameters; the index is the model's (alpha for
+    the sBG, alpha * c for the BdW).
+    """
     if not quantity.needs_finite_mean:
         return
-    infinite = int(np.count_nonzero(alphas <= 1.0))
+    index = np.asarray(hooks.tail_index(thetas), dtype=np.float64)
+    infinite = int(np.count_nonzero(index <= 1.0))
     if infinite:
+        tail = hooks.tail_name
         raise ValidationError(
-            f"the undiscounted {quantity.name.replace('_', ' ')} is infinite where alpha <= 1, "
-            f"as at {infinite:,} of {alphas.size:,} {where} (alpha = {float(alphas.min()):.4g}); "
+            f"the undiscounted {quantity.name.replace('_', ' ')} is infinite where {tail} <= 1, "
+            f"as at {infinite:,} of {index.size:,} {where} ({tail} = {float(index.min()):.4g}); "
             "give `discount_rate` > 0 for a finite value"
         )
 
 
 def contract_interval(
-    model: ShiftedBetaGeo,
+    model: ShiftedBetaGeo | BetaDiscreteWeibull,
     quantity: ContractQuantity,
     *,
     t: ArrayLike | None = None,
@@ -415,14 +492,14 @@ def contract_interval(
     rng: np.random.Generator | int | None = None,
     keep_draws: bool = False,
 ) -> Band:
-    r"""Return the interval of one prediction of a fitted shifted-beta-geometric model.
+    r"""Return the interval of one prediction of a fitted contract model (sBG or BdW).
 
     Parameters
     ----------
-    model : ShiftedBetaGeo
-        Fitted by :meth:`~relmark.ShiftedBetaGeo.fit_survival` or
-        :meth:`~relmark.ShiftedBetaGeo.fit_individual` (its ``fit_info``
-        holds the covariance the delta method uses).
+    model : ShiftedBetaGeo or BetaDiscreteWeibull
+        Fitted by its class's ``fit_survival`` or ``fit_individual`` (an sBG
+        without covariates); its ``fit_info`` holds the covariance the delta
+        method uses.
     quantity : {"survival", "retention_rate", "residual_lifetime", "lifetime_value"}
         What to band, with the arguments of the model's method:
 
@@ -450,8 +527,9 @@ def contract_interval(
     alive, tenure, churned : array_like, optional
         The data the model was fitted to, for ``method="bootstrap"`` (see
         :func:`contract_parameter_draws`).
-    thetas : array_like, shape (n_draws, 2), optional
-        Bootstrap draws of ``(alpha, beta)`` from
+    thetas : array_like, shape (n_draws, k), optional
+        Bootstrap draws of the model's parameters (``(alpha, beta)`` for the
+        sBG, ``(alpha, beta, c)`` for the BdW) from
         :func:`contract_parameter_draws`, instead of the data.
     n_draws : int, default 200
         Number of bootstrap refits when the data are given.
@@ -469,23 +547,28 @@ def contract_interval(
     Raises
     ------
     TypeError
-        If ``model`` is not a ShiftedBetaGeo, or ``quantity`` or ``method``
-        not a string.
+        If ``model`` is not a ShiftedBetaGeo or BetaDiscreteWeibull (nor
+        another contract model whose class provides ``_fit``,
+        ``_tenure_objective``, ``_tail_index`` and ``_tail_index_name``), or
+        ``quantity`` or ``method`` not a string.
     ValidationError
-        If the model is not fitted; ``quantity``, ``method`` or ``level``
-        are not valid; an argument is missing, does not apply to the
-        quantity or breaks the model's rules; a bootstrap has no data, data
-        the model was not fitted to, or ``thetas`` as well as data; or an
-        undiscounted lifetime is infinite (``alpha <= 1`` at the estimate or
-        at a draw: give ``discount_rate > 0``).
+        If the model is not fitted or has covariates; ``quantity``,
+        ``method`` or ``level`` are not valid; an argument is missing, does
+        not apply to the quantity or breaks the model's rules; a bootstrap
+        has no data, data the model was not fitted to, or ``thetas`` as well
+        as data; or an undiscounted lifetime is infinite (``alpha <= 1`` for the sBG,
+        ``alpha * c <= 1`` for the BdW, at the estimate or at a draw: give
+        ``discount_rate > 0``).
     ConvergenceError
         If fewer than 2 bootstrap refits succeed.
 
     Notes
     -----
-    With :math:`u = (\log\alpha, \log\beta)` and :math:`\Sigma_u` the fit's
-    ``log_covariance``, the delta-method interval of a prediction :math:`f`
-    is :math:`g^{-1}(g(\hat f) \pm z\,|g'(\hat f)|\,\sqrt{J\Sigma_u J^\top})`,
+    With :math:`u` the log-parameters (:math:`(\log\alpha, \log\beta)` for
+    the sBG, :math:`(\log\alpha, \log\beta, \log c)` for the BdW) and
+    :math:`\Sigma_u` the fit's ``log_covariance``, the delta-method interval
+    of a prediction :math:`f` is
+    :math:`g^{-1}(g(\hat f) \pm z\,|g'(\hat f)|\,\sqrt{J\Sigma_u J^\top})`,
     :math:`J = \partial f/\partial u`, with :math:`g = \operatorname{logit}`
     for the probabilities :math:`S(t)` and :math:`r(t)` and :math:`g = \log`
     for lifetimes and values (see :func:`~relmark.uncertainty.delta_band`).
@@ -497,7 +580,10 @@ def contract_interval(
     method is exact to first order and the choice for cohorts of hundreds of
     customers or more; the bootstrap takes the spread from refits rather
     than from the likelihood's curvature at the estimate, a check where
-    :math:`\alpha` and :math:`\beta` are estimated from few churners.
+    the parameters are estimated from few churners.  The undiscounted
+    lifetimes are finite where the survival's tail :math:`S(t) \asymp t^{-k}`
+    has :math:`k > 1`: :math:`k = \alpha` for the sBG, :math:`\alpha c` for
+    the BdW.
 
     References
     ----------
@@ -507,6 +593,10 @@ def contract_interval(
     Fader, P. S. & Hardie, B. G. S. (2010). Customer-base valuation in a
     contractual setting: the perils of ignoring heterogeneity. *Marketing
     Science*, 29(1), 85-93.
+
+    Fader, P. S., Hardie, B. G. S., Liu, Y., Davin, J. & Steenburgh, T. (2018).
+    "How to project customer retention" revisited: the role of duration
+    dependence. *Journal of Interactive Marketing*, 43, 1-16 (the BdW).
 
     Efron, B. & Tibshirani, R. J. (1993). *An Introduction to the Bootstrap*,
     chapters 12-14; Davison, A. C. & Hinkley, D. V. (1997). *Bootstrap
@@ -525,9 +615,14 @@ def contract_interval(
     ...                           method="bootstrap", alive=alive, n_draws=100, rng=1)
     >>> bool(value.lower < value.estimate < value.upper), value.method
     (True, 'bootstrap')
+    >>> bdw = relmark.BetaDiscreteWeibull.fit_survival(alive)
+    >>> band = contract_interval(bdw, "survival", t=[8, 12], level=0.9)
+    >>> band.estimate.round(3).tolist(), band.lower.round(3).tolist()
+    ([0.468, 0.404], [0.441, 0.374])
     """
-    sbg = _fitted_model(model)
+    fitted, hooks = _fitted_model(model)
     asked = _quantity(
+        fitted,
         quantity,
         t=t,
         periods_survived=periods_survived,
@@ -538,8 +633,8 @@ def contract_interval(
     coverage = check_level(level)
     how = as_choice("method", method, ("bootstrap", "delta"))
     keep = as_flag("keep_draws", keep_draws)
-    theta = sbg._theta
-    _check_finite_lifetimes(asked, theta[:1], "the estimate")
+    theta = fitted._theta
+    _check_finite_lifetimes(asked, hooks, theta[np.newaxis], "the estimate")
     asked.predict(theta)  # the quantity's own checks of its arguments, before any refit
     if how == "delta":
         if thetas is not None or alive is not None or tenure is not None or churned is not None:
@@ -547,20 +642,20 @@ def contract_interval(
                 "method='delta' uses the fit's covariance: `thetas`, `alive`, `tenure` and "
                 "`churned` are for method='bootstrap'"
             )
-        info = sbg.fit_info
+        info = fitted.fit_info
         assert info is not None  # checked by _fitted_model
         return delta_band(
             asked.name, asked.predict, theta, info.log_covariance, level=coverage, scale=asked.scale
         )
-    draws = _bootstrap_draws(sbg, thetas, alive, tenure, churned, n_draws, rng)
-    _check_finite_lifetimes(asked, draws[:, 0], "the bootstrap draws")
+    draws = _bootstrap_draws(fitted, thetas, alive, tenure, churned, n_draws, rng)
+    _check_finite_lifetimes(asked, hooks, draws, "the bootstrap draws")
     return draws_band(
         asked.name, asked.predict, draws, theta, level=coverage, scale=asked.scale, keep_draws=keep
     )
 
 
 def _bootstrap_draws(
-    model: ShiftedBetaGeo,
+    model: Model,
     thetas: ArrayLike | None,
     alive: ArrayLike | None,
     tenure: ArrayLike | None,
@@ -568,22 +663,30 @@ def _bootstrap_draws(
     n_draws: int,
     rng: np.random.Generator | int | None,
 ) -> FloatArray:
-    """Return the bootstrap's (alpha, beta) draws: given, or refitted to the data given."""
+    """Return the bootstrap's parameter draws: given, or refitted to the data given."""
     if thetas is None:
         return contract_parameter_draws(
-            model, alive=alive, tenure=tenure, churned=churned, n_draws=n_draws, rng=rng
+            model,  # type: ignore[arg-type]  # a contract model: checked by _fitted_model
+            alive=alive,
+            tenure=tenure,
+            churned=churned,
+            n_draws=n_draws,
+            rng=rng,
         )
     if alive is not None or tenure is not None or churned is not None:
         raise ValidationError(
             "give either `thetas` (draws made before) or the data to refit "
             "(`alive`, or `tenure` and `churned`), not both"
         )
+    names = model.parameter_names()
+    k = len(names)
     draws = np.asarray(thetas, dtype=np.float64)
-    if draws.ndim != 2 or draws.shape[1] != 2 or draws.shape[0] < 2:
+    if draws.ndim != 2 or draws.shape[1] != k or draws.shape[0] < 2:
         raise ValidationError(
-            f"`thetas` must have shape (n_draws, 2) with n_draws >= 2 (alpha, beta per draw), "
-            f"got {draws.shape}"
+            f"`thetas` must have shape (n_draws, {k}) with n_draws >= 2 "
+            f"({', '.join(names)} per draw), got {draws.shape}"
         )
     if not (np.isfinite(draws).all() and bool((draws > 0).all())):
-        raise ValidationError("`thetas` must hold positive finite (alpha, beta) pairs")
+        rows = {2: "pairs", 3: "triples"}.get(k, "rows")
+        raise ValidationError(f"`thetas` must hold positive finite ({', '.join(names)}) {rows}")
     return draws
