@@ -14,13 +14,30 @@ import pytest
 import relmark
 import relmark.comparison
 import relmark.datasets
-from relmark.__main__ import CANDIDATES, demo, main, scored_columns
+from relmark.__main__ import CANDIDATES, WIDTH, demo, main, scored_columns
 
 
-def test_demo_report_fits_in_80_columns() -> None:
-    report = demo()
+@pytest.fixture(scope="module")
+def report() -> str:
+    """The demo's report, built once for the demo tests (it takes about a second)."""
+    return demo()
+
+
+def section(report: str, title: str) -> list[str]:
+    """The lines of the report's section whose title starts with ``title``, up to the next."""
+    parts = re.split(r"\n\n(?=[^\n]+\n-+\n)", report)
+    (part,) = [part for part in parts if part.startswith(title)]
+    return part.splitlines()[2:]
+
+
+def numbers(line: str) -> list[float]:
+    """The numbers of a report line, thousands separators and percent signs dropped."""
+    return [float(cell.replace(",", "")) for cell in re.findall(r"[-+]?\d[\d,]*\.?\d*", line)]
+
+
+def test_demo_report_fits_in_80_columns(report: str) -> None:
     assert "2,357" in report and "6,919" in report
-    assert max(len(line) for line in report.splitlines()) <= 80
+    assert max(len(line) for line in report.splitlines()) <= WIDTH == 78
 
 
 def profile_rows(report: str) -> dict[str, list[str]]:
@@ -33,8 +50,7 @@ def profile_rows(report: str) -> dict[str, list[str]]:
     return rows
 
 
-def test_demo_chooses_the_model_and_its_rfm_profile_reads_sensibly() -> None:
-    report = demo()
+def test_demo_chooses_the_model_and_its_rfm_profile_reads_sensibly(report: str) -> None:
     assert "Which model? BG/NBD, MBG/NBD and Pareto/NBD" in report
     assert "chosen: Pareto/NBD: lowest holdout RMSE 1.603 vs MBG/NBD 1.607, BG/NBD 1.608" in report
     assert "Who is still a customer? Pareto/NBD, the chosen model" in report
@@ -45,6 +61,144 @@ def test_demo_chooses_the_model_and_its_rfm_profile_reads_sensibly() -> None:
     assert alive["Lost"] < alive["Champions"] and alive["Hibernating"] < alive["Champions"]
     assert alive["Lost"] < 0.5 and alive["Hibernating"] < 0.5
     assert "one-time buyers' mean P(alive): 0.34" in report
+
+
+def test_demo_cohorts_match_an_independent_count_and_the_guides_trend(report: str) -> None:
+    lines = section(report, "Acquisition cohorts")
+    assert lines[0].split()[-1] == "1-15"  # the ages every cohort is observed at
+    rows = {line.split()[0]: numbers(line.split(maxsplit=1)[1]) for line in lines[1:4]}
+    assert list(rows) == ["1997-01", "1997-02", "1997-03"]
+    # independent count from the raw log: a customer's cohort is the month of their
+    # first purchase, and they are active at age k if they buy in the k-th month after
+    log = relmark.datasets.load_cdnow_sample()
+    month = log.timestamp.astype("datetime64[M]").astype(np.int64)
+    _, customer = np.unique(log.customer_id, return_inverse=True)
+    first = np.full(customer.max() + 1, np.iinfo(np.int64).max)
+    np.minimum.at(first, customer, month)
+    age = month - first[customer]
+    cohort = first - first.min()
+    size = np.bincount(cohort)
+    pairs = np.unique(np.stack([customer, age]), axis=1)  # one (customer, age) per month bought
+    active = np.zeros((3, age.max() + 1))
+    np.add.at(active, (cohort[pairs[0]], pairs[1]), 1)
+    share = active / size[:, None]
+    # the trend of log retention over ages 1-15 (the guide's definition), by linregress
+    from scipy.stats import linregress
+
+    trend = [np.expm1(linregress(np.arange(1, 16), np.log(share[c, 1:16])).slope) for c in range(3)]
+    for c, cells in enumerate(rows.values()):
+        assert cells[0] == size[c]
+        np.testing.assert_allclose(cells[1:4], share[c, [1, 3, 6]], atol=5e-4)
+        assert cells[4] == pytest.approx(100 * trend[c], abs=0.05)
+    assert size.tolist() == [781, 857, 719]  # the guide's table (docs/guide/insight-to-action.md)
+    assert [round(100 * t, 1) for t in trend] == [-5.4, -4.2, -4.8]  # and its trends
+    fastest = list(rows)[int(np.argmin(trend))]
+    assert f"slipping fastest: the {fastest} cohort, {100 * min(trend):+.1f}% a month" in report
+    assert fastest == "1997-01"
+
+
+def test_cohort_trends_refuse_what_has_no_trend() -> None:
+    from relmark.__main__ import cohort_trends
+
+    log = relmark.TransactionLog.from_arrays([1, 1, 2], ["2024-01-05", "2024-02-10", "2024-02-01"])
+    with pytest.raises(relmark.ValidationError, match="2 or more ages from 1 on"):
+        cohort_trends(relmark.cohort_table(log))
+    nobody = relmark.TransactionLog.from_arrays(
+        [1, 1, 2, 2], ["2024-01-05", "2024-03-10", "2024-01-07", "2024-03-01"]
+    )  # nobody buys at age 1
+    with pytest.raises(relmark.ValidationError, match="needs a repeat buyer at each of the ages"):
+        cohort_trends(relmark.cohort_table(nobody))
+    with pytest.raises(TypeError, match="`table` must be a CohortTable, got list"):
+        cohort_trends([0.5, 0.4])  # type: ignore[arg-type]
+
+
+def test_demo_campaign_is_plan_campaigns_two_offer_plan(report: str) -> None:
+    lines = section(report, "Retention economics")
+    # the demo's inputs, rebuilt from the library: the Pareto/NBD it chose, fitted on the
+    # calibration, its 2-year CLV, the RFM segments; a save keeps CLV / P(alive)
+    split = relmark.datasets.load_cdnow_sample().split("1997-09-30", "1998-06-30", unit="W")
+    calibration = split.calibration
+    model = relmark.ParetoNBD.fit(calibration)
+    spend = relmark.GammaGamma.fit(calibration)
+    clv = relmark.customer_lifetime_value(
+        model, spend, calibration, horizon=104.0, step=4.0, discount_rate=0.008, margin=0.3
+    )
+    alive = model.probability_alive(calibration)
+    assert (alive > 0).all()
+    segments = relmark.rfm_segments(relmark.rfm_scores(calibration))
+    valuable = {"Champions", "Loyal", "At risk", "Can't lose them"}
+    offers = [
+        relmark.Offer(name="voucher", channel="email", contact_cost=0.05, offer_cost=0.25,
+                      save_rate=0.08),
+        relmark.Offer(name="call", channel="phone", contact_cost=2.0, save_rate=0.3,
+                      eligible=valuable, capacity=100),
+    ]  # fmt: skip
+    plan = relmark.plan_campaign(
+        calibration.customer_id, 1 - alive, clv / alive, offers, budget=150.0, segment=segments
+    )
+    table = {line.split()[0]: numbers(line) for line in lines if line.split()[:1] in (
+        ["voucher"], ["call"], ["total"])}  # fmt: skip
+    summary = plan.offers
+    for row, name in enumerate(summary.offer):
+        contacts, cost, kept, gain, roi = table[str(name)]
+        assert contacts == summary.contacts[row]
+        assert cost == pytest.approx(summary.expected_cost[row], abs=0.005)
+        assert kept == pytest.approx(summary.value_kept[row], abs=0.005)
+        assert gain == pytest.approx(summary.net_gain[row], abs=0.005)
+        assert roi == pytest.approx(100 * summary.roi[row], abs=0.5)
+        assert gain == pytest.approx(kept - cost, abs=0.011)  # net gain = value kept - cost
+    contacts, cost, kept, gain, roi = table["total"]
+    assert contacts == len(plan.targets) == summary.contacts.sum()
+    assert cost == pytest.approx(plan.cost, abs=0.005) and cost <= 150.0
+    assert gain == pytest.approx(plan.net_gain, abs=0.005)
+    assert contacts == pytest.approx(sum(table[str(name)][0] for name in summary.offer))
+    # the calls stay within their segments and capacity
+    called = plan.targets.offer == "call"
+    assert set(np.asarray(plan.targets.segment)[called]) <= valuable and called.sum() <= 100
+    certificate = next(line for line in lines if "certified gap" in line)
+    assert f"{plan.cost:,.2f} of the 150.00 USD budget; certified gap {plan.gap:,.2f}" in (
+        certificate)  # fmt: skip
+    assert f"no plan gains more than {plan.upper_bound:,.2f}" in " ".join(" ".join(lines).split())
+    assert plan.gap >= 0 and plan.upper_bound >= plan.net_gain
+    # the loyalty lift lines stay
+    assert "+5 points of retention are worth 7.33 USD per customer at 60% retention" in report
+
+
+def test_demo_retention_sets_the_sbg_and_bdw_against_kaplan_meier(report: str) -> None:
+    lines = section(report, "Contract retention")
+    # Fader & Hardie (2007, Table 1), the regular cohort; fitted on years 1-7 (8 counts)
+    alive = np.array([1000, 631, 468, 382, 326, 289, 262, 241, 223, 207, 194, 183, 173])
+    sbg = relmark.ShiftedBetaGeo.fit_survival(alive[:8])
+    bdw = relmark.BetaDiscreteWeibull.fit_survival(alive[:8])
+    assert (round(sbg.alpha, 3), round(sbg.beta, 3)) == (0.704, 1.182)  # the paper's estimates
+    rows = {line.split()[0]: numbers(line) for line in lines[1:3]}
+    for name, model in (("sBG", sbg), ("BdW", bdw)):
+        info = model.fit_info
+        assert info is not None
+        *cells, log_likelihood, aic = rows[name]
+        expected = [v for key in model.params for v in (model.params[key], info.stderr[key])]
+        np.testing.assert_allclose(cells, expected, atol=5e-4)
+        assert log_likelihood == pytest.approx(info.log_likelihood, abs=0.05)
+        assert aic == pytest.approx(info.aic, abs=0.05)
+    assert len(rows["sBG"]) == 6 and len(rows["BdW"]) == 8  # the BdW adds c
+    years = np.arange(8, 13)
+    by_row = {line[:24].strip(): numbers(line[24:]) for line in lines[3:7]}
+    assert by_row["year"] == years.tolist()
+    np.testing.assert_allclose(by_row["sBG projected"], 1000 * sbg.survival(years), atol=0.5)
+    np.testing.assert_allclose(by_row["BdW projected"], 1000 * bdw.survival(years), atol=0.5)
+    assert by_row["actual survivors"] == alive[8:].tolist()
+    # Kaplan-Meier at year 12: nobody is censored before it, so it is 173 / 1000
+    tenure, churned = relmark.tenures_from_survivors(alive)
+    curve = relmark.kaplan_meier(tenure, churned, discrete=True)
+    at_12 = int(np.flatnonzero(curve.time == 12.0)[0])
+    low, high = curve.lower[at_12], curve.upper[at_12]
+    assert curve.survival[at_12] == pytest.approx(0.173)
+    text = " ".join(" ".join(lines[7:9]).split())
+    assert (
+        f"Kaplan-Meier survival at year 12: 0.173 (90% band {low:.3f} to {high:.3f}); projected "
+        f"by the sBG {sbg.survival(12.0):.3f} and the BdW {bdw.survival(12.0):.3f}: both inside"
+    ) in text
+    assert low <= sbg.survival(12.0) <= high and low <= bdw.survival(12.0) <= high
 
 
 def test_main_without_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:

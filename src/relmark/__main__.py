@@ -18,6 +18,7 @@ import numpy as np
 
 from relmark import __version__
 from relmark.comparison import ModelChoice, choose_model, holdout_split, tracking_curves
+from relmark.data.cohorts import CohortTable, cohort_table
 from relmark.data.summary import CustomerSummary
 from relmark.data.transactions import CalibrationHoldout, TransactionLog
 from relmark.datasets import (
@@ -32,7 +33,6 @@ from relmark.economics import (
     customer_lifetime_value,
     measure_uplift,
     plan_campaign,
-    retention_campaign,
     retention_lift_value,
 )
 from relmark.economics.scores import Scores
@@ -41,6 +41,7 @@ from relmark.exceptions import ConvergenceError, RelmarkError, ValidationError
 from relmark.io import read_covariates, read_transactions, write_columns
 from relmark.models import (
     NBD,
+    BetaDiscreteWeibull,
     BetaGeo,
     CommonMeanSpend,
     GammaGamma,
@@ -49,6 +50,8 @@ from relmark.models import (
     ShiftedBetaGeo,
 )
 from relmark.models.contracts import PurchaseModel
+from relmark.models.kaplan_meier import tenures_from_survivors
+from relmark.models.retention_check import compare_retention
 from relmark.scoring import rfm_scores
 from relmark.segmentation import RFM_SEGMENTS, gini, rfm_segments, segment_profile, value_tiers
 from relmark.uncertainty import prediction_intervals
@@ -108,6 +111,131 @@ def describe_data(log: TransactionLog, summary: CustomerSummary) -> list[str]:
         lines.append(
             _distribution("spend (repeat buyers)", summary.monetary_value[repeaters], "USD")
         )
+    return lines
+
+
+#: Ages (periods since the first purchase) whose retention the cohort section shows.
+COHORT_AGES = (1, 3, 6)
+
+
+def cohort_trends(table: CohortTable) -> tuple[np.ndarray, np.ndarray]:
+    r"""Return each acquisition cohort's trend of retention with age, and the ages it is fitted on.
+
+    Parameters
+    ----------
+    table : CohortTable
+        Acquisition cohorts without groups (:func:`relmark.cohort_table`).
+
+    Returns
+    -------
+    trend : ndarray of float, shape (c,)
+        Per cohort, in the order of :meth:`relmark.CohortTable.matrix`, the
+        change of its retention per period of age, as a share (-0.05: it
+        falls by 5 % a period).
+    ages : ndarray of int64
+        The ages the trends are fitted on: from 1 up to the last age every
+        cohort is observed at.
+
+    Raises
+    ------
+    ValidationError
+        If no age from 1 on is observed for every cohort, or a cohort has no
+        repeat buyer at one of those ages (its log retention is undefined).
+
+    Notes
+    -----
+    With :math:`\text{retention}_{ck}` the share of cohort :math:`c` buying
+    at age :math:`k` and :math:`K` the ages every cohort is observed at, the
+    least-squares slope :math:`b_c` of :math:`\log \text{retention}_{ck}` on
+    :math:`k \in K` gives the trend :math:`e^{b_c} - 1`, the geometric change
+    per period, as in the guide page "From insight to action".  Comparing
+    cohorts over the same ages keeps the younger ones from looking better
+    only because their later, lower ages are not yet observed.
+
+    References
+    ----------
+    Fader, P. S. & Hardie, B. G. S. (2007). How to project customer
+    retention. *Journal of Interactive Marketing*, 21(1), 76-90 (cohort
+    retention curves).
+
+    Examples
+    --------
+    >>> from relmark import cohort_table
+    >>> from relmark.__main__ import cohort_trends
+    >>> from relmark.datasets import load_cdnow_sample
+    >>> trend, ages = cohort_trends(cohort_table(load_cdnow_sample(), period="M"))
+    >>> (100 * trend).round(1).tolist(), int(ages[0]), int(ages[-1])
+    ([-5.4, -4.2, -4.8], 1, 15)
+    """
+    if not isinstance(table, CohortTable):
+        raise TypeError(f"`table` must be a CohortTable, got {type(table).__name__}")
+    _, ages, retention = table.matrix("retention")
+    common = ages[(ages >= 1) & ~np.isnan(retention).any(axis=0)]
+    if common.size < 2:
+        raise ValidationError(
+            "`table` must observe every cohort at 2 or more ages from 1 on for a trend, got "
+            f"{common.size}",
+            argument="table",
+        )
+    shares = retention[:, common]
+    if not (shares > 0).all():
+        raise ValidationError(
+            "every cohort needs a repeat buyer at each of the ages 1 to "
+            f"{int(common[-1])}: the trend of its log retention is undefined",
+            argument="table",
+        )
+    slope = np.polyfit(common.astype(np.float64), np.log(shares).T, 1)[0]
+    return np.expm1(slope), common
+
+
+def describe_cohorts(log: TransactionLog) -> list[str]:
+    r"""Return report lines on the monthly acquisition cohorts: size, retention, trend.
+
+    Parameters
+    ----------
+    log : TransactionLog
+        Purchases, with calendar dates.
+
+    Returns
+    -------
+    list of str
+        A table of each cohort's size and retention at the ages
+        :data:`COHORT_AGES` (months), its trend (:func:`cohort_trends`), and
+        the cohort whose retention falls fastest.
+
+    Examples
+    --------
+    >>> from relmark.__main__ import describe_cohorts
+    >>> from relmark.datasets import load_cdnow_sample
+    >>> print("\n".join(describe_cohorts(load_cdnow_sample())[1:]))
+      first purchase  customers   age 1   age 3   age 6   trend, ages 1-15
+      1997-01               781   0.159   0.090   0.083   -5.4% a month
+      1997-02               857   0.156   0.088   0.071   -4.2% a month
+      1997-03               719   0.121   0.108   0.076   -4.8% a month
+      slipping fastest: the 1997-01 cohort, -5.4% a month (the trend of log
+        retention over the ages 1-15 months, which every cohort is observed for)
+    """
+    table = cohort_table(log, period="M")
+    cohorts, _, retention = table.matrix("retention")
+    _, _, size = table.matrix("acquired")
+    trend, common = cohort_trends(table)
+    months = cohorts.astype("datetime64[M]").astype(str)
+    span = f"{int(common[0])}-{int(common[-1])}"
+    lines = [
+        _rule("Acquisition cohorts: share of each month's new customers buying again"),
+        f"  {'first purchase':<16}{'customers':>9}"
+        + "".join(f"{f'age {age}':>8}" for age in COHORT_AGES)
+        + f"   trend, ages {span}",
+    ]
+    for row, month in enumerate(months):
+        cells = "".join(f"{retention[row, age]:>8.3f}" for age in COHORT_AGES)
+        lines.append(f"  {month:<16}{int(size[row, 0]):>9,}{cells}   {trend[row]:+.1%} a month")
+    worst = int(np.argmin(trend))
+    lines += _wrapped(
+        f"slipping fastest: the {months[worst]} cohort, {trend[worst]:+.1%} a month (the "
+        f"trend of log retention over the ages {span} months, which every cohort is "
+        "observed for)"
+    )
     return lines
 
 
@@ -207,43 +335,231 @@ def describe_segments(
     return [_rule("RFM segments"), *("  " + line for line in repr(profile).splitlines())], labels
 
 
+#: The demo's two retention offers and budget (as in the guide "From insight to action").
+DEMO_BUDGET = 150.0
+VALUABLE_SEGMENTS = ("Champions", "Loyal", "At risk", "Can't lose them")
+DEMO_OFFERS = (
+    Offer(name="voucher", channel="email", contact_cost=0.05, offer_cost=0.25, save_rate=0.08),
+    Offer(name="call", channel="phone", contact_cost=2.0, save_rate=0.3,
+          eligible=frozenset(VALUABLE_SEGMENTS), capacity=100),
+)  # fmt: skip
+
+
 def describe_economics(
-    summary: CustomerSummary, purchases: PurchaseModel, clv: np.ndarray
-) -> list[str]:
-    """Return report lines on retention economics: a campaign and the value of loyalty."""
+    summary: CustomerSummary,
+    purchases: PurchaseModel,
+    clv: np.ndarray,
+    segment: np.ndarray,
+) -> tuple[list[str], CampaignPlan]:
+    r"""Return report lines on retention economics: a two-offer campaign, the value of loyalty.
+
+    Parameters
+    ----------
+    summary : CustomerSummary
+        The customers, with ``customer_id``.
+    purchases : PurchaseModel
+        The fitted purchase model: each customer's churn is ``1 - P(alive)``.
+    clv : ndarray, shape (n,)
+        Each customer's CLV (:func:`relmark.customer_lifetime_value`).
+    segment : ndarray of str, shape (n,)
+        Each customer's named RFM segment (:func:`relmark.rfm_segments`).
+
+    Returns
+    -------
+    lines : list of str
+        The offers (:data:`DEMO_OFFERS`), the plan under
+        :data:`DEMO_BUDGET`: per offer its contacts, expected cost, value
+        kept, net gain and ROI, the total against the budget and the
+        certified gap; then what 5 points of retention are worth.
+    plan : CampaignPlan
+        The plan of :func:`relmark.plan_campaign`.
+
+    Notes
+    -----
+    A save keeps what the customer is worth if they stay, the CLV given
+    alive, :math:`\text{CLV}_i / P_i(\text{alive})`; the churn
+    :math:`1 - P_i(\text{alive})` weighs it once.  Offer :math:`j` gains
+    :math:`s_j p_i V_i - o_j (1 - p_i + s_j p_i) - c_j` on customer
+    :math:`i`; the plan gives each at most one offer, within the budget
+    and the calls' capacity, and certifies its gap to the best plan.
+
+    References
+    ----------
+    Neslin, S. A., Gupta, S., Kamakura, W., Lu, J. & Mason, C. H. (2006).
+    Defection detection. *Journal of Marketing Research*, 43(2), 204-211.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from relmark import BetaGeo
+    >>> from relmark.__main__ import describe_economics
+    >>> from relmark.datasets import cdnow_sample_summary
+    >>> summary = cdnow_sample_summary()
+    >>> model = BetaGeo.fit(summary)
+    >>> clv = 20.0 * model.probability_alive(summary)   # 20 USD given alive
+    >>> lines, plan = describe_economics(summary, model, clv, np.full(len(summary), "Champions"))
+    >>> plan.cost <= 150.0, bool(plan.gap >= 0)
+    (True, True)
+    """
     alive = purchases.probability_alive(summary)
-    plan = retention_campaign(
-        1.0 - alive, save_probability=0.15, remaining_value=clv * _given_alive(alive),
-        contact_cost=0.5,
-    )  # fmt: skip
+    plan = plan_campaign(
+        np.asarray(summary.customer_id),
+        1.0 - alive,
+        clv * _given_alive(alive),
+        list(DEMO_OFFERS),
+        budget=DEMO_BUDGET,
+        segment=segment,
+    )
+    voucher, call = DEMO_OFFERS
+    assert call.capacity is not None and isinstance(call.save_rate, float)
+    assert isinstance(voucher.save_rate, float)
+    offers = plan.offers
+    header = (
+        f"  {'offer':<10}{'contacts':>9}{'cost':>10}{'value kept':>12}{'net gain':>11}{'ROI':>8}"
+    )
+    rows = [
+        f"  {name:<10}{int(contacts):>9,}{cost:>10,.2f}{kept:>12,.2f}{gain:>11,.2f}{roi:>8.0%}"
+        for name, contacts, cost, kept, gain, roi in zip(
+            offers.offer, offers.contacts, offers.expected_cost,
+            offers.value_kept, offers.net_gain, offers.roi, strict=True,
+        )
+    ]  # fmt: skip
+    total = (
+        f"  {'total':<10}{int(offers.contacts.sum()):>9,}{plan.cost:>10,.2f}"
+        f"{plan.value_kept:>12,.2f}{plan.net_gain:>11,.2f}{plan.roi:>8.0%}"
+    )
+    alone = ", ".join(
+        f"{key.removeprefix('only ')} alone {value:,.2f}"
+        for key, value in plan.alternatives.items()
+        if key.startswith("only ")
+    )
     lift = np.atleast_1d(retention_lift_value(30.0, [0.6, 0.8], 0.1, lift=0.05))
-    return [
-        _rule("Retention economics"),
-        f"  retention campaign (15% saved per contact, 0.50 USD a contact): contact "
-        f"{plan.targets.size:,}",
-        f"    of {len(summary):,} customers; cost {plan.cost:,.0f} USD, expected value kept "
-        f"{plan.value_saved:,.0f} USD, ROI {plan.roi:.0%}",
+    lines = [
+        _rule(f"Retention economics: two offers under a budget of {DEMO_BUDGET:,.0f} USD"),
+        *_wrapped(
+            f"{voucher.name} ({voucher.channel.value}): {voucher.contact_cost:.2f} USD a contact "
+            f"and a {voucher.offer_cost:.2f} USD voucher for each who stays, keeps "
+            f"{voucher.save_rate:.0%} of would-be leavers; anyone may get it"
+        ),
+        *_wrapped(
+            f"{call.name} ({call.channel.value}): {call.contact_cost:.2f} USD a call, keeps "
+            f"{call.save_rate:.0%}; only {', '.join(VALUABLE_SEGMENTS)}; at most "
+            f"{call.capacity:,} calls"
+        ),
+        *_wrapped(
+            "at most one offer a customer (relmark.plan_campaign); a save keeps the CLV given "
+            "alive, CLV / P(alive)"
+        ),
+        "",
+        header,
+        *rows,
+        total,
+        *_wrapped(
+            f"{plan.cost:,.2f} of the {plan.budget:,.2f} USD budget; certified gap "
+            f"{plan.gap:,.2f}: no plan gains more than {plan.upper_bound:,.2f} (method "
+            f"{plan.method}; {alone})"
+        ),
+        "",
         f"  +5 points of retention are worth {lift[0]:.2f} USD per customer at 60% retention",
         f"    and {lift[1]:.2f} USD at 80% (30 USD margin a period, 10% discount rate)",
     ]
+    return lines, plan
+
+
+#: Fader & Hardie (2007), "How to project customer retention", Table 1: of 1,000
+#: "regular" subscribers, those still there at the start and after each of 12 years.
+REGULAR_COHORT = (1000, 631, 468, 382, 326, 289, 262, 241, 223, 207, 194, 183, 173)
 
 
 def describe_retention() -> list[str]:
-    """Return report lines on the sBG fit to a published cohort of subscribers."""
-    # Fader & Hardie (2007), "How to project customer retention": the "regular" cohort.
-    alive = np.array([1000, 631, 468, 382, 326, 289, 262, 241, 223, 207, 194, 183, 173])
-    model = ShiftedBetaGeo.fit_survival(alive[:8])
-    projected = 1000 * np.asarray(model.survival(np.arange(8, 13)))
-    cells = "".join(f"{v:>7.0f}" for v in projected)
-    actual = "".join(f"{v:>7.0f}" for v in alive[8:])
+    r"""Return report lines on the sBG and the BdW fitted to a published subscriber cohort.
+
+    Returns
+    -------
+    list of str
+        The sBG's estimates and the BdW's, fitted on years 1-7 of
+        :data:`REGULAR_COHORT`; each model's projected survivors in years
+        8-12 beside the actual ones; the Kaplan-Meier survival at year 12
+        with its 90 % band against both projections.
+
+    Notes
+    -----
+    :func:`relmark.compare_retention` censors the tenures at year 7, fits
+    both models (sBG: :math:`S(t) = B(\alpha, \beta + t) / B(\alpha, \beta)`;
+    BdW: :math:`S(t) = B(\alpha, \beta + t^c) / B(\alpha, \beta)`) and checks
+    their projections against the Kaplan-Meier curve of all 12 years.
+
+    References
+    ----------
+    Fader, P. S. & Hardie, B. G. S. (2007). How to project customer
+    retention. *Journal of Interactive Marketing*, 21(1), 76-90.
+
+    Fader, P. S., Hardie, B. G. S., Liu, Y., Davin, J. & Steenburgh, T.
+    (2018). "How to project customer retention" revisited: the role of
+    duration dependence. *Journal of Interactive Marketing*, 43, 1-16.
+
+    Examples
+    --------
+    >>> from relmark.__main__ import describe_retention
+    >>> print("\n".join(describe_retention()[-3:]))
+      Kaplan-Meier survival at year 12: 0.173 (90% band 0.154 to 0.193); projected
+        by the sBG 0.170 and the BdW 0.177: both inside the band
+      retention rate rises with tenure: 63% in year 1, 95% in year 12 (sBG)
+    """
+    alive = np.array(REGULAR_COHORT)
+    tenure, churned = tenures_from_survivors(alive)
+    check = compare_retention(
+        tenure, churned, calibration_periods=7,
+        models={"sBG": ShiftedBetaGeo, "BdW": BetaDiscreteWeibull},
+    )  # fmt: skip
+    sbg = check.model("sBG")
+    assert isinstance(sbg, ShiftedBetaGeo)
+    years = check.periods.astype(np.int64)
+    rows = [
+        f"  {'model':<7}{'alpha (s.e.)':<15}{'beta (s.e.)':<15}{'c (s.e.)':<15}"
+        f"{'log-lik':>8}{'AIC':>9}"
+    ]
+    for name, model, aic in zip(check.names, check.models, check.aic, strict=True):
+        assert isinstance(model, ShiftedBetaGeo | BetaDiscreteWeibull)
+        info = model.fit_info
+        assert info is not None  # compare_retention refuses a model without it
+        cells = {
+            key: f"{value:.3f} ({info.stderr[key]:.3f})" for key, value in model.params.items()
+        }
+        rows.append(
+            f"  {name:<7}{cells['alpha']:<15}{cells['beta']:<15}{cells.get('c', ''):<15}"
+            f"{info.log_likelihood:>8,.1f}{aic:>9,.1f}"
+        )
+    projected = [
+        f"  {f'{name} projected':<22}" + "".join(f"{v:>7.0f}" for v in 1000 * row)
+        for name, row in zip(check.names, check.projected, strict=True)
+    ]
+    actual = "".join(f"{v:>7.0f}" for v in alive[years])
+    last = -1  # year 12
+    km, low, high = check.km_survival[last], check.km_lower[last], check.km_upper[last]
+    at_last = " and ".join(
+        f"the {name} {row[last]:.3f}"
+        for name, row in zip(check.names, check.projected, strict=True)
+    )
+    inside = [name for name, row in zip(check.names, check.projected, strict=True)
+              if low <= row[last] <= high]  # fmt: skip
+    verdict = (
+        "both inside the band" if len(inside) == 2
+        else f"only the {inside[0]} inside the band" if inside
+        else "neither inside the band"
+    )  # fmt: skip
     return [
-        _rule("Contract retention: sBG on 7 years of a subscriber cohort"),
-        *_parameters(model),
-        f"  {'year':<22}" + "".join(f"{y:>7}" for y in range(8, 13)),
-        f"  {'projected survivors':<22}{cells}",
+        _rule("Contract retention: sBG and BdW on 7 years of a subscriber cohort"),
+        *rows,
+        f"  {'year':<22}" + "".join(f"{y:>7}" for y in years),
+        *projected,
         f"  {'actual survivors':<22}{actual}",
-        f"  retention rate rises with tenure: {model.retention_rate(1.0):.0%} in year 1, "
-        f"{model.retention_rate(12.0):.0%} in year 12",
+        *_wrapped(
+            f"Kaplan-Meier survival at year {years[last]}: {km:.3f} ({check.level:.0%} band "
+            f"{low:.3f} to {high:.3f}); projected by {at_last}: {verdict}"
+        ),
+        f"  retention rate rises with tenure: {sbg.retention_rate(1.0):.0%} in year 1, "
+        f"{sbg.retention_rate(12.0):.0%} in year 12 (sBG)",
     ]
 
 
@@ -267,15 +583,17 @@ def demo() -> str:
     choice_lines, choice = describe_choice(log, split)
     model_lines, purchases, spend = describe_models(split, choice)
     value_lines, clv = describe_value(calibration, purchases, spend)
-    segment_lines, _ = describe_segments(calibration, purchases, clv)
+    segment_lines, labels = describe_segments(calibration, purchases, clv)
+    economics_lines, _ = describe_economics(calibration, purchases, clv, labels)
     lines = [
         f"relmark {__version__} demo: the CDNOW sample (2,357 customers of an online CD store)",
         *describe_data(log, calibration),
+        *describe_cohorts(log),
         *choice_lines,
         *model_lines,
         *value_lines,
         *segment_lines,
-        *describe_economics(calibration, purchases, clv),
+        *economics_lines,
         *describe_retention(),
     ]
     return "\n".join(lines) + "\n"
