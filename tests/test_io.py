@@ -609,7 +609,7 @@ def test_write_columns_takes_a_format_and_can_refuse_to_replace_a_file(tmp_path:
     out = tmp_path / "targets.txt"
     write_columns(out, {"id": np.array([1, 2])}, file_format="parquet", overwrite=False)
     assert pq.read_table(out).to_pylist() == [{"id": 1}, {"id": 2}]  # Parquet, whatever the name
-    with pytest.raises(FileExistsError, match="targets.txt exists; pass overwrite=True"):
+    with pytest.raises(FileExistsError, match=r"targets\.txt exists; pass overwrite=True"):
         write_columns(out, {"id": np.array([3])}, overwrite=False)
     assert pq.read_table(out).num_rows == 2  # untouched
     write_columns(out, {"id": np.array([3])}, file_format="csv")

@@ -34,8 +34,8 @@ from relmark import (
 )
 from relmark.models._base import ContinuousPurchaseModel
 from relmark.models._fitting import NegLogLikelihood
-from relmark.models.contracts import ContractModel, PurchaseModel, SpendModel
 from relmark.models.beta_discrete_weibull import _neg_log_likelihood as bdw_neg_log_likelihood
+from relmark.models.contracts import ContractModel, PurchaseModel, SpendModel
 from relmark.models.shifted_beta_geo import _neg_log_likelihood as sbg_neg_log_likelihood
 
 
