@@ -545,6 +545,22 @@ def as_scalar(
     return number
 
 
+def as_level(level: object) -> float:
+    """Return ``level`` as a float in (0, 1), the coverage of an interval.
+
+    Examples
+    --------
+    >>> from relmark._validation import as_level
+    >>> as_level(0.9)
+    0.9
+    >>> as_level(1.0)
+    Traceback (most recent call last):
+    ...
+    relmark.exceptions.ValidationError: `level` must be < 1, got 1.0
+    """
+    return as_scalar("level", level, low=0.0, high=1.0, low_open=True, high_open=True)
+
+
 def as_positive(name: str, value: object) -> float:
     """Return ``value`` as a finite float > 0."""
     return as_scalar(name, value, low=0.0, low_open=True)

@@ -42,6 +42,7 @@ from relmark._validation import (
     as_bool_array,
     as_choice,
     as_float_array,
+    as_level,
     as_scalar,
     check_same_length,
     check_size,
@@ -805,10 +806,6 @@ def _both_groups(treated: BoolArray) -> None:
         )
 
 
-def _check_level(level: object) -> float:
-    return as_scalar("level", level, low=0.0, high=1.0, low_open=True, high_open=True)
-
-
 # ---------------------------------------------------------------------------- Qini
 
 
@@ -1147,7 +1144,7 @@ def measure_uplift(
     t = as_bool_array("treated", treated, noun="customers")
     y = as_bool_array("outcome", outcome, noun="customers")
     chosen = cast(UpliftMethod, as_choice("method", method, ("two_model", "transformed_outcome")))
-    level = _check_level(level)
+    level = as_level(level)
     penalty = as_scalar("penalty", penalty, low=0.0)
     lengths: dict[str, NDArray[Any]] = {"treated": t, "outcome": y}
     labels = None

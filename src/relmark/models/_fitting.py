@@ -34,7 +34,13 @@ from scipy import optimize
 from scipy.special import ndtri as _normal_quantile
 from threadpoolctl import ThreadpoolController
 
-from relmark._validation import FloatArray, as_float_array, as_positive, as_scalar, readonly
+from relmark._validation import (
+    FloatArray,
+    as_float_array,
+    as_level,
+    as_positive,
+    readonly,
+)
 from relmark.exceptions import ConvergenceError, Limit, ValidationError
 
 __all__ = [
@@ -208,7 +214,7 @@ class FitInfo:
         >>> [round(v, 3) for v in info.intervals(0.95)["r"]]
         [0.219, 0.268]
         """
-        coverage = as_scalar("level", level, low=0.0, high=1.0, low_open=True, high_open=True)
+        coverage = as_level(level)
         z = _normal_quantile((1.0 + coverage) / 2.0)
         spread = z * np.sqrt(np.diag(self.log_covariance))
         return {
@@ -477,7 +483,7 @@ def profile_likelihood_intervals(
     >>> [round(v, 3) for v in bounds["r"]]
     [0.346, 0.428]
     """
-    coverage = as_scalar("level", level, low=0.0, high=1.0, low_open=True, high_open=True)
+    coverage = as_level(level)
     chosen = _chosen_parameters(info.names, parameters)
     z = float(_normal_quantile((1.0 + coverage) / 2.0))
     log_se = np.sqrt(np.diag(info.log_covariance))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, TypedDict
 import attrs
 import numpy as np
 
-from relmark._validation import as_scalar
+from relmark._validation import as_level
 from relmark.data._tables import pandas_frame
 from relmark.models._fitting import FitInfo
 
@@ -210,7 +210,7 @@ class FitReport:
         >>> FitReport.build("Toy", {"r": 0.5}, None).parameters[0].estimate
         0.5
         """
-        coverage = as_scalar("level", level, low=0.0, high=1.0, low_open=True, high_open=True)
+        coverage = as_level(level)
         profiled = dict(profile or {})
         bounds = fit_info.intervals(coverage) if fit_info is not None else {}
         stderr = fit_info.stderr if fit_info is not None else {}

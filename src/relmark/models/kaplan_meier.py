@@ -34,6 +34,7 @@ from relmark._validation import (
     as_bool_array,
     as_flag,
     as_float_array,
+    as_level,
     as_scalar,
     as_survivor_counts,
     check_same_length,
@@ -587,8 +588,7 @@ def kaplan_meier(
         t,
         noun="subscribers",
     )
-    z = float(ndtri(0.5 + as_scalar("level", level, low=0.0, high=1.0, low_open=True,
-                                     high_open=True) / 2.0))  # fmt: skip
+    z = float(ndtri(0.5 + as_level(level) / 2.0))
     whole = bool(np.all(t == np.floor(t)))
     if discrete is None:
         is_discrete = whole

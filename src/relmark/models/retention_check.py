@@ -27,6 +27,7 @@ from relmark._validation import (
     as_amount,
     as_bool_array,
     as_float_array,
+    as_level,
     as_model,
     as_periods,
     as_scalar,
@@ -426,7 +427,7 @@ def compare_retention(
             f"leave a holdout, got {calibration}",
             argument="calibration_periods",
         )
-    as_scalar("level", level, low=0.0, high=1.0, low_open=True, high_open=True)
+    as_level(level)
     value = as_amount("value_per_period", value_per_period, optional=True)
     rate = as_scalar("discount_rate", discount_rate, low=0.0)
     classes = _check_models(models)

@@ -43,7 +43,7 @@ from relmark._validation import (
     as_choice,
     as_count,
     as_float_array,
-    as_scalar,
+    as_level,
     check_size,
     readonly,
 )
@@ -185,20 +185,8 @@ def ordered_map(
             yield pending.popleft().result()
 
 
-def check_level(level: object) -> float:
-    """Return ``level`` as a float in (0, 1), the coverage of an interval.
-
-    Examples
-    --------
-    >>> from relmark.uncertainty._core import check_level
-    >>> check_level(0.9)
-    0.9
-    >>> check_level(1.0)
-    Traceback (most recent call last):
-    ...
-    relmark.exceptions.ValidationError: `level` must be < 1, got 1.0
-    """
-    return as_scalar("level", level, low=0.0, high=1.0, low_open=True, high_open=True)
+#: The coverage check of every interval (one definition, in the validation module).
+check_level = as_level
 
 
 def check_n_draws(n_draws: object) -> int:
